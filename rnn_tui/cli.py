@@ -1,0 +1,269 @@
+"""The ``rnn-tui`` command: the debugger, and headless commands for scripts.
+
+Every failure a user can cause ends in one line on stderr and exit status 2;
+tracebacks are for bugs only. Textual is imported only when the debugger
+opens, so the headless commands start fast and work without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rnn_tui.files import WriteError, write_atomic
+from rnn_tui.maths import PARAM_NAMES
+from rnn_tui.model_file import MAX_DIM, ModelFileError, ModelSpec, load
+
+PROG = "rnn-tui"
+COMMANDS = ("trace", "train", "check", "new")
+EXIT_USAGE = 2
+MAX_TRACE_EPOCHS = 100_000
+MAX_TRAIN_EPOCHS = 10_000_000
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line and never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _int_in(lo: int, hi: int):  # noqa: ANN202 - argparse type factory
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be in {lo}..{hi}, got {value}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def _epoch_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected epochs separated by commas, e.g. 1,2,50,100, got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"epochs must be >= 1, got {text!r}")
+    return values
+
+
+def _mode_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--handout", dest="mode", action="store_const", const="x_t",
+                   help="use the handout's printed dE (term (t, k) into the row of x_t)")
+    g.add_argument("--exact", dest="mode", action="store_const", const="x_k",
+                   help="use the exact dE (term (t, k) into the row of x_k)")
+
+
+def build_parser() -> Parser:
+    top = Parser(
+        prog=PROG,
+        description="Step through a character-level RNN's training, one handout step per key.",
+        epilog=(
+            "commands: trace, train, check, new (each has --help). "
+            "MODEL is a built-in name (hello, hello-handout) or a .toml file."
+        ),
+    )
+    top.add_argument("model", nargs="?", default="hello", metavar="MODEL",
+                     help="model to open in the debugger (default: hello)")
+    _mode_args(top)
+    return top
+
+
+def build_command_parser() -> Parser:
+    root = Parser(prog=PROG)
+    sub = root.add_subparsers(dest="command", parser_class=Parser, required=True)
+
+    trace = sub.add_parser("trace", help="print every step of N epochs",
+                           description="Run N epochs and print every forward step, the "
+                           "gradients and the parameters. JSON writes NaN/inf as the strings "
+                           '"NaN", "Infinity", "-Infinity".')
+    trace.add_argument("model", metavar="MODEL")
+    trace.add_argument("--epochs", type=_int_in(1, MAX_TRACE_EPOCHS), default=1)
+    trace.add_argument("--format", choices=("json", "text"), default="json")
+    _mode_args(trace)
+
+    train = sub.add_parser("train", help="train and print a loss table",
+                           description="Train for N epochs and print the total loss and the "
+                           "minimum total loss so far at chosen epochs.")
+    train.add_argument("model", metavar="MODEL")
+    train.add_argument("--epochs", type=_int_in(1, MAX_TRAIN_EPOCHS), default=100)
+    train.add_argument("--report", type=_epoch_list, default=None, metavar="E1,E2,...",
+                       help="epochs to show (default: 1,2,10,50,100,... and N)")
+    _mode_args(train)
+
+    check = sub.add_parser("check", help="validate a model file and summarise it",
+                           description="Validate a model file and summarise it.")
+    check.add_argument("model", metavar="MODEL")
+
+    new = sub.add_parser("new", help="write a new model file with seeded initial values",
+                         description="Write a complete model file with explicit initial "
+                         "values drawn from a seed. Never overwrites without --force.")
+    new.add_argument("--text", required=True, help="training text (at least 2 characters)")
+    new.add_argument("--hidden", type=_int_in(1, MAX_DIM), default=3, help="H (default 3)")
+    new.add_argument("--embed", type=_int_in(1, MAX_DIM), default=2, help="D (default 2)")
+    new.add_argument("--seed", type=_int_in(0, 2**63 - 1), default=0)
+    new.add_argument("--scale", type=_positive_float, default=None,
+                     help="standard deviation of the draw (default 0.5)")
+    new.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (0.1)")
+    new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
+    new.add_argument("--name", default=None, help="model name (default: the file's stem)")
+    new.add_argument("-o", "--output", type=Path, default=None,
+                     help="file to write (default: standard output)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return root
+
+
+# ------------------------------------------------------------- commands
+
+
+def _load(model: str, mode: str | None = None) -> tuple[ModelSpec, str]:
+    spec, _ = load(model)
+    return spec, mode or spec.bptt.embedding_rows
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from rnn_tui import report
+
+    spec, mode = _load(args.model, args.mode)
+    text = (report.trace_json if args.format == "json" else report.trace_text)(
+        spec, args.epochs, mode
+    )
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def default_report_epochs(n: int) -> list[int]:
+    marks = [1, 2, 10, 50, 100, 150, 500, 1000, 5000, 10_000, 100_000]
+    return [e for e in marks if e < n] + [n]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rnn_tui import report
+
+    spec, mode = _load(args.model, args.mode)
+    n = args.epochs
+    wanted = sorted({e for e in (args.report or default_report_epochs(n)) if e <= n} | {n})
+    show_progress = sys.stderr.isatty() and n >= 20_000
+    print(f"{spec.name}: T={spec.T} K={spec.K} D={spec.embedding_dim} H={spec.hidden_size} "
+          f"eta={spec.learning_rate} dE rows={mode}")
+    print(f"{'epoch':>8}  {'total loss':>12}  {'min so far':>12}")
+    best = float("inf")
+    e = 0
+    try:
+        for e, loss in enumerate(report.loss_curve(spec, n, mode), start=1):
+            if loss < best:  # NaN never counts as a minimum
+                best = loss
+            if e in wanted:
+                print(f"{e:>8}  {report.fmt(loss):>12}  {report.fmt(best):>12}", flush=True)
+            if show_progress and e % 10_000 == 0:
+                print(f"\r  epoch {e}/{n}", end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print(f"\n{PROG} train: interrupted at epoch {e} of {n}", file=sys.stderr)
+        return 130
+    if show_progress:
+        print("\r" + " " * 30 + "\r", end="", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rnn_tui.report import char
+
+    spec, path = load(args.model)
+    T = spec.T
+    terms = T * (T + 1) // 2
+    p = spec.initial_params()
+    n_params = sum(p.get(name).size for name in PARAM_NAMES)
+    init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
+    print(f"{path}: ok")
+    print(f"  name      {spec.name}")
+    print(f"  text      {''.join(char(c) for c in spec.text[:60])}"
+          f"{'...' if len(spec.text) > 60 else ''} (T = {T})")
+    print(f"  vocab     {' '.join(char(c) for c in spec.alphabet)} (K = {spec.K})")
+    print(f"  sizes     D = {spec.embedding_dim}, H = {spec.hidden_size}, "
+          f"{n_params} parameters")
+    print(f"  training  eta = {spec.learning_rate}, init from {init}, "
+          f"dE rows = {spec.bptt.embedding_rows}")
+    print(f"  stepping  {2 * T + terms + 6} steps per epoch "
+          f"({T} forward, {T} output, {terms} BPTT, 6 updates)")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from rnn_tui.model_file import validate
+    from rnn_tui.model_writer import model_toml
+
+    name = args.name or (args.output.stem if args.output else "model")
+    doc = {
+        "name": name,
+        "text": args.text,
+        **({"vocab": args.vocab} if args.vocab is not None else {}),
+        "embedding_dim": args.embed,
+        "hidden_size": args.hidden,
+        "learning_rate": args.lr,
+        "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
+    }
+    spec = validate(doc, "new model")
+    text = model_toml(spec)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    write_atomic(args.output, text, force=args.force)
+    print(f"wrote {args.output} (K={spec.K}, D={spec.embedding_dim}, H={spec.hidden_size}, "
+          f"T={spec.T})", file=sys.stderr)
+    return 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    spec, mode = _load(args.model, args.mode)
+    from rnn_tui.app import run_app
+
+    return run_app(spec, mode)
+
+
+HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_in and args_in[0] in COMMANDS:
+            args = build_command_parser().parse_args(args_in)
+            return HANDLERS[args.command](args)
+        args = build_parser().parse_args(args_in)
+        return cmd_tui(args)
+    except (ModelFileError, UsageError, WriteError) as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

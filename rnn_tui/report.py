@@ -1,0 +1,164 @@
+"""Headless reports of training runs: the JSON trace, the handout-style text
+trace and the loss table. Pure functions from a model to strings."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from rnn_tui.maths import PARAM_NAMES, Array, Params, backward, forward, sgd
+from rnn_tui.model_file import ModelSpec
+
+# Order of the parameters in the trace's dicts: as the handout introduces them.
+TRACE_ORDER = ("E", "U", "W", "b", "V", "c")
+
+
+def _num(x: float) -> float | str:
+    """Full precision (repr) floats; JSON has no NaN/inf, so name them."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return x
+
+
+def _arr(a: Array) -> Any:
+    return [_arr(r) for r in a] if a.ndim > 1 else [_num(float(v)) for v in a]
+
+
+def _params(p: Params) -> dict[str, Any]:
+    return {n: _arr(p.get(n)) for n in TRACE_ORDER}
+
+
+def epochs(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[dict[str, Any]]:
+    """One dict per epoch, in the trace's JSON shape."""
+    emb = mode or spec.bptt.embedding_rows
+    vocab = spec.alphabet
+    inputs, targets = spec.indices()
+    p = spec.initial_params()
+    for e in range(1, n + 1):
+        f = forward(p, inputs, targets)
+        g = backward(p, f, emb)  # type: ignore[arg-type]
+        after = sgd(p, g, spec.learning_rate)
+        steps = [
+            {
+                "t": t + 1,
+                "input": vocab[inputs[t]],
+                "target": vocab[targets[t]],
+                "prediction": vocab[int(f.predictions[t])],
+                "x": _arr(f.x[t]),
+                "h": _arr(f.h[t + 1]),
+                "omega": _arr(f.omega[t]),
+                "y_hat": _arr(f.y_hat[t]),
+                "loss": _num(float(f.loss[t])),
+            }
+            for t in range(f.T)
+        ]
+        yield {
+            "epoch": e,
+            "total_loss": _num(f.total_loss),
+            "steps": steps,
+            "params": _params(p),
+            "grads": _params(g),
+            "params_after": _params(after),
+        }
+        p = after
+
+
+def trace_json(spec: ModelSpec, n: int, mode: str | None = None) -> str:
+    doc = {
+        "model": spec.name,
+        "vocab": list(spec.alphabet),
+        "embedding_rows": mode or spec.bptt.embedding_rows,
+        "epochs": list(epochs(spec, n, mode)),
+    }
+    return json.dumps(doc, allow_nan=False)
+
+
+# ----------------------------------------------------------- text trace
+
+
+def fmt(x: float, places: int = 4) -> str:
+    """One number at the handout's precision; inf/NaN spelled out."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    s = f"{x:.{places}f}"
+    return "0." + "0" * places if s == "-0." + "0" * places else s
+
+
+def vec(a: Array, places: int = 4) -> str:
+    return "[" + " ".join(fmt(float(v), places) for v in np.ravel(a)) + "]"
+
+
+def mat(a: Array, places: int = 4) -> str:
+    if a.ndim == 1:
+        return vec(a, places)
+    return "[" + "; ".join(" ".join(fmt(float(v), places) for v in row) for row in a) + "]"
+
+
+VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def char(c: str) -> str:
+    """A character as the screen shows it: blanks and control codes visible."""
+    if c in VISIBLE:
+        return VISIBLE[c]
+    return c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else f"\\u{ord(c):04x}"
+
+
+def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
+    """The handout's sections, epoch by epoch, at 4 decimals."""
+    emb = mode or spec.bptt.embedding_rows
+    out: list[str] = []
+    vocab = spec.alphabet
+    out.append(f"model {spec.name}: vocab {' '.join(char(c) for c in vocab)} (K={spec.K}), "
+               f"D={spec.embedding_dim}, H={spec.hidden_size}, T={spec.T}, "
+               f"eta={spec.learning_rate}, dE rows: {emb}")
+    inputs, targets = spec.indices()
+    p = spec.initial_params()
+    for e in range(1, n + 1):
+        f = forward(p, inputs, targets)
+        g = backward(p, f, emb)  # type: ignore[arg-type]
+        after = sgd(p, g, spec.learning_rate)
+        out.append("")
+        out.append(f"== epoch {e} ==")
+        out.append("-- forward pass --")
+        for t in range(f.T):
+            pred, want = vocab[int(f.predictions[t])], vocab[targets[t]]
+            verdict = "right" if pred == want else f"but we want {char(want)!r}"
+            out.append(f"step {t + 1}: input {char(vocab[inputs[t]])!r}")
+            out.append(f"  x_{t + 1} = {vec(f.x[t])}")
+            out.append(f"  h_{t + 1} = {vec(f.h[t + 1])}")
+            out.append(f"  Omega_{t + 1} = {vec(f.omega[t])}")
+            out.append(f"  y_hat_{t + 1} = {vec(f.y_hat[t])}")
+            out.append(f"  predicts {char(pred)!r}, {verdict}")
+            out.append(f"  L_{t + 1} = {fmt(float(f.loss[t]))}")
+        out.append(f"total loss = {fmt(f.total_loss)}")
+        out.append("-- backpropagation through time --")
+        for name in PARAM_NAMES:
+            out.append(f"  dL/d{name} = {mat(g.get(name))}")
+        out.append(f"-- updates (eta = {spec.learning_rate}) --")
+        for name in PARAM_NAMES:
+            out.append(f"  {name}_new = {mat(after.get(name))}")
+        p = after
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------ loss table
+
+
+def loss_curve(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[float]:
+    """Total loss of epochs 1..n, each before that epoch's update."""
+    emb = mode or spec.bptt.embedding_rows
+    inputs, targets = spec.indices()
+    p = spec.initial_params()
+    for _ in range(n):
+        f = forward(p, inputs, targets)
+        yield f.total_loss
+        p = sgd(p, backward(p, f, emb), spec.learning_rate)  # type: ignore[arg-type]
