@@ -35,7 +35,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
-def _int_in(lo: int, hi: int):  # noqa: ANN202 - argparse type factory
+def _int_in(lo: int, hi: int):
     def parse(text: str) -> int:
         try:
             value = int(text)

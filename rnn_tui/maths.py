@@ -76,7 +76,8 @@ class Forward:
 
     @property
     def total_loss(self) -> float:
-        return float(self.loss.sum())
+        with np.errstate(all="ignore"):
+            return float(self.loss.sum())
 
     @property
     def predictions(self) -> NDArray[np.intp]:

@@ -547,7 +547,8 @@ class StepView:
     @cached_property
     def running_loss(self) -> float:
         """L_1 + ... + L_t for the forward steps taken so far."""
-        return float(self.fwd.loss[: self.visible_t].sum())
+        with np.errstate(all="ignore"):
+            return float(self.fwd.loss[: self.visible_t].sum())
 
     @cached_property
     def visible_deltas(self) -> int:
