@@ -65,7 +65,9 @@ class Forward:
     inputs: NDArray[np.intp]  # (T,) vocabulary index of x_t^o
     targets: NDArray[np.intp]  # (T,) vocabulary index of y_t
     x: Array  # (T, D)   x_t = x_t^o E
-    h: Array  # (T+1, H) h[0] = h_0 = 0, h[t] = h_t
+    Ux: Array  # (T, H)   U x_t
+    Wh: Array  # (T, H)   W h_{t-1}
+    h: Array  # (T+1, H) h[0] = h_0 = 0, h[t] = h_t = tanh(U x_t + W h_{t-1} + b)
     omega: Array  # (T, K)   Omega_t = V h_t + c
     y_hat: Array  # (T, K)   softmax(Omega_t)
     loss: Array  # (T,)     L_t = -ln y_hat_t[target]
@@ -102,12 +104,6 @@ def cross_entropy(omega: Array, target: NDArray[np.intp]) -> Array:
         return lse - np.take_along_axis(omega, target[..., None], axis=-1)[..., 0]
 
 
-def step_hidden(p: Params, x_t: Array, h_prev: Array) -> Array:
-    """h_t = tanh(U x_t + W h_{t-1} + b): the one tanh of the project."""
-    with np.errstate(all="ignore"):
-        return np.tanh(p.U @ x_t + p.W @ h_prev + p.b)  # (H,)
-
-
 def forward(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp]) -> Forward:
     """Run the whole sequence. Only the recurrence is a Python loop; the
     embedding lookup, the output layer and the softmax are batched over t."""
@@ -115,15 +111,20 @@ def forward(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp]) -> F
     H = p.W.shape[0]
     with np.errstate(all="ignore"):
         x = p.E[inputs]  # (T, D)  one-hot times E is a row lookup
-        Ux = x @ p.U.T + p.b  # (T, H)
+        Ux = x @ p.U.T  # (T, H)
+        Uxb = Ux + p.b
+        Wh = np.empty((T, H))
         h = np.zeros((T + 1, H))
         for t in range(T):
-            h[t + 1] = np.tanh(Ux[t] + p.W @ h[t])
+            Wh[t] = p.W @ h[t]
+            h[t + 1] = np.tanh(Uxb[t] + Wh[t])
         omega = h[1:] @ p.V.T + p.c  # (T, K)
     return Forward(
         inputs=inputs,
         targets=targets,
         x=x,
+        Ux=Ux,
+        Wh=Wh,
         h=h,
         omega=omega,
         y_hat=softmax(omega),

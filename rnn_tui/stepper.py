@@ -180,6 +180,7 @@ class Epoch:
         self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
         self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
         self._rows: OrderedDict[int, BpttRow] = OrderedDict()
+        self._norms: dict[int, Array] = {}
 
     @cached_property
     def total_loss(self) -> float:
@@ -208,6 +209,12 @@ class Epoch:
         if len(self._rows) > 8:
             self._rows.popitem(last=False)
         return row
+
+    def row_norms(self, t: int) -> Array:
+        """|term(t, k)| for k = 1..t (kept: T(T+1)/2 floats at most)."""
+        if t not in self._norms:
+            self._norms[t] = self.row(t).norms()
+        return self._norms[t]
 
     def row_start(self, t: int) -> BpttSums:
         """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
@@ -551,6 +558,12 @@ class StepView:
             return float(self.fwd.loss[: self.visible_t].sum())
 
     @cached_property
+    def correct_count(self) -> int:
+        """How many of the forward steps taken so far predicted their target."""
+        n = self.visible_t
+        return int((self.fwd.predictions[:n] == self.fwd.targets[:n]).sum())
+
+    @cached_property
     def visible_deltas(self) -> int:
         """How many delta_t have been computed (0..T)."""
         if self.phase is Phase.FORWARD:
@@ -578,6 +591,28 @@ class StepView:
     @cached_property
     def row(self) -> BpttRow | None:
         return self.epoch.row(self.term[0]) if self.phase is Phase.BPTT else None
+
+    def preactivation(self, t: int) -> Array:
+        """a_t = U x_t + W h_{t-1} + b, the argument of the tanh."""
+        with np.errstate(all="ignore"):
+            return self.fwd.Ux[t - 1] + self.fwd.Wh[t - 1] + self.epoch.params.b
+
+    def output_term(self, t: int) -> tuple[Array, Array]:
+        """delta_t's own contribution to dV (delta_t h_t^T) and to dc."""
+        with np.errstate(all="ignore"):
+            d = self.delta[t - 1]
+            return np.outer(d, self.fwd.h[t]), d
+
+    def update_step(self, name: str) -> Array:
+        """-eta * dL/dtheta for one parameter: what its update adds."""
+        with np.errstate(all="ignore"):
+            return -self.epoch.lr * self.epoch.grads.get(name)
+
+    @cached_property
+    def dtanh(self) -> Array:
+        """1 - h_t^2 for t = 0..T, the factors of the BPTT chain (T+1, H)."""
+        with np.errstate(all="ignore"):
+            return 1.0 - self.fwd.h**2
 
     @cached_property
     def updated(self) -> int:

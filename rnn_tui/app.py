@@ -1,0 +1,372 @@
+"""The debugger: a Textual app that drives a :class:`Stepper`.
+
+The app's only reactive state is :class:`Shown`, a small immutable key of
+what is on screen (epoch, phase, index, mode). Every key that moves the
+stepper sets it; a change schedules one repaint of the panels from a fresh
+StepView. Repaints are coalesced: a burst of 1,000 key presses moves the
+stepper 1,000 times but builds the panels once, after the burst.
+
+Long jobs (go to epoch 5000, run until...) run in a thread worker that
+reports progress and can be cancelled with Esc; the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from rnn_tui.maths import EmbeddingRows
+from rnn_tui.model_file import ModelSpec
+from rnn_tui.screens.help import HelpScreen
+from rnn_tui.screens.prompt import PromptScreen
+from rnn_tui.stepper import MAX_EPOCH, Cancelled, Phase, Position, Stepper
+from rnn_tui.widgets.bptt import BpttPanel
+from rnn_tui.widgets.formula import FormulaPanel
+from rnn_tui.widgets.forward import ForwardPanel
+from rnn_tui.widgets.gradients import GradientsPanel
+from rnn_tui.widgets.loss import LossPanel
+from rnn_tui.widgets.panel import Panel
+from rnn_tui.widgets.sequence import SequenceStrip
+from rnn_tui.widgets.status import StatusBar
+from rnn_tui.widgets.update import UpdatePanel
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+WIDE_WIDTH, WIDE_HEIGHT = 120, 34
+SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1, 0.05, 0.02)  # seconds per step when playing
+RUN_LIMIT = 100_000  # epochs a run-until searches before giving up
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the screen shows: small, immutable, cheap to compare."""
+
+    epoch: int
+    phase: Phase
+    index: int
+    mode: EmbeddingRows
+
+
+class RnnApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "rnn-tui"
+
+    BINDINGS = [
+        Binding("space,n,right", "step(1)", "Next", id="next",
+                tooltip="Next step (space, n, right arrow)"),
+        Binding("p,left,backspace", "step(-1)", "Prev", id="prev",
+                tooltip="Previous step, exactly the same numbers as before"),
+        Binding("right_square_bracket", "phase(1)", "Phase", id="next_phase",
+                tooltip="Next phase (forward, output gradients, BPTT, update)"),
+        Binding("left_square_bracket", "phase(-1)", "Phase back", id="prev_phase", show=False,
+                tooltip="Start of this phase, or of the previous one"),
+        Binding("e", "next_epoch", "Epoch", id="next_epoch", tooltip="Start of the next epoch"),
+        Binding("g", "goto_epoch", "Go to", id="goto_epoch", show=False,
+                tooltip="Go to epoch N"),
+        Binding("r", "play", "Run", id="play", tooltip="Run (play) or pause"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", id="faster", show=False,
+                tooltip="Play faster"),
+        Binding("minus", "speed(-1)", "Slower", id="slower", show=False,
+                tooltip="Play slower"),
+        Binding("c", "until_correct", "Until right", id="until_correct", show=False,
+                tooltip="Run until every prediction of an epoch is right"),
+        Binding("l", "until_loss", "Until loss <", id="until_loss", show=False,
+                tooltip="Run until the total loss is below a value"),
+        Binding("f", "until_nonfinite", "Until NaN", id="until_nonfinite", show=False,
+                tooltip="Run until the first value that is not finite (NaN, inf)"),
+        Binding("0,home", "reset", "Reset", id="reset", show=False,
+                tooltip="Back to epoch 1, forward t=1"),
+        Binding("m", "toggle_mode", "Mode", id="toggle_mode",
+                tooltip="Toggle exact dE / the handout's dE"),
+        Binding("escape", "cancel", "Cancel", id="cancel", show=False,
+                tooltip="Stop playing or cancel a long run"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="This help"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit"),
+    ]
+
+    state: reactive[Shown | None] = reactive(None, always_update=False)
+
+    def __init__(self, spec: ModelSpec, mode: EmbeddingRows | None = None, *,
+                 cursor_blink: bool = True) -> None:
+        super().__init__()
+        self.stepper = Stepper(spec, mode)
+        self.cursor_blink = cursor_blink
+        self.monochrome = False
+        self.busy = False
+        self._render_pending = False
+        self._key_time: float | None = None
+        self.latencies: list[float] = []  # seconds, key event -> panels refreshed
+        self._speed = 2
+        self._player: Timer | None = None
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield SequenceStrip(id="sequence")
+        with Grid(id="main"):
+            yield FormulaPanel(id="formula")
+            yield ForwardPanel(id="forward")
+            yield BpttPanel(id="bptt")
+            yield GradientsPanel(id="gradients")
+            yield UpdatePanel(id="update")
+            yield LossPanel(id="loss")
+        yield Static(f"Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}.",
+                     id="too-small")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._fit(self.size.width, self.size.height)
+        self._sync()
+
+    def on_resize(self, event: object) -> None:
+        self._fit(self.size.width, self.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        screen = self.screen
+        screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
+
+    # ------------------------------------------------------------- state
+
+    def _sync(self) -> None:
+        """Publish the stepper's position as the reactive state."""
+        pos = self.stepper.position
+        self.state = Shown(pos.epoch, pos.phase, pos.index, self.stepper.mode)
+
+    def watch_state(self, old: Shown | None, new: Shown | None) -> None:
+        if new is not None and not self._render_pending:
+            self._render_pending = True
+            self.call_later(self._render_panels)
+
+    def _render_panels(self) -> None:
+        self._render_pending = False
+        view = self.stepper.view()
+        main = self.screen
+        main.set_class(view.phase is Phase.FORWARD, "-phase-forward")
+        main.set_class(view.phase is Phase.OUTPUT, "-phase-output")
+        main.set_class(view.phase is Phase.BPTT, "-phase-bptt")
+        main.set_class(view.phase is Phase.UPDATE, "-phase-update")
+        for panel in self.query(Panel):
+            panel.show(view)
+        self.query_one(LossPanel).show(view)
+        if self._key_time is not None:
+            started, self._key_time = self._key_time, None
+            self.call_after_refresh(self._record_latency, started)
+
+    def _record_latency(self, started: float) -> None:
+        self.latencies.append(time.perf_counter() - started)
+        del self.latencies[:-1000]
+
+    def _moved(self) -> None:
+        if self._key_time is None:
+            self._key_time = time.perf_counter()
+        self._sync()
+
+    def _status(self, text: str) -> None:
+        self.query_one(StatusBar).set_activity(text)
+
+    # ----------------------------------------------------------- actions
+
+    def _guard(self) -> bool:
+        """Stepping keys are ignored while a long run works in the background."""
+        return not self.busy
+
+    def action_step(self, delta: int) -> None:
+        if not self._guard():
+            return
+        self.stepper.next() if delta > 0 else self.stepper.prev()
+        self._moved()
+
+    def action_phase(self, delta: int) -> None:
+        if not self._guard():
+            return
+        self.stepper.next_phase() if delta > 0 else self.stepper.prev_phase()
+        self._moved()
+
+    def action_next_epoch(self) -> None:
+        if self._guard():
+            self.stepper.goto_epoch(self.stepper.position.epoch + 1)
+            self._moved()
+
+    def action_reset(self) -> None:
+        if self._guard():
+            self._stop_playing()
+            self.stepper.reset()
+            self._moved()
+
+    def action_goto_epoch(self) -> None:
+        if not self._guard():
+            return
+
+        def check(text: str) -> str | None:
+            try:
+                n = int(text)
+            except ValueError:
+                return f"Type a whole number from 1 to {MAX_EPOCH}."
+            return None if 1 <= n <= MAX_EPOCH else f"Epochs run from 1 to {MAX_EPOCH}."
+
+        def go(text: str | None) -> None:
+            if text is not None:
+                n = int(text)
+                self._run(f"epoch {n}", partial(self._job_goto, n))
+
+        self.push_screen(PromptScreen("Go to epoch:", "e.g. 100", check), go)
+
+    def action_until_correct(self) -> None:
+        if self._guard():
+            self._run("until all right",
+                      partial(self._job_until, lambda st, **kw: st.run_until_correct(**kw)))
+
+    def action_until_loss(self) -> None:
+        if not self._guard():
+            return
+
+        def check(text: str) -> str | None:
+            try:
+                x = float(text)
+            except ValueError:
+                return "Type a number, e.g. 2.5."
+            return None if math.isfinite(x) else "Type a finite number."
+
+        def go(text: str | None) -> None:
+            if text is not None:
+                x = float(text)
+                self._run(f"until loss < {x}", partial(
+                    self._job_until, lambda st, **kw: st.run_until_loss_below(x, **kw)))
+
+        self.push_screen(PromptScreen("Run until the total loss is below:", "e.g. 2.5", check),
+                         go)
+
+    def action_until_nonfinite(self) -> None:
+        if self._guard():
+            self._run("until not finite",
+                      partial(self._job_until, lambda st, **kw: st.run_until_nonfinite(**kw)))
+
+    def action_toggle_mode(self) -> None:
+        if self._guard():
+            mode: EmbeddingRows = "x_t" if self.stepper.mode == "x_k" else "x_k"
+            self._run("switching mode", partial(self._job_mode, mode))
+
+    def action_play(self) -> None:
+        if self._player is not None:
+            self._stop_playing()
+            return
+        if not self._guard():
+            return
+        self._player = self.set_interval(SPEEDS[self._speed], self._tick)
+        self._status(self._play_label())
+
+    def _play_label(self) -> str:
+        return f"▶ playing, {1 / SPEEDS[self._speed]:g} steps/s (+/- speed, r pause)"
+
+    def _tick(self) -> None:
+        if not self.busy:
+            self.stepper.next()
+            self._sync()
+
+    def _stop_playing(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+            self._player = None
+            self._status("")
+
+    def action_speed(self, delta: int) -> None:
+        self._speed = max(0, min(len(SPEEDS) - 1, self._speed + delta))
+        if self._player is not None:
+            self._player.stop()
+            self._player = self.set_interval(SPEEDS[self._speed], self._tick)
+            self._status(self._play_label())
+        else:
+            self.notify(f"Play speed: {1 / SPEEDS[self._speed]:g} steps/s", timeout=2)
+
+    def action_cancel(self) -> None:
+        self._stop_playing()
+        self.workers.cancel_group(self, "long")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # ------------------------------------------------------ long jobs
+
+    def _run(self, label: str, job: Callable[..., str | None]) -> None:
+        self._stop_playing()
+        self.busy = True
+        self._status(f"⟳ {label}… (esc cancels)")
+        self._long(label, job)
+
+    @work(thread=True, exclusive=True, group="long")
+    def _long(self, label: str, job: Callable[..., str | None]) -> str | None:
+        worker = get_current_worker()
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] > 0.1:
+                last[0] = now
+                self.call_from_thread(self._status, f"⟳ {label}: {done}/{total} (esc cancels)")
+
+        return job(progress=progress, should_stop=lambda: worker.is_cancelled)
+
+    def _job_goto(self, n: int, **kw: object) -> str | None:
+        self.stepper.goto_epoch(n, **kw)  # type: ignore[arg-type]
+        return None
+
+    def _job_until(self, find: Callable[..., Position | None], **kw: object) -> str | None:
+        found = find(self.stepper, max_epochs=RUN_LIMIT, **kw)
+        return None if found is not None else f"Not found within {RUN_LIMIT} epochs."
+
+    def _job_mode(self, mode: EmbeddingRows, **kw: object) -> str | None:
+        self.stepper.set_mode(mode)
+        return "Mode: the handout's dE (term (t,k) into row x_t)" if mode == "x_t" else (
+            "Mode: exact dE (term (t,k) into row x_k)")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "long" or event.state in (WorkerState.PENDING,
+                                                           WorkerState.RUNNING):
+            return
+        self.busy = False
+        self._status("")
+        if event.state is WorkerState.SUCCESS and event.worker.result:
+            self.notify(str(event.worker.result), timeout=4)
+        elif event.state is WorkerState.CANCELLED:
+            self.notify("Cancelled; the position is unchanged.", timeout=3)
+        elif event.state is WorkerState.ERROR:
+            error = event.worker.error
+            if not isinstance(error, Cancelled):
+                self.notify(f"Stopped: {error}", severity="error", timeout=6)
+        self._moved()
+
+    # ---------------------------------------------------- command palette
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            action = binding.action
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or binding.description,
+                partial(self.run_action, action),
+            )
+
+
+def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None) -> int:
+    """Open the debugger; returns the exit status."""
+    np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
+    app = RnnApp(spec, mode)
+    app.run()
+    return app.return_code or 0

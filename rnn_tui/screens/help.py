@@ -1,0 +1,51 @@
+"""The help screen, built from the app's live bindings (never a second list)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+ABOUT = (
+    "Each key press runs one step of the handout: forward t = 1..T, the output "
+    "gradients δ_t, every BPTT term (t, k), then the updates of V, c, W, U, b, E. "
+    "Stepping back gives exactly the same numbers. Ctrl+P opens the command palette."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close help"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 80%; max-width: 90; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        seen: set[str] = set()
+        for binding in self.app.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.action in seen:
+                continue
+            seen.add(binding.action)
+            keys = ", ".join(
+                self.app.get_key_display(Binding(k.strip(), binding.action))
+                for k in binding.key.split(",")
+            )
+            table.add_row(keys, binding.tooltip or binding.description)
+        with VerticalScroll():
+            yield Static(Text("rnn-tui keys", style="bold"))
+            yield Static(table)
+            yield Static(Text("\n" + ABOUT, style="dim"))
+            yield Static(Text("\nesc, q or ? closes this help.", style="dim"))

@@ -1,0 +1,80 @@
+"""The triangle of BPTT terms (t, k): which are done, which is current, and
+how big each one is, so vanishing or exploding products show at a glance."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+
+from rnn_tui.stepper import Layout, Phase, StepView
+from rnn_tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, fmt
+from rnn_tui.widgets.panel import Panel
+
+SHADES = " ·░▒▓█"
+
+
+def shade(size: float, top: float) -> str:
+    """A glyph for |term| on a log scale: each step down is a factor of 10."""
+    if not math.isfinite(size):
+        return "!"
+    if size <= 0 or top <= 0:
+        return SHADES[0]
+    decades = math.log10(top / size)
+    level = len(SHADES) - 1 - int(decades)
+    return SHADES[max(0, min(len(SHADES) - 1, level))]
+
+
+class BpttPanel(Panel):
+    TITLE = "BPTT terms |∂L_t/∂a_k|"
+
+    def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        T = view.layout.T
+        if view.phase is Phase.BPTT:
+            t_cur, k_cur = view.term
+            done_upto = view.pos.index
+        else:
+            t_cur, k_cur = 0, 0
+            done_upto = -1 if view.phase in (Phase.FORWARD, Phase.OUTPUT) else 10**9
+        rows_room = max(1, height - 1)
+        center = t_cur or T
+        lo = max(1, min(center - rows_room // 2, T - rows_room + 1))
+        rows = range(lo, min(T, lo + rows_room - 1) + 1)
+        label_w = len(str(T)) + 4
+        numeric = label_w + 8 * T <= width  # every term as a number, else a shade each
+        cell_w = 7 if numeric else 1
+        cols_room = max(1, (width - label_w) // (cell_w + (1 if numeric else 0)))
+        k_center = k_cur or 1
+        k_lo = max(1, min(k_center - cols_room // 2, T - cols_room + 1))
+        k_hi = min(T, k_lo + cols_room - 1)
+        norms = {t: view.epoch.row_norms(t) for t in rows}
+        top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
+                  default=0.0)
+        out: list[Text] = []
+        head = Text(" " * label_w)
+        for k in range(k_lo, k_hi + 1):
+            if numeric:
+                head.append(f"{'k=' + str(k):>{cell_w}} ", style=LABEL)
+            else:
+                head.append(str(k % 10), style=LABEL)
+        out.append(head)
+        for t in rows:
+            line = Text.assemble((f"t={t:<{label_w - 3}} ", LABEL))
+            for k in range(k_lo, k_hi + 1):
+                if k > t:
+                    line.append(" " * cell_w + (" " if numeric else ""))
+                    continue
+                size = float(norms[t][k - 1])
+                idx = Layout.term_index(t, k)
+                style = CURRENT if (t, k) == (t_cur, k_cur) else DONE if idx <= done_upto \
+                    else MUTED
+                if not math.isfinite(size):
+                    style = NONFINITE
+                glyph = f"{fmt(size):>{cell_w}}" if numeric else shade(size, top)
+                line.append(glyph, style=style)
+                if numeric:
+                    line.append(" ")
+            out.append(line)
+        if not numeric:
+            out.append(Text("█ largest, each shade 10x smaller; ! not finite", style=MUTED))
+        return out

@@ -1,0 +1,170 @@
+"""The equation of the current step with the actual numbers substituted,
+in the handout's notation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.maths import Array
+from rnn_tui.report import char
+from rnn_tui.stepper import Phase, StepView
+from rnn_tui.widgets.numbers import CHANGED, LABEL, MUTED, cell, inline, vector
+from rnn_tui.widgets.panel import Panel
+
+T_ = Text
+
+
+def eq(*parts: str | Text) -> Text:
+    out = Text()
+    for p in parts:
+        out.append_text(p if isinstance(p, Text) else Text(p))
+    return out
+
+
+class FormulaPanel(Panel):
+    TITLE = "Formula"
+
+    def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        ph = view.phase
+        if ph is Phase.FORWARD:
+            self.border_title = f"Formula  forward step {view.focus_t}"
+            return self.forward(view, width)
+        if ph is Phase.OUTPUT:
+            self.border_title = f"Formula  δ_{view.focus_t}"
+            return self.output(view, width)
+        if ph is Phase.BPTT:
+            t, k = view.term
+            self.border_title = f"Formula  BPTT term (t={t}, k={k})"
+            return self.bptt(view, width, height)
+        name = "VcWUbE"[view.pos.index]
+        self.border_title = f"Formula  update {name}"
+        return self.update(view, width, name)
+
+    # ------------------------------------------------------------ forward
+
+    def forward(self, v: StepView, w: int) -> list[Text]:
+        t = v.focus_t
+        f, p, vocab = v.fwd, v.epoch.params, v.spec.alphabet
+        i_in, i_out = int(f.inputs[t - 1]), int(f.targets[t - 1])
+        x, hp, h = f.x[t - 1], f.h[t - 1], f.h[t]
+        pad = " " * (len(str(t)) + 3)
+
+        def fitted(build: Callable[[int], Text]) -> Text:
+            """The widest version of a line that fits, eliding its vectors."""
+            for q in (w, w // 2, w // 3, w // 4, w // 6, 10):
+                line = build(q)
+                if line.cell_len <= w:
+                    return line
+            return line
+
+        out = [
+            eq(f"x_{t} = x°_{t}·E = row {char(vocab[i_in])!r} of E = ", vector(x, w - 26)),
+            eq(f"h_{t} = tanh(U·x_{t} + W·h_{t - 1} + b)"),
+            fitted(lambda q: eq(pad, "= tanh(", inline(p.U, q), "·", vector(x, q), " + ",
+                                inline(p.W, q), "·", vector(hp, q), " + ", vector(p.b, q), ")")),
+            fitted(lambda q: eq(pad, "= tanh(", vector(f.Ux[t - 1], q), " + ",
+                                vector(f.Wh[t - 1], q), " + ", vector(p.b, q), ") = tanh(",
+                                vector(v.preactivation(t), q), ")")),
+            eq(pad, "= ", vector(h, w - 8)),
+        ]
+        pred = int(f.predictions[t - 1])
+        styles = {i_out: "target", pred: "argmax" if pred != i_out else "target"}
+        out += [
+            eq(f"Ω_{t} = V·h_{t} + c = ", vector(f.omega[t - 1], w - 16, styles, focus=pred)),
+            eq(f"ŷ_{t} = softmax(Ω_{t}) = ", vector(f.y_hat[t - 1], w - 22, styles, focus=pred)),
+            eq(f"L_{t} = −ln ŷ_{t}[{char(vocab[i_out])!r}] = −ln ",
+               cell(float(f.y_hat[t - 1, i_out])), " = ", cell(float(f.loss[t - 1])),
+               Text(f"    predicts {char(vocab[pred])!r}", style="argmax"),
+               Text(", right" if pred == i_out else f", we want {char(vocab[i_out])!r}",
+                    style="right" if pred == i_out else "wrong")),
+        ]
+        return out
+
+    # ------------------------------------------------------------- output
+
+    def output(self, v: StepView, w: int) -> list[Text]:
+        t = v.focus_t
+        f, vocab = v.fwd, v.spec.alphabet
+        i_out = int(f.targets[t - 1])
+        y = np.zeros(len(vocab))
+        y[i_out] = 1.0
+        dV_t, dc_t = v.output_term(t)
+        third = max(12, (w - 20) // 3)
+        return [
+            Text(f"δ_{t} = ∂L_{t}/∂Ω_{t} = ŷ_{t} − y_{t}    (y_{t}: {char(vocab[i_out])!r})"),
+            eq("    = ", vector(f.y_hat[t - 1], third), " − ", _onehot(y, third)),
+            eq("    = ", vector(v.delta[t - 1], w - 6, {i_out: "target"})),
+            Text(""),
+            eq(f"dV += δ_{t}·h_{t}ᵀ = ", inline(dV_t, w - 16)),
+            eq(f"dc += δ_{t}      = ", inline(dc_t, w - 16)),
+        ]
+
+    # --------------------------------------------------------------- BPTT
+
+    def bptt(self, v: StepView, w: int, height: int) -> list[Text]:
+        t, k = v.term
+        row = v.row
+        term = v.term_sums
+        assert row is not None and term is not None
+        f, vocab = v.fwd, v.spec.alphabet
+        vw = w - 24
+        out = [
+            eq(f"δ_{t}ᵀV                  = ", vector(row.dh[t - 1], vw),
+               Text(f"  ∂L_{t}/∂h_{t}", style=LABEL)),
+        ]
+        factors = list(range(t - 1, k - 1, -1))  # j = t-1 .. k
+        room = max(2, height - 9)
+        if len(factors) > room:
+            keep = [*factors[: room // 2], -1, *factors[-(room - room // 2 - 1):]]
+        else:
+            keep = factors
+        for j in keep:
+            if j == -1:
+                out.append(Text(f"   ⋮ {len(factors) - room + 1} more factors", style=MUTED))
+                continue
+            out.append(eq(f"× Wᵀ(1−h_{j + 1}²)", " " * max(1, 8 - len(str(j + 1))), "  = ",
+                          vector(row.dh[j - 1], vw), Text(f"  ∂L_{t}/∂h_{j}", style=LABEL)))
+        out.append(eq(f"× (1−h_{k}²) = ", vector(v.dtanh[k], 18), "  → term ",
+                      vector(row.da[k - 1], max(12, w - 42))))
+        x_row = int(f.inputs[k - 1] if v.mode == "x_k" else f.inputs[t - 1])
+        which = f"x_{k}" if v.mode == "x_k" else f"x_{t}, handout"
+        out += [
+            eq(f"dW += term·h_{k - 1}ᵀ = ", inline(term.W, w - 20)),
+            eq(f"dU += term·x_{k}ᵀ   = ", inline(term.U, w - 20)),
+            eq("db += term         = ", inline(term.b, w - 20)),
+            eq(f"dE[{char(vocab[x_row])!r}] += Uᵀ·term = ", vector(term.E[x_row], w - 40),
+               Text(f"  (row of {which})", style=LABEL)),
+        ]
+        return out
+
+    # ------------------------------------------------------------- update
+
+    def update(self, v: StepView, w: int, name: str) -> list[Text]:
+        p0 = v.epoch.params.get(name)
+        step = v.update_step(name)
+        new = v.params.get(name)
+        third = max(12, (w - 16) // 3)
+        return [
+            Text(f"{name}_new = {name} − η·∂L/∂{name}     (η = {v.spec.learning_rate})"),
+            eq("      = ", inline(p0, third), " − ", f"{v.spec.learning_rate}·",
+               inline(v.epoch.grads.get(name), third)),
+            eq("      = ", inline(p0, third), " + ", inline(step, third)),
+            eq("      = ", inline(new, w - 8, _changed(p0, new))),
+        ]
+
+
+def _onehot(y: Array, width: int) -> Text:
+    return Text("[" + " ".join("1" if v else "0" for v in y) + "]") if len(y) * 2 < width else (
+        Text(f"[one-hot at {int(np.argmax(y)) + 1}]")
+    )
+
+
+def _changed(before: Array, after: Array) -> dict[tuple[int, int], str]:
+    a, b = np.atleast_2d(before), np.atleast_2d(after)
+    diff = np.argwhere(~np.isclose(a, b, rtol=0, atol=0) & np.isfinite(b))
+    if before.ndim == 1:
+        return {(0, int(c)): CHANGED for _, c in diff[:64]}
+    return {(int(r), int(c)): CHANGED for r, c in diff[:64]}

@@ -1,0 +1,52 @@
+"""dV, dc, dW, dU, db, dE as they accumulate; the current step's cells marked."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.maths import PARAM_NAMES, Array
+from rnn_tui.stepper import Phase, StepView
+from rnn_tui.widgets.numbers import CHANGED, LABEL, MUTED, inline, matrix_rows
+from rnn_tui.widgets.panel import Panel
+
+
+def touched(view: StepView, name: str, g: Array) -> dict[tuple[int, int], str]:
+    """Cells the current step added to: all of dV/dc in the output phase, the
+    nonzero cells of the current term in BPTT."""
+    ph = view.phase
+    if ph is Phase.OUTPUT and name in ("V", "c"):
+        cells = np.ndindex(g.shape) if g.size <= 256 else iter(())
+    elif ph is Phase.BPTT and name in ("W", "U", "b", "E") and view.term_sums is not None:
+        part = getattr(view.term_sums, name)
+        cells = (tuple(int(i) for i in c) for c in np.argwhere(part != 0)[:256])
+    else:
+        return {}
+    out = {}
+    for c in cells:
+        out[(0, c[0]) if len(c) == 1 else (c[0], c[1])] = CHANGED
+    return out
+
+
+class GradientsPanel(Panel):
+    TITLE = "Gradients ∂L/∂θ"
+
+    def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        grads = {n: view.grad(n) for n in PARAM_NAMES}
+        tall = [g for g in grads.values() if g is not None and g.ndim == 2 and g.shape[1] > 1]
+        full = sum(g.shape[0] for g in tall) + len(PARAM_NAMES) - len(tall) <= height
+        out: list[Text] = []
+        for name in PARAM_NAMES:
+            g = grads[name]
+            head = Text.assemble((f"d{name} ", LABEL))
+            if g is None:
+                out.append(head.append("not yet", style=MUTED))
+                continue
+            styles = touched(view, name, g)
+            if full and g.ndim == 2 and g.shape[1] > 1:
+                rows = matrix_rows(g, width - 4, g.shape[0], styles)
+                out.append(head.append_text(rows[0]))
+                out += [Text("    ").append_text(r) for r in rows[1:]]
+            else:
+                out.append(head.append_text(inline(g, width - 4, styles)))
+        return out

@@ -1,0 +1,167 @@
+"""Numbers to Rich Text, fitted to a width.
+
+Only the cells that will be shown are ever formatted: a 64 x 128 matrix is
+never turned into a string whole. Vectors and matrix rows that do not fit
+are elided with an ellipsis around the cell that matters (the argmax, the
+target, a changed entry) instead of wrapping.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.maths import Array
+
+PLACES = 4
+ELLIPSIS = "…"
+
+# Semantic style names; Panel.render maps them to the theme's colours, so
+# the same Text works in every theme, including monochrome.
+ARGMAX = "argmax"
+TARGET = "target"
+RIGHT = "right"
+WRONG = "wrong"
+NONFINITE = "nonfinite"
+MUTED = "muted"
+CURRENT = "current"
+DONE = "done"
+CHANGED = "changed"
+LABEL = "label"
+
+
+def fmt(x: float) -> str:
+    """The handout's 4 decimals; large magnitudes in scientific notation."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if abs(x) >= 1e5:
+        return f"{x:.3e}"
+    s = f"{x:.{PLACES}f}"
+    return s[1:] if s.startswith("-") and float(s) == 0.0 else s
+
+
+def cell(x: float, style: str = "") -> Text:
+    text = fmt(float(x))
+    if not math.isfinite(x):
+        return Text(text, style=NONFINITE)
+    return Text(text, style=style)
+
+
+def _window(n: int, width_of: Sequence[int], budget: int, focus: int) -> tuple[int, int]:
+    """The widest run [lo, hi) of cells around ``focus`` that fits ``budget``."""
+    lo = hi = max(0, min(focus, n - 1))
+    used = width_of[lo] + 1
+    hi = lo + 1
+    while True:
+        grew = False
+        if hi < n and used + width_of[hi] + 1 <= budget:
+            used += width_of[hi] + 1
+            hi += 1
+            grew = True
+        if lo > 0 and used + width_of[lo - 1] + 1 <= budget:
+            lo -= 1
+            used += width_of[lo] + 1
+            grew = True
+        if not grew:
+            return lo, hi
+
+
+def vector(
+    values: Array,
+    width: int = 10_000,
+    styles: Mapping[int, str] | None = None,
+    focus: int | None = None,
+    brackets: str = "[]",
+) -> Text:
+    """``[a b c]``, elided to ``width`` cells around ``focus``."""
+    styles = styles or {}
+    n = len(values)
+    out = Text(brackets[:1])
+    if n == 0:
+        return out.append(brackets[1:2])
+    if focus is None:
+        focus = min(styles) if styles else 0
+    # Estimate widths from a bounded sample: formatting every cell of a long
+    # row would defeat the point of eliding it.
+    probe = max(1, min(n, width // 2 + 1))
+    lo_probe = max(0, min(focus - probe // 2, n - probe))
+    widths = [9] * n
+    for i in range(lo_probe, lo_probe + probe):
+        widths[i] = len(fmt(float(values[i])))
+    budget = max(8, width - 2)
+    if sum(widths) + n - 1 <= budget:
+        lo, hi = 0, n
+    else:
+        lo, hi = _window(n, widths, budget - 4, focus)
+    if lo > 0:
+        out.append(ELLIPSIS + " ", style=MUTED)
+    for i in range(lo, hi):
+        if i > lo:
+            out.append(" ")
+        out.append_text(cell(float(values[i]), styles.get(i, "")))
+    if hi < n:
+        out.append(" " + ELLIPSIS, style=MUTED)
+    out.append(brackets[1:2])
+    return out
+
+
+def matrix_rows(
+    m: Array,
+    width: int,
+    height: int,
+    styles: Mapping[tuple[int, int], str] | None = None,
+    focus: tuple[int, int] | None = None,
+) -> list[Text]:
+    """One Text per shown row; rows and columns elided around ``focus``."""
+    styles = styles or {}
+    rows = m.shape[0]
+    if focus is None:
+        focus = min(styles) if styles else (0, 0)
+    height = max(1, height)
+    if rows <= height:
+        shown = list(range(rows))
+    else:
+        half = max(0, (height - 1) // 2)
+        lo = max(0, min(focus[0] - half, rows - (height - 1)))
+        shown = list(range(lo, lo + height - 1))
+    out = []
+    for r in shown:
+        row_styles = {c: s for (rr, c), s in styles.items() if rr == r}
+        out.append(vector(m[r], width, row_styles, focus=focus[1] if focus else None))
+    if rows > height:
+        out.append(Text(f"⋮ {rows - len(shown)} more rows", style=MUTED))
+    return out
+
+
+def inline(m: Array, width: int, styles: Mapping[tuple[int, int], str] | None = None) -> Text:
+    """A matrix on one line: a column as ``[..]ᵀ``, else rows split by ``;``."""
+    styles = styles or {}
+    if m.ndim == 1:
+        return vector(m, width, {c: s for (_, c), s in styles.items()})
+    if m.shape[1] == 1 and m.shape[0] > 1:
+        t = vector(m[:, 0], width - 1, {r: s for (r, _), s in styles.items()})
+        return t.append("ᵀ")
+    if m.shape[0] == 1:
+        return vector(m[0], width, {c: s for (_, c), s in styles.items()})
+    out = Text("[")
+    budget = width - 2
+    for r in range(m.shape[0]):
+        row = vector(m[r], budget, {c: s for (rr, c), s in styles.items() if rr == r},
+                     brackets="")
+        piece = Text("; ") if r else Text("")
+        piece.append_text(row)
+        if out.cell_len + piece.cell_len + 1 > width and r > 0:
+            out.append("; " + ELLIPSIS, style=MUTED)
+            break
+        out.append_text(piece)
+    out.append("]")
+    return out
+
+
+def is_finite(a: Array | float) -> bool:
+    return bool(np.isfinite(a).all())
