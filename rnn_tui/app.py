@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
@@ -132,8 +132,8 @@ class RnnApp(App[int]):
         self._fit(self.size.width, self.size.height)
         self._sync()
 
-    def on_resize(self, event: object) -> None:
-        self._fit(self.size.width, self.size.height)
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
         screen = self.screen

@@ -330,6 +330,7 @@ class Stepper:
         self.position = Position(epoch=1, phase=Phase.FORWARD, index=0)
 
     def _reset_caches(self) -> None:
+        self._first_nonfinite: Position | None = None
         self.checkpoints = EpochCheckpoints(first=self._init)
         self._epoch = Epoch(1, self._init, self)
         self.checkpoints.record(self._epoch)
@@ -480,6 +481,15 @@ class Stepper:
             return None
         pos = self.first_nonfinite_in(self._epoch)
         return self.goto(pos) if pos is not None else found
+
+    def first_nonfinite(self) -> Position | None:
+        """Where the state first stopped being finite, among the epochs seen."""
+        e = self.checkpoints.first_nonfinite_epoch
+        if e is None:
+            return None
+        if self._first_nonfinite is None or self._first_nonfinite.epoch != e:
+            self._first_nonfinite = self.first_nonfinite_in(self.epoch(e))
+        return self._first_nonfinite
 
     def first_nonfinite_in(self, ep: Epoch) -> Position | None:
         """The earliest step of an epoch whose view is not finite."""
@@ -664,6 +674,8 @@ class StepView:
         n = self.pos.epoch if self.visible_t == self.layout.T else self.pos.epoch - 1
         return self.stepper.checkpoints.losses[:n]
 
-    @property
-    def first_nonfinite_epoch(self) -> int | None:
-        return self.stepper.checkpoints.first_nonfinite_epoch
+    @cached_property
+    def first_nonfinite(self) -> str | None:
+        """Where the state stopped being finite, e.g. ``epoch 2, update V (1/6)``."""
+        pos = self.stepper.first_nonfinite()
+        return None if pos is None else f"epoch {pos.epoch}, {self.layout.label(pos)}"

@@ -29,21 +29,24 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        seen: set[str] = set()
+    def rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every binding of the app, live."""
+        out = []
         for binding in self.app.BINDINGS:
             assert isinstance(binding, Binding)
-            if binding.action in seen:
-                continue
-            seen.add(binding.action)
             keys = ", ".join(
                 self.app.get_key_display(Binding(k.strip(), binding.action))
                 for k in binding.key.split(",")
             )
-            table.add_row(keys, binding.tooltip or binding.description)
+            out.append((keys, binding.tooltip or binding.description))
+        return out
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for keys, what in self.rows():
+            table.add_row(keys, what)
         with VerticalScroll():
             yield Static(Text("rnn-tui keys", style="bold"))
             yield Static(table)

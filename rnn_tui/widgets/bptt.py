@@ -41,8 +41,8 @@ class BpttPanel(Panel):
         lo = max(1, min(center - rows_room // 2, T - rows_room + 1))
         rows = range(lo, min(T, lo + rows_room - 1) + 1)
         label_w = len(str(T)) + 4
-        numeric = label_w + 8 * T <= width  # every term as a number, else a shade each
-        cell_w = 7 if numeric else 1
+        numeric = label_w + 7 * T <= width  # every term as a number, else a shade each
+        cell_w = 7 if numeric else 1  # "0.1234 "
         cols_room = max(1, (width - label_w) // (cell_w + (1 if numeric else 0)))
         k_center = k_cur or 1
         k_lo = max(1, min(k_center - cols_room // 2, T - cols_room + 1))
@@ -54,7 +54,7 @@ class BpttPanel(Panel):
         head = Text(" " * label_w)
         for k in range(k_lo, k_hi + 1):
             if numeric:
-                head.append(f"{'k=' + str(k):>{cell_w}} ", style=LABEL)
+                head.append(f"{'k=' + str(k):>{cell_w - 1}} ", style=LABEL)
             else:
                 head.append(str(k % 10), style=LABEL)
         out.append(head)
@@ -62,7 +62,7 @@ class BpttPanel(Panel):
             line = Text.assemble((f"t={t:<{label_w - 3}} ", LABEL))
             for k in range(k_lo, k_hi + 1):
                 if k > t:
-                    line.append(" " * cell_w + (" " if numeric else ""))
+                    line.append(" " * cell_w)
                     continue
                 size = float(norms[t][k - 1])
                 idx = Layout.term_index(t, k)
@@ -70,7 +70,7 @@ class BpttPanel(Panel):
                     else MUTED
                 if not math.isfinite(size):
                     style = NONFINITE
-                glyph = f"{fmt(size):>{cell_w}}" if numeric else shade(size, top)
+                glyph = f"{fmt(size):>{cell_w - 1}}" if numeric else shade(size, top)
                 line.append(glyph, style=style)
                 if numeric:
                     line.append(" ")

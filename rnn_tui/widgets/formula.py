@@ -41,7 +41,7 @@ class FormulaPanel(Panel):
             return self.bptt(view, width, height)
         name = "VcWUbE"[view.pos.index]
         self.border_title = f"Formula  update {name}"
-        return self.update(view, width, name)
+        return self.update(view, width, name, height)
 
     # ------------------------------------------------------------ forward
 
@@ -110,50 +110,74 @@ class FormulaPanel(Panel):
         term = v.term_sums
         assert row is not None and term is not None
         f, vocab = v.fwd, v.spec.alphabet
-        vw = w - 24
-        out = [
-            eq(f"δ_{t}ᵀV                  = ", vector(row.dh[t - 1], vw),
-               Text(f"  ∂L_{t}/∂h_{t}", style=LABEL)),
-        ]
         factors = list(range(t - 1, k - 1, -1))  # j = t-1 .. k
+        chain = "".join(f"·Wᵀ(1−h_{j + 1}²)" for j in factors[:3])
+        chain += "·…" if len(factors) > 3 else ""
+        col = max(len(f"× Wᵀ(1−h_{t}²)"), len(f"δ_{t}ᵀV"), len(f"× (1−h_{k}²)")) + 1
+        vw = max(12, w - col - 16)
+
+        def row_line(name: str, value: Array, note: str) -> Text:
+            return eq(f"{name:<{col}}= ", vector(value, vw), Text(f"  {note}", style=LABEL))
+
+        out = [
+            Text(f"term(t={t}, k={k}) = δ_{t}ᵀV{chain}·(1−h_{k}²)", style=LABEL),
+            row_line(f"δ_{t}ᵀV", row.dh[t - 1], f"∂L_{t}/∂h_{t}"),
+        ]
         room = max(2, height - 9)
+        keep: list[int] = factors
         if len(factors) > room:
             keep = [*factors[: room // 2], -1, *factors[-(room - room // 2 - 1):]]
-        else:
-            keep = factors
         for j in keep:
             if j == -1:
                 out.append(Text(f"   ⋮ {len(factors) - room + 1} more factors", style=MUTED))
-                continue
-            out.append(eq(f"× Wᵀ(1−h_{j + 1}²)", " " * max(1, 8 - len(str(j + 1))), "  = ",
-                          vector(row.dh[j - 1], vw), Text(f"  ∂L_{t}/∂h_{j}", style=LABEL)))
-        out.append(eq(f"× (1−h_{k}²) = ", vector(v.dtanh[k], 18), "  → term ",
-                      vector(row.da[k - 1], max(12, w - 42))))
+            else:
+                out.append(row_line(f"× Wᵀ(1−h_{j + 1}²)", row.dh[j - 1], f"∂L_{t}/∂h_{j}"))
+        out.append(row_line(f"× (1−h_{k}²)", row.da[k - 1], f"term, ∂L_{t}/∂a_{k}"))
         x_row = int(f.inputs[k - 1] if v.mode == "x_k" else f.inputs[t - 1])
-        which = f"x_{k}" if v.mode == "x_k" else f"x_{t}, handout"
+        which = f"x_{k}" if v.mode == "x_k" else f"x_{t}: handout's dE"
+        heads = [f"dW += term·h_{k - 1}ᵀ", f"dU += term·x_{k}ᵀ", "db += term",
+                 f"dE[{char(vocab[x_row])!r}] += Uᵀ·term"]
+        pad = max(len(h) for h in heads) + 1
+        vw = max(12, w - pad - 2)
         out += [
-            eq(f"dW += term·h_{k - 1}ᵀ = ", inline(term.W, w - 20)),
-            eq(f"dU += term·x_{k}ᵀ   = ", inline(term.U, w - 20)),
-            eq("db += term         = ", inline(term.b, w - 20)),
-            eq(f"dE[{char(vocab[x_row])!r}] += Uᵀ·term = ", vector(term.E[x_row], w - 40),
-               Text(f"  (row of {which})", style=LABEL)),
+            eq(f"{heads[0]:<{pad}}= ", inline(term.W, vw)),
+            eq(f"{heads[1]:<{pad}}= ", inline(term.U, vw)),
+            eq(f"{heads[2]:<{pad}}= ", inline(term.b, vw)),
+            eq(f"{heads[3]:<{pad}}= ", vector(term.E[x_row], vw - 24),
+               Text(f"  row of {which}", style=LABEL)),
         ]
         return out
 
     # ------------------------------------------------------------- update
 
-    def update(self, v: StepView, w: int, name: str) -> list[Text]:
+    def update(self, v: StepView, w: int, name: str, height: int = 8) -> list[Text]:
         p0 = v.epoch.params.get(name)
+        g = v.epoch.grads.get(name)
         step = v.update_step(name)
         new = v.params.get(name)
-        third = max(12, (w - 16) // 3)
-        return [
-            Text(f"{name}_new = {name} − η·∂L/∂{name}     (η = {v.spec.learning_rate})"),
-            eq("      = ", inline(p0, third), " − ", f"{v.spec.learning_rate}·",
-               inline(v.epoch.grads.get(name), third)),
-            eq("      = ", inline(p0, third), " + ", inline(step, third)),
-            eq("      = ", inline(new, w - 8, _changed(p0, new))),
-        ]
+        eta = f"{v.spec.learning_rate:g}"
+        out = [Text(f"{name}_new = {name} − η·∂L/∂{name} = {name} + (−η·∂L/∂{name}),  η = {eta}")]
+        if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column: one line each
+            q = max(12, (w - 12) // 2)
+            out += [
+                eq("  ", inline(p0, q), f" − {eta}·", inline(g, q)),
+                eq("  = ", inline(p0, q), " + ", inline(step, q)),
+                eq("  = ", inline(new, w - 4, _changed(p0, new))),
+            ]
+            return out
+        names = v.spec.alphabet if name in ("E", "V") else None
+        q = max(12, (w - 24) // 3)
+        rows = range(p0.shape[0])
+        if len(rows) > height - 1:
+            rows = range(height - 2)
+        for r in rows:
+            tag = f"row {r + 1}" if names is None else f"row {char(names[r])!r}"
+            out.append(eq(f"  {tag:<8}", vector(p0[r], q), " + ", vector(step[r], q), " = ",
+                          vector(new[r], q, {c: CHANGED for c in range(new.shape[1])
+                                             if new[r, c] != p0[r, c]})))
+        if len(rows) < p0.shape[0]:
+            out.append(Text(f"  ⋮ {p0.shape[0] - len(rows)} more rows", style=MUTED))
+        return out
 
 
 def _onehot(y: Array, width: int) -> Text:

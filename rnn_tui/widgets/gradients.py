@@ -7,7 +7,7 @@ from rich.text import Text
 
 from rnn_tui.maths import PARAM_NAMES, Array
 from rnn_tui.stepper import Phase, StepView
-from rnn_tui.widgets.numbers import CHANGED, LABEL, MUTED, inline, matrix_rows
+from rnn_tui.widgets.numbers import CHANGED, LABEL, MUTED, block, rows_needed
 from rnn_tui.widgets.panel import Panel
 
 
@@ -33,20 +33,13 @@ class GradientsPanel(Panel):
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         grads = {n: view.grad(n) for n in PARAM_NAMES}
-        tall = [g for g in grads.values() if g is not None and g.ndim == 2 and g.shape[1] > 1]
-        full = sum(g.shape[0] for g in tall) + len(PARAM_NAMES) - len(tall) <= height
+        full = rows_needed([g for g in grads.values() if g is not None]) <= height
         out: list[Text] = []
         for name in PARAM_NAMES:
             g = grads[name]
-            head = Text.assemble((f"d{name} ", LABEL))
+            head = Text.assemble((f"d{name:<2}", LABEL))
             if g is None:
                 out.append(head.append("not yet", style=MUTED))
-                continue
-            styles = touched(view, name, g)
-            if full and g.ndim == 2 and g.shape[1] > 1:
-                rows = matrix_rows(g, width - 4, g.shape[0], styles)
-                out.append(head.append_text(rows[0]))
-                out += [Text("    ").append_text(r) for r in rows[1:]]
             else:
-                out.append(head.append_text(inline(g, width - 4, styles)))
+                out += block(head, g, width, full, touched(view, name, g))
         return out

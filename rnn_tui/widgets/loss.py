@@ -47,4 +47,6 @@ class LossPanel(Vertical):
         # Sparkline scales to min..max; non-finite points are drawn at the top.
         top = max(finite) if finite else 1.0
         data = [v if math.isfinite(v) else top for v in history[-MAX_POINTS:]]
+        if len(data) < 2:  # one point is no curve; Sparkline would fill the box
+            data = []
         self.query_one("#loss-spark", Sparkline).data = data

@@ -165,3 +165,43 @@ def inline(m: Array, width: int, styles: Mapping[tuple[int, int], str] | None = 
 
 def is_finite(a: Array | float) -> bool:
     return bool(np.isfinite(a).all())
+
+
+def block(
+    head: Text,
+    m: Array,
+    width: int,
+    full: bool,
+    styles: Mapping[tuple[int, int], str] | None = None,
+    after: Array | None = None,
+    after_styles: Mapping[tuple[int, int], str] | None = None,
+) -> list[Text]:
+    """A named matrix: one row per line when ``full`` and it has several
+    columns, else on one line; with ``after``, ``before → after`` per row."""
+    styles = styles or {}
+    pad = Text(" " * head.cell_len)
+    if full and m.ndim == 2 and m.shape[1] > 1:
+        half = (width - head.cell_len - 3) // 2 if after is not None else width - head.cell_len
+        lines = []
+        for r in range(m.shape[0]):
+            line = (head if r == 0 else pad).copy()
+            row_st = {c: s for (rr, c), s in styles.items() if rr == r}
+            line.append_text(vector(m[r], half, row_st))
+            if after is not None:
+                a_st = {c: s for (rr, c), s in (after_styles or {}).items() if rr == r}
+                line.append(" → ").append_text(vector(after[r], half, a_st))
+            lines.append(line)
+        return lines
+    if after is None:
+        return [head.copy().append_text(inline(m, width - head.cell_len, styles))]
+    old = inline(m, width, styles)
+    new = inline(after, width, after_styles)
+    if head.cell_len + old.cell_len + new.cell_len + 3 <= width:
+        return [head.copy().append_text(old).append(" → ").append_text(new)]
+    return [head.copy().append("→ ").append_text(
+        inline(after, width - head.cell_len - 2, after_styles))]
+
+
+def rows_needed(arrays: Sequence[Array]) -> int:
+    """Lines that :func:`block` needs with ``full`` for these arrays."""
+    return sum(a.shape[0] if a.ndim == 2 and a.shape[1] > 1 else 1 for a in arrays)

@@ -39,9 +39,9 @@ class StatusBar(Panel):
             out.append("finite ✓", style=RIGHT)
         else:
             out.append("NOT FINITE", style=NONFINITE)
-            first = view.first_nonfinite_epoch
+            first = view.first_nonfinite
             if first is not None:
-                out.append(f" (since epoch {first})", style=WRONG)
+                out.append(f" since {first}", style=WRONG)
         if self.activity:
             out.append_text(sep).append(self.activity, style="bold")
         out.truncate(width, overflow="ellipsis")

@@ -1,0 +1,95 @@
+"""Named screens of the app, shared by the snapshot tests and by
+``python screenshots/make.py`` (so screenshots/ shows what the tests pin).
+
+Each scenario builds a fresh app and drives it with real key presses;
+long jobs are awaited so the picture is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from rnn_tui.app import RnnApp
+from rnn_tui.model_file import ModelSpec, load, validate
+
+WIDE = (160, 50)
+NARROW = (80, 24)
+
+
+def overflow_model() -> ModelSpec:
+    """The hello model with eta = 1e308: the update of V overflows in epoch 2."""
+    doc = load("hello")[0].model_dump()
+    doc["name"] = "hello-overflow"
+    doc["learning_rate"] = 1e308
+    return validate(doc, "hello-overflow")
+
+
+def make_app(model: str | ModelSpec = "hello", mode: str | None = None) -> RnnApp:
+    spec = load(model)[0] if isinstance(model, str) else model
+    return RnnApp(spec, mode, cursor_blink=False)  # type: ignore[arg-type]
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for background jobs and the repaint they cause."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def keys(*presses: str) -> Callable[[Pilot], Awaitable[None]]:
+    async def run(pilot: Pilot) -> None:
+        await pilot.pause()
+        for key in presses:
+            await pilot.press(key)
+            if key in ("enter", "m", "c", "f", "l"):
+                await settle(pilot)
+        await settle(pilot)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    about: str
+    run: Callable[[Pilot], Awaitable[None]]
+    size: tuple[int, int] = WIDE
+    model: Callable[[], str | ModelSpec] = field(default=lambda: "hello")
+    mode: str | None = None
+
+    def app(self) -> RnnApp:
+        return make_app(self.model(), self.mode)
+
+
+NEXT_PHASE = "right_square_bracket"
+
+SCENARIOS = [
+    Scenario("start", "the first step of the handout: forward t=1", keys()),
+    Scenario("mid_forward", "forward t=3: h_3, Ω_3, ŷ_3 and L_3", keys("n", "n")),
+    Scenario("delta", "the output gradient δ_2 and its share of dV, dc",
+             keys(NEXT_PHASE, "n")),
+    Scenario("bptt_term", "BPTT term (t=4, k=2): the factor chain and its contributions",
+             keys(NEXT_PHASE, NEXT_PHASE, *["n"] * 8)),
+    Scenario("update", "the update of W, third of six", keys(*[NEXT_PHASE] * 3, "n", "n")),
+    Scenario("epoch_2", "epoch 2 after its forward pass, with the loss curve",
+             keys("e", "n", "n", "n")),
+    Scenario("help", "the help screen, built from the live bindings", keys("question_mark")),
+    Scenario("handout_mode", "the handout's dE convention, BPTT term (t=3, k=1)",
+             keys(NEXT_PHASE, NEXT_PHASE, *["n"] * 5), mode="x_t"),
+    Scenario("diverged", "a model whose update overflows: NaN and inf shown plainly",
+             keys("f"), model=overflow_model),
+    Scenario("start_80x24", "the 80x24 layout", keys(), size=NARROW),
+    Scenario("bptt_80x24", "a BPTT term at 80x24", keys(NEXT_PHASE, NEXT_PHASE, "n", "n", "n"),
+             size=NARROW),
+    Scenario("update_80x24", "an update at 80x24", keys(*[NEXT_PHASE] * 3, *["n"] * 5),
+             size=NARROW),
+    Scenario("too_small", "below 80x24 the app says so", keys(), size=(60, 15)),
+]
+
+BY_NAME = {s.name: s for s in SCENARIOS}
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
