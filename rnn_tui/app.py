@@ -23,7 +23,7 @@ from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
@@ -97,7 +97,7 @@ class RnnApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit"),
     ]
 
-    state: reactive[Shown | None] = reactive(None, always_update=False)
+    state: var[Shown | None] = var(None)  # no repaint of its own: panels refresh themselves
 
     def __init__(self, spec: ModelSpec, mode: EmbeddingRows | None = None, *,
                  cursor_blink: bool = True) -> None:
@@ -107,6 +107,7 @@ class RnnApp(App[int]):
         self.monochrome = False
         self.busy = False
         self._render_pending = False
+        self._key_arrived: float | None = None
         self._key_time: float | None = None
         self.latencies: list[float] = []  # seconds, key event -> panels refreshed
         self._speed = 2
@@ -155,11 +156,11 @@ class RnnApp(App[int]):
     def _render_panels(self) -> None:
         self._render_pending = False
         view = self.stepper.view()
+        phase_class = f"-phase-{view.phase.name.lower()}"
         main = self.screen
-        main.set_class(view.phase is Phase.FORWARD, "-phase-forward")
-        main.set_class(view.phase is Phase.OUTPUT, "-phase-output")
-        main.set_class(view.phase is Phase.BPTT, "-phase-bptt")
-        main.set_class(view.phase is Phase.UPDATE, "-phase-update")
+        if not main.has_class(phase_class):  # restyling the screen costs a full repaint
+            main.remove_class(*(f"-phase-{p.name.lower()}" for p in Phase))
+            main.add_class(phase_class)
         for panel in self.query(Panel):
             panel.show(view)
         self.query_one(LossPanel).show(view)
@@ -171,9 +172,16 @@ class RnnApp(App[int]):
         self.latencies.append(time.perf_counter() - started)
         del self.latencies[:-1000]
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._key_arrived = time.perf_counter()
+        await super().on_event(event)
+
     def _moved(self) -> None:
+        """The stepper moved because of a key: time it to the repaint."""
         if self._key_time is None:
-            self._key_time = time.perf_counter()
+            self._key_time = self._key_arrived or time.perf_counter()
+        self._key_arrived = None
         self._sync()
 
     def _status(self, text: str) -> None:

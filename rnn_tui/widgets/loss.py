@@ -34,6 +34,10 @@ class LossPanel(Vertical):
 
     def show(self, view: StepView) -> None:
         history = view.loss_history
+        key = (len(history), history[-1] if history else None)
+        if key == getattr(self, "_shown", None):
+            return  # nothing new: leave the layout alone (this runs on every key)
+        self._shown = key
         finite = [v for v in history if math.isfinite(v)]
         stats = Text()
         if history:

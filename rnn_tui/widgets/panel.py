@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.text import Span, Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from rnn_tui.stepper import StepView
@@ -53,7 +54,12 @@ def themed(text: Text, styles: dict[str, Style]) -> Text:
 
 
 class Panel(Widget):
-    """A bordered box titled by ``TITLE``; subclasses implement ``lines``."""
+    """A bordered box titled by ``TITLE``; subclasses implement ``lines``.
+
+    ``show`` builds the lines at once, for the panel's current size, and
+    repaints only when they differ from what is on screen: most keys change
+    two or three panels, and an unchanged panel costs nothing to keep.
+    """
 
     DEFAULT_CSS = """
     Panel {
@@ -71,23 +77,46 @@ class Panel(Widget):
         super().__init__(id=id, classes=classes)
         self.view: StepView | None = None
         self.border_title = self.TITLE
+        self._lines: list[Text] = []
+        self._built_for: tuple[int, int] | None = None
+        self._signature: object = None
+
+    def _build(self) -> None:
+        if self.view is None:
+            return
+        width = max(10, self.content_size.width)
+        height = max(1, self.content_size.height)
+        lines = self.lines(self.view, width, height)[:height]
+        for line in lines:
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+        self._lines = lines
+        self._built_for = (width, height)
 
     def show(self, view: StepView) -> None:
         self.view = view
-        self.refresh(layout=False)
+        title = self.border_title
+        old = self._signature if isinstance(self._signature, list) else []
+        self._build()
+        new = [(t.plain, tuple(t.spans)) for t in self._lines]
+        self._signature = new
+        if self.border_title != title or not self.region:
+            self.refresh()
+            return
+        # Repaint only the rows that changed: a repaint costs per row, and
+        # most rows of a tall panel are the same from one step to the next.
+        width = self.content_size.width  # regions are relative to the content
+        for y in range(max(len(old), len(new))):
+            if y >= len(old) or y >= len(new) or old[y] != new[y]:
+                self.refresh(Region(0, y, width, 1))
 
     def render(self) -> RenderableType:
         if self.view is None:
             return Text("")
-        width = max(10, self.content_size.width)
-        height = max(1, self.content_size.height)
-        lines = self.lines(self.view, width, height)
+        if self._built_for != (max(10, self.content_size.width), max(1, self.content_size.height)):
+            self._build()  # resized since the last show
         styles = palette(self)
-        shown = lines[: max(1, height)]
-        for line in shown:
-            line.no_wrap = True
-            line.overflow = "ellipsis"
-        return Group(*(themed(line, styles) for line in shown))
+        return Group(*(themed(line.copy(), styles) for line in self._lines))
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         raise NotImplementedError
