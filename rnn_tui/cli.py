@@ -8,6 +8,7 @@ opens, so the headless commands start fast and work without a terminal.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +19,12 @@ from rnn_tui.maths import PARAM_NAMES
 from rnn_tui.model_file import MAX_DIM, ModelFileError, ModelSpec, load
 
 PROG = "rnn-tui"
-COMMANDS = ("trace", "train", "check", "new")
+# Commands that live in modules of their own, imported only when used. Each
+# module has HELP (one line), add_arguments(parser) and run(args) -> int.
+PLUGIN_COMMANDS = {
+    "ssh-serve": "rnn_tui.ssh_server",
+}
+COMMANDS = ("trace", "train", "check", "new", *PLUGIN_COMMANDS)
 EXIT_USAGE = 2
 MAX_TRACE_EPOCHS = 100_000
 MAX_TRAIN_EPOCHS = 10_000_000
@@ -83,7 +89,7 @@ def build_parser() -> Parser:
         prog=PROG,
         description="Step through a character-level RNN's training, one handout step per key.",
         epilog=(
-            "commands: trace, train, check, new (each has --help). "
+            f"commands: {', '.join(COMMANDS)} (each has --help). "
             "MODEL is a built-in name (hello, hello-handout) or a .toml file."
         ),
     )
@@ -93,9 +99,15 @@ def build_parser() -> Parser:
     return top
 
 
-def build_command_parser() -> Parser:
+def build_command_parser(command: str | None = None) -> Parser:
     root = Parser(prog=PROG)
     sub = root.add_subparsers(dest="command", parser_class=Parser, required=True)
+    if command in PLUGIN_COMMANDS:
+        module = importlib.import_module(PLUGIN_COMMANDS[command])
+        plugin = sub.add_parser(command, help=module.HELP, description=module.HELP)
+        module.add_arguments(plugin)
+        plugin.set_defaults(handler=module.run)
+        return root
 
     trace = sub.add_parser("trace", help="print every step of N epochs",
                            description="Run N epochs and print every forward step, the "
@@ -251,8 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_in and args_in[0] in COMMANDS:
-            args = build_command_parser().parse_args(args_in)
-            return HANDLERS[args.command](args)
+            args = build_command_parser(args_in[0]).parse_args(args_in)
+            handler = getattr(args, "handler", None) or HANDLERS[args.command]
+            return handler(args)
         args = build_parser().parse_args(args_in)
         return cmd_tui(args)
     except (ModelFileError, UsageError, WriteError) as err:
