@@ -34,6 +34,7 @@ from rnn_tui.model_file import ModelSpec
 from rnn_tui.screens.help import HelpScreen
 from rnn_tui.screens.prompt import PromptScreen
 from rnn_tui.stepper import MAX_EPOCH, Cancelled, Phase, Position, Stepper
+from rnn_tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
 from rnn_tui.widgets.bptt import BpttPanel
 from rnn_tui.widgets.formula import FormulaPanel
 from rnn_tui.widgets.forward import ForwardPanel
@@ -91,6 +92,10 @@ class RnnApp(App[int]):
                 tooltip="Back to epoch 1, forward t=1"),
         Binding("m", "toggle_mode", "Mode", id="toggle_mode",
                 tooltip="Toggle exact dE / the handout's dE"),
+        Binding("z", "presenter", "Present", id="presenter", show=False,
+                tooltip="Presenter mode: only the formula and the current step's panel, large"),
+        Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False,
+                tooltip="Next theme: dark, light, projector, mono"),
         Binding("escape", "cancel", "Cancel", id="cancel", show=False,
                 tooltip="Stop playing or cancel a long run"),
         Binding("question_mark", "help", "Help", id="help", tooltip="This help"),
@@ -100,11 +105,14 @@ class RnnApp(App[int]):
     state: var[Shown | None] = var(None)  # no repaint of its own: panels refresh themselves
 
     def __init__(self, spec: ModelSpec, mode: EmbeddingRows | None = None, *,
-                 cursor_blink: bool = True) -> None:
+                 cursor_blink: bool = True, theme: str | None = None) -> None:
         super().__init__()
         self.stepper = Stepper(spec, mode)
         self.cursor_blink = cursor_blink
-        self.monochrome = False
+        self.register_theme(PROJECTOR)
+        self.register_theme(MONO)
+        self.theme_name = theme or default_theme()
+        self.theme = THEMES[self.theme_name]
         self.busy = False
         self._render_pending = False
         self._key_arrived: float | None = None
@@ -129,9 +137,31 @@ class RnnApp(App[int]):
                      id="too-small")
         yield Footer(compact=True)
 
+    @property
+    def monochrome(self) -> bool:
+        """Draw with bold/underline/reverse only (read by the panels' palette)."""
+        return self.theme == "mono"
+
+    present_on_start = False
+    _mounted = False
+
     def on_mount(self) -> None:
+        self._mounted = True
         self._fit(self.size.width, self.size.height)
+        if self.present_on_start:
+            self.screen.add_class("-presenter")
         self._sync()
+
+    def watch_theme(self, theme: str) -> None:
+        """Panels cache their lines with the old colours: rebuild them all."""
+        if self._mounted:
+            self._repaint_all()
+
+    def _repaint_all(self) -> None:
+        for panel in self.query(Panel):
+            panel.forget()
+        self._sync()
+        self.call_later(self._render_panels)
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -305,6 +335,16 @@ class RnnApp(App[int]):
         self._stop_playing()
         self.workers.cancel_group(self, "long")
 
+    def action_cycle_theme(self) -> None:
+        names = CYCLE
+        self.theme_name = names[(names.index(self.theme_name) + 1) % len(names)]
+        self.theme = THEMES[self.theme_name]
+        self.notify(f"Theme: {self.theme_name}", timeout=2)
+
+    def action_presenter(self) -> None:
+        self.screen.toggle_class("-presenter")
+        self._repaint_all()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -372,9 +412,11 @@ class RnnApp(App[int]):
             )
 
 
-def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None) -> int:
+def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,
+            present: bool = False) -> int:
     """Open the debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
-    app = RnnApp(spec, mode)
+    app = RnnApp(spec, mode, theme=theme)
+    app.present_on_start = present
     app.run()
     return app.return_code or 0

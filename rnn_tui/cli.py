@@ -96,6 +96,11 @@ def build_parser() -> Parser:
     top.add_argument("model", nargs="?", default="hello", metavar="MODEL",
                      help="model to open in the debugger (default: hello)")
     _mode_args(top)
+    top.add_argument("--theme", choices=("dark", "light", "projector", "mono"), default=None,
+                     help="colours (default: dark; mono when NO_COLOR is set or TERM has 8 "
+                     "colours); the t key cycles them")
+    top.add_argument("--present", action="store_true",
+                     help="start in presenter mode (the z key toggles it)")
     return top
 
 
@@ -253,7 +258,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
     from rnn_tui.app import run_app
 
-    return run_app(spec, mode)
+    return run_app(spec, mode, theme=args.theme, present=args.present)
 
 
 HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new}

@@ -28,9 +28,12 @@ def overflow_model() -> ModelSpec:
     return validate(doc, "hello-overflow")
 
 
-def make_app(model: str | ModelSpec = "hello", mode: str | None = None) -> RnnApp:
+def make_app(model: str | ModelSpec = "hello", mode: str | None = None,
+             theme: str = "dark") -> RnnApp:
+    """The app as a test drives it: no cursor blink, a fixed theme (the
+    default theme depends on TERM and NO_COLOR, which differ between hosts)."""
     spec = load(model)[0] if isinstance(model, str) else model
-    return RnnApp(spec, mode, cursor_blink=False)  # type: ignore[arg-type]
+    return RnnApp(spec, mode, cursor_blink=False, theme=theme)  # type: ignore[arg-type]
 
 
 async def settle(pilot: Pilot) -> None:
@@ -61,9 +64,10 @@ class Scenario:
     size: tuple[int, int] = WIDE
     model: Callable[[], str | ModelSpec] = field(default=lambda: "hello")
     mode: str | None = None
+    theme: str = "dark"
 
     def app(self) -> RnnApp:
-        return make_app(self.model(), self.mode)
+        return make_app(self.model(), self.mode, self.theme)
 
 
 NEXT_PHASE = "right_square_bracket"
@@ -89,6 +93,13 @@ SCENARIOS = [
     Scenario("update_80x24", "an update at 80x24", keys(*[NEXT_PHASE] * 3, *["n"] * 5),
              size=NARROW),
     Scenario("too_small", "below 80x24 the app says so", keys(), size=(60, 15)),
+    Scenario("projector", "the high-contrast projector theme", keys(NEXT_PHASE, NEXT_PHASE, "n"),
+             theme="projector"),
+    Scenario("light", "the light theme", keys("n"), theme="light"),
+    Scenario("mono", "monochrome: bold, underline and reverse only (NO_COLOR, 8 colours)",
+             keys(NEXT_PHASE, "n"), size=NARROW, theme="mono"),
+    Scenario("presenter", "presenter mode: the formula and the step's panel, large",
+             keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
 ]
 
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -28,17 +28,21 @@ def palette(widget: Widget) -> dict[str, Style]:
     error = theme.error or "red"
     accent = theme.accent or "magenta"
     primary = theme.primary or "blue"
+    # On a projector dim text washes out: labels take a colour instead.
+    projector = widget.app.theme == "projector"
+    label = Style.parse(theme.secondary or "cyan") if projector else Style(dim=True)
+    muted = Style.parse("#B0B0B0") if projector else Style(dim=True)
     return {
         N.ARGMAX: Style.parse(f"bold {warning}"),
         N.TARGET: Style.parse(f"bold underline {success}"),
         N.RIGHT: Style.parse(f"bold {success}"),
         N.WRONG: Style.parse(f"bold {error}"),
         N.NONFINITE: Style.parse(f"bold reverse {error}"),
-        N.MUTED: Style(dim=True),
+        N.MUTED: muted,
         N.CURRENT: Style.parse(f"bold reverse {accent}"),
         N.DONE: Style.parse(primary),
         N.CHANGED: Style.parse(f"bold {accent}"),
-        N.LABEL: Style(dim=True),
+        N.LABEL: label,
     }
 
 
@@ -92,6 +96,12 @@ class Panel(Widget):
             line.overflow = "ellipsis"
         self._lines = lines
         self._built_for = (width, height)
+
+    def forget(self) -> None:
+        """Drop the cached lines (after a theme or layout change)."""
+        self._built_for = None
+        self._signature = None
+        self.refresh()
 
     def show(self, view: StepView) -> None:
         self.view = view
