@@ -164,7 +164,7 @@ async def test_unbound_keys_do_nothing() -> None:
     async with app.run_test() as pilot:
         await settle(pilot)
         before = screen_text(app)
-        await pilot.press("z", "x", "f5", "ctrl+x", "tab", "shift+tab", "8", "%")
+        await pilot.press("y", "i", "f5", "ctrl+x", "tab", "shift+tab", "8", "%")
         await settle(pilot)
         assert app.stepper.position == Position(epoch=1, phase=Phase.FORWARD, index=0)
         assert screen_text(app) == before
