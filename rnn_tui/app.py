@@ -29,10 +29,12 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from rnn_tui import gradcheck
 from rnn_tui.maths import EmbeddingRows
 from rnn_tui.model_file import ModelSpec
 from rnn_tui.screens.help import HelpScreen
 from rnn_tui.screens.prompt import PromptScreen
+from rnn_tui.screens.report import ReportScreen
 from rnn_tui.stepper import MAX_EPOCH, Cancelled, Phase, Position, Stepper
 from rnn_tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
 from rnn_tui.widgets.bptt import BpttPanel
@@ -92,6 +94,8 @@ class RnnApp(App[int]):
                 tooltip="Back to epoch 1, forward t=1"),
         Binding("m", "toggle_mode", "Mode", id="toggle_mode",
                 tooltip="Toggle exact dE / the handout's dE"),
+        Binding("d", "gradcheck", "Grad check", id="gradcheck", show=False,
+                tooltip="Check this epoch's gradients against finite differences"),
         Binding("z", "presenter", "Present", id="presenter", show=False,
                 tooltip="Presenter mode: only the formula and the current step's panel, large"),
         Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False,
@@ -334,6 +338,20 @@ class RnnApp(App[int]):
     def action_cancel(self) -> None:
         self._stop_playing()
         self.workers.cancel_group(self, "long")
+
+    def action_gradcheck(self) -> None:
+        if self._guard():
+            self._run("gradient check", self._job_gradcheck)
+
+    def _job_gradcheck(self, should_stop: Callable[[], bool], **kw: object) -> str | None:
+        ep = self.stepper.current
+        results = gradcheck.check(ep.params, self.stepper.inputs, self.stepper.targets,
+                                  self.stepper.mode, should_stop=should_stop)
+        lines = gradcheck.report(results, self.stepper.mode)
+        title = (f"Gradient check, epoch {ep.number}: central differences (eps 1e-5) vs "
+                 "backward, up to 64 entries per parameter")
+        self.call_from_thread(self.push_screen, ReportScreen(title, lines))
+        return None
 
     def action_cycle_theme(self) -> None:
         names = CYCLE

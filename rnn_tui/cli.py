@@ -24,7 +24,7 @@ PROG = "rnn-tui"
 PLUGIN_COMMANDS = {
     "ssh-serve": "rnn_tui.ssh_server",
 }
-COMMANDS = ("trace", "train", "check", "new", *PLUGIN_COMMANDS)
+COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", *PLUGIN_COMMANDS)
 EXIT_USAGE = 2
 MAX_TRACE_EPOCHS = 100_000
 MAX_TRAIN_EPOCHS = 10_000_000
@@ -151,6 +151,30 @@ def build_command_parser(command: str | None = None) -> Parser:
     new.add_argument("-o", "--output", type=Path, default=None,
                      help="file to write (default: standard output)")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    grad = sub.add_parser("gradcheck", help="compare gradients with finite differences",
+                          description="Compare the gradients at an epoch with central finite "
+                          "differences; print the largest relative error per parameter. Exit 1 "
+                          "if any differs by more than 1e-5.")
+    grad.add_argument("model", metavar="MODEL")
+    grad.add_argument("--epoch", type=_int_in(1, MAX_TRAIN_EPOCHS), default=1,
+                      help="check the parameters at the start of this epoch (default 1)")
+    grad.add_argument("--max-entries", type=_int_in(1, 10**6), default=64,
+                      help="entries sampled per parameter (default 64)")
+    _mode_args(grad)
+
+    export = sub.add_parser("export", help="write a worked example like the handout",
+                            description="Write a worked example in the handout's structure "
+                            "(preprocess, forward pass step by step, BPTT, updates, later "
+                            "epochs' losses) with this engine's numbers. Never overwrites a "
+                            "file without --force.")
+    export.add_argument("model", metavar="MODEL")
+    export.add_argument("--epochs", type=_int_in(2, MAX_TRACE_EPOCHS), default=100,
+                        help="epochs to run for the minimum total loss (default 100)")
+    export.add_argument("--format", choices=("markdown", "latex"), default="markdown")
+    export.add_argument("-o", "--output", type=Path, default=None,
+                        help="file to write (default: standard output)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    _mode_args(export)
     return root
 
 
@@ -254,6 +278,36 @@ def cmd_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from rnn_tui import gradcheck
+    from rnn_tui.stepper import Stepper
+
+    spec, mode = _load(args.model, args.mode)
+    stepper = Stepper(spec, mode)  # type: ignore[arg-type]
+    params = stepper.epoch(args.epoch).params
+    results = gradcheck.check(params, stepper.inputs, stepper.targets, mode,  # type: ignore[arg-type]
+                              max_entries=args.max_entries)
+    print(f"{spec.name}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
+    print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from rnn_tui import export
+
+    spec, mode = _load(args.model, args.mode)
+    minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
+    text = export.worked_example(spec, epochs=2, mode=mode, minima=minima)
+    if args.format == "latex":
+        text = export.to_latex(text)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    write_atomic(args.output, text, force=args.force)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
     from rnn_tui.app import run_app
@@ -261,7 +315,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return run_app(spec, mode, theme=args.theme, present=args.present)
 
 
-HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new}
+HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new,
+            "gradcheck": cmd_gradcheck, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
