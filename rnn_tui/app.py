@@ -13,6 +13,7 @@ reports progress and can be cancelled with Esc; the event loop stays free.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,12 +32,14 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui import gradcheck
 from rnn_tui.maths import EmbeddingRows
-from rnn_tui.model_file import ModelSpec
+from rnn_tui.model_file import ModelFileError, ModelSpec, load
 from rnn_tui.screens.help import HelpScreen
 from rnn_tui.screens.prompt import PromptScreen
 from rnn_tui.screens.report import ReportScreen
+from rnn_tui.screens.why import WhyScreen
 from rnn_tui.stepper import MAX_EPOCH, Cancelled, Phase, Position, Stepper
 from rnn_tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
+from rnn_tui.why import Explainer
 from rnn_tui.widgets.bptt import BpttPanel
 from rnn_tui.widgets.formula import FormulaPanel
 from rnn_tui.widgets.forward import ForwardPanel
@@ -96,6 +99,10 @@ class RnnApp(App[int]):
                 tooltip="Toggle exact dE / the handout's dE"),
         Binding("d", "gradcheck", "Grad check", id="gradcheck", show=False,
                 tooltip="Check this epoch's gradients against finite differences"),
+        Binding("w", "why", "Why", id="why",
+                tooltip="Why: break the current step's values down into what made them"),
+        Binding("o", "open_model", "Open", id="open_model", show=False,
+                tooltip="Open another model file (or a built-in model by name)"),
         Binding("z", "presenter", "Present", id="presenter", show=False,
                 tooltip="Presenter mode: only the formula and the current step's panel, large"),
         Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False,
@@ -352,6 +359,44 @@ class RnnApp(App[int]):
                  "backward, up to 64 entries per parameter")
         self.call_from_thread(self.push_screen, ReportScreen(title, lines))
         return None
+
+    def action_why(self) -> None:
+        if not self._guard():
+            return
+        view = self.stepper.view()
+        title = f"Why? epoch {view.pos.epoch}, {view.label}"
+        self.push_screen(WhyScreen(title, Explainer(view).roots()))
+
+    def action_open_model(self) -> None:
+        if not self._guard():
+            return
+        if os.environ.get("RNN_TUI_SERVED"):
+            self.notify("Opening files is disabled in a served session.", severity="warning")
+            return
+        loaded: dict[str, ModelSpec] = {}
+
+        def check(text: str) -> str | None:
+            if not text.strip():
+                return "Type a path to a .toml file or a built-in name (hello, hello-handout)."
+            try:
+                loaded["spec"] = load(text.strip())[0]
+            except ModelFileError as err:
+                return str(err)
+            return None
+
+        def opened(text: str | None) -> None:
+            if text is not None and "spec" in loaded:
+                self.open_spec(loaded["spec"])
+
+        self.push_screen(PromptScreen("Open model (a .toml file or a built-in name):",
+                                      "models/hello.toml", check), opened)
+
+    def open_spec(self, spec: ModelSpec) -> None:
+        """Replace the model: a new stepper at epoch 1, in the file's mode."""
+        self._stop_playing()
+        self.stepper = Stepper(spec)
+        self._repaint_all()
+        self.notify(f"Opened {spec.name}", timeout=3)
 
     def action_cycle_theme(self) -> None:
         names = CYCLE

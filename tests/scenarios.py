@@ -98,6 +98,10 @@ SCENARIOS = [
     Scenario("light", "the light theme", keys("n"), theme="light"),
     Scenario("mono", "monochrome: bold, underline and reverse only (NO_COLOR, 8 colours)",
              keys(NEXT_PHASE, "n"), size=NARROW, theme="mono"),
+    Scenario("why", "the why view: dW[1,1] drilled down to the BPTT terms that make it up",
+             keys(*[NEXT_PHASE] * 3, "w", "down", "down", "enter", "down", "enter")),
+    Scenario("gradcheck", "the gradient check in handout mode: dE is not the gradient",
+             keys("d"), mode="x_t"),
     Scenario("presenter", "presenter mode: the formula and the step's panel, large",
              keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
 ]

@@ -7,10 +7,14 @@ import numpy as np
 from rich.console import Group
 from scenarios import make_app, overflow_model, settle
 from textual import events
+from textual.widgets import Tree
 
 from rnn_tui.app import RnnApp
 from rnn_tui.model_file import load
 from rnn_tui.screens.help import HelpScreen
+from rnn_tui.screens.prompt import PromptScreen
+from rnn_tui.screens.report import ReportScreen
+from rnn_tui.screens.why import WhyScreen
 from rnn_tui.stepper import Phase, Position, Stepper
 from rnn_tui.widgets.numbers import fmt
 from rnn_tui.widgets.panel import Panel
@@ -239,3 +243,79 @@ def test_numbers_format_like_the_handout() -> None:
     assert fmt(0.011092) == "0.0111" and fmt(-0.00001) == "0.0000"
     assert fmt(float("nan")) == "NaN" and fmt(-np.inf) == "-inf"
     assert fmt(1.5e9) == "1.500e+09"
+
+
+async def test_gradcheck_key_shows_the_table() -> None:
+    app = make_app("hello-handout")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportScreen)
+        body = "\n".join(app.screen.lines)
+        assert "dW" in body and "DIFFERS" in body and "not the gradient of L" in body
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ReportScreen)
+
+
+async def test_why_drills_from_a_gradient_to_its_terms() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        await settle(pilot)  # update phase: the whole gradient is known
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, WhyScreen)
+        tree = app.screen.query_one(Tree)
+        labels = [str(n.label) for n in tree.root.children]
+        assert labels[0].startswith("V_new = V")
+        dV = tree.root.children[1]
+        dV.expand()
+        await pilot.pause()
+        first = dV.children[0]  # the largest entry of dV
+        assert str(first.label).startswith("dV[1,1] = Σ_t δ_t[1]·h_t[1] = 0.0075")
+        first.expand()
+        await pilot.pause()
+        terms = [str(n.label) for n in first.children]
+        assert len(terms) == 4 and all(t.startswith("t=") for t in terms)
+        await pilot.press("escape")
+
+
+async def test_open_model_validates_in_place(tmp_path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('text = "hello"\nembedding_dim = 2\n')
+    app = make_app()
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        await pilot.press(*str(bad), "enter")
+        await pilot.pause()
+        error = str(app.screen.query_one("#prompt-error").render())
+        assert error.startswith(f"{bad}: hidden_size: missing") and "\n" not in error
+        await pilot.press(*["backspace"] * len(str(bad)), *"hello-handout", "enter")
+        await settle(pilot)
+        assert app.stepper.spec.name == "hello-handout" and app.stepper.mode == "x_t"
+        assert "hello-handout" in text_of(app, "#status")
+
+
+async def test_open_model_is_disabled_when_served(monkeypatch) -> None:
+    monkeypatch.setenv("RNN_TUI_SERVED", "1")
+    app = make_app()
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        await pilot.pause()
+        assert not isinstance(app.screen, PromptScreen)
+        assert app.stepper.spec.name == "hello"
+
+
+async def test_theme_and_presenter_keys() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("t")
+        assert app.theme == "textual-light"
+        await pilot.press("t", "t")
+        assert app.theme == "mono" and app.monochrome
+        await pilot.press("z")
+        await settle(pilot)
+        assert app.screen.has_class("-presenter")
+        assert not app.query_one("#sequence").display
+        assert app.query_one("#formula").display and app.query_one("#forward").display
+        assert not app.query_one("#bptt").display
