@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from textual import events, work
@@ -31,6 +32,14 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui import gradcheck
+from rnn_tui.follow import (
+    STATE_FILE,
+    FollowError,
+    Presenter,
+    RoomState,
+    load_model,
+    read_state,
+)
 from rnn_tui.maths import EmbeddingRows
 from rnn_tui.model_file import ModelFileError, ModelSpec, load
 from rnn_tui.screens.help import HelpScreen
@@ -54,6 +63,7 @@ MIN_WIDTH, MIN_HEIGHT = 80, 24
 WIDE_WIDTH, WIDE_HEIGHT = 120, 34
 SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1, 0.05, 0.02)  # seconds per step when playing
 RUN_LIMIT = 100_000  # epochs a run-until searches before giving up
+FOLLOW_POLL = 0.2  # seconds between reads of the lecturer's state
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,8 @@ class RnnApp(App[int]):
                 tooltip="Why: break the current step's values down into what made them"),
         Binding("o", "open_model", "Open", id="open_model", show=False,
                 tooltip="Open another model file (or a built-in model by name)"),
+        Binding("s", "sync", "Sync", id="sync", show=False,
+                tooltip="Follow mode: jump back to the lecturer's position and keep following"),
         Binding("z", "presenter", "Present", id="presenter", show=False,
                 tooltip="Presenter mode: only the formula and the current step's panel, large"),
         Binding("t", "cycle_theme", "Theme", id="cycle_theme", show=False,
@@ -116,9 +128,18 @@ class RnnApp(App[int]):
     state: var[Shown | None] = var(None)  # no repaint of its own: panels refresh themselves
 
     def __init__(self, spec: ModelSpec, mode: EmbeddingRows | None = None, *,
-                 cursor_blink: bool = True, theme: str | None = None) -> None:
+                 cursor_blink: bool = True, theme: str | None = None,
+                 presenter: Presenter | None = None, follow_room: Path | None = None,
+                 follow_owner: str | None = None) -> None:
         super().__init__()
         self.stepper = Stepper(spec, mode)
+        self.presenter = presenter
+        self.follow_room = follow_room
+        self.follow_owner = follow_owner
+        self.following = follow_room is not None
+        self._room: RoomState | None = None  # last state read from the room
+        self._applied: RoomState | None = None  # last state shown here
+        self._follow_note = ""
         self.cursor_blink = cursor_blink
         self.register_theme(PROJECTOR)
         self.register_theme(MONO)
@@ -162,6 +183,13 @@ class RnnApp(App[int]):
         if self.present_on_start:
             self.screen.add_class("-presenter")
         self._sync()
+        if self.follow_room is not None:
+            self._poll_room()
+            self.set_interval(FOLLOW_POLL, self._poll_room)
+
+    def on_unmount(self) -> None:
+        if self.presenter is not None:
+            self.presenter.close(self.stepper.mode, self.stepper.position)
 
     def watch_theme(self, theme: str) -> None:
         """Panels cache their lines with the old colours: rebuild them all."""
@@ -202,6 +230,10 @@ class RnnApp(App[int]):
         if not main.has_class(phase_class):  # restyling the screen costs a full repaint
             main.remove_class(*(f"-phase-{p.name.lower()}" for p in Phase))
             main.add_class(phase_class)
+        if self.presenter is not None:
+            self._publish()
+        status = self.query_one(StatusBar)
+        status.follow = self._follow_label()
         for panel in self.query(Panel):
             panel.show(view)
         self.query_one(LossPanel).show(view)
@@ -231,8 +263,15 @@ class RnnApp(App[int]):
     # ----------------------------------------------------------- actions
 
     def _guard(self) -> bool:
-        """Stepping keys are ignored while a long run works in the background."""
-        return not self.busy
+        """Stepping keys are ignored while a long run works in the background;
+        in follow mode they break away from the lecturer to explore."""
+        if self.busy:
+            return False
+        if self.following:
+            self.following = False
+            self.notify("Exploring on your own; press s to follow the lecturer again.",
+                        timeout=3)
+        return True
 
     def action_step(self, delta: int) -> None:
         if not self._guard():
@@ -398,6 +437,86 @@ class RnnApp(App[int]):
         self._repaint_all()
         self.notify(f"Opened {spec.name}", timeout=3)
 
+    # ------------------------------------------------------ follow mode
+
+    def _publish(self) -> None:
+        assert self.presenter is not None
+        try:
+            self.presenter.publish(self.stepper.mode, self.stepper.position)
+        except FollowError as err:
+            self.notify(str(err), severity="error", timeout=6)
+            self.presenter = None
+
+    def _follow_label(self) -> str:
+        if self.presenter is not None:
+            return f"presenting in {self.presenter.room}"
+        if self.follow_room is None:
+            return ""
+        state = "following" if self.following else "exploring (s syncs)"
+        return f"{state}{': ' + self._follow_note if self._follow_note else ''}"
+
+    def _set_note(self, note: str) -> None:
+        if note != self._follow_note:
+            self._follow_note = note
+            status = self.query_one(StatusBar)
+            status.follow = self._follow_label()
+            status.forget()
+
+    def _poll_room(self) -> None:
+        """Read the lecturer's state; apply it when following and it moved."""
+        assert self.follow_room is not None
+        try:
+            room = read_state(self.follow_room, self.follow_owner)
+        except FollowError as err:  # the header names the problem, not the long path
+            self._set_note(str(err).removeprefix(f"{self.follow_room / STATE_FILE}: "))
+            return
+        self._room = room
+        if room.ended:
+            self._set_note(f"{room.presenter} stopped presenting")
+            return
+        self._set_note("")
+        if self.following and not self.busy and not room.same_place(self._applied):
+            self._apply(room)
+
+    def _apply(self, room: RoomState) -> None:
+        if self._applied is None or (room.model, room.sha256) != (
+                self._applied.model, self._applied.sha256):
+            try:
+                spec = load_model(room)
+            except FollowError as err:
+                self._set_note(str(err))
+                return
+            self.stepper = Stepper(spec, room.mode)  # type: ignore[arg-type]
+            self._repaint_all()
+        self._applied = room
+        target = room.position
+        try:
+            self.stepper.layout.check(target)
+        except ValueError as err:
+            self._set_note(f"presenter's position is not valid here: {err}")
+            return
+        if room.mode != self.stepper.mode or abs(target.epoch - self.stepper.position.epoch) > 50:
+            self._run("following", partial(self._job_follow, room.mode, target))
+        else:
+            self.stepper.goto(target)
+            self._sync()
+
+    def _job_follow(self, mode: EmbeddingRows, target: Position, **kw: object) -> str | None:
+        self.stepper.set_mode(mode)
+        self.stepper.goto(target, **kw)  # type: ignore[arg-type]
+        return None
+
+    def action_sync(self) -> None:
+        if self.follow_room is None:
+            self.notify("Not in follow mode (start with: rnn-tui follow).", timeout=3)
+            return
+        self.following = True
+        if self._room is not None and not self._room.ended and not self.busy:
+            self._apply(self._room)
+        status = self.query_one(StatusBar)
+        status.follow = self._follow_label()
+        status.forget()
+
     def action_cycle_theme(self) -> None:
         names = CYCLE
         self.theme_name = names[(names.index(self.theme_name) + 1) % len(names)]
@@ -476,10 +595,12 @@ class RnnApp(App[int]):
 
 
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,
-            present: bool = False) -> int:
+            present: bool = False, presenter: Presenter | None = None,
+            follow_room: Path | None = None, follow_owner: str | None = None) -> int:
     """Open the debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
-    app = RnnApp(spec, mode, theme=theme)
+    app = RnnApp(spec, mode, theme=theme, presenter=presenter, follow_room=follow_room,
+                 follow_owner=follow_owner)
     app.present_on_start = present
     app.run()
     return app.return_code or 0

@@ -24,7 +24,8 @@ PROG = "rnn-tui"
 PLUGIN_COMMANDS = {
     "ssh-serve": "rnn_tui.ssh_server",
 }
-COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", *PLUGIN_COMMANDS)
+COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", "follow",
+            *PLUGIN_COMMANDS)
 EXIT_USAGE = 2
 MAX_TRACE_EPOCHS = 100_000
 MAX_TRAIN_EPOCHS = 10_000_000
@@ -100,7 +101,11 @@ def build_parser() -> Parser:
                      help="colours (default: dark; mono when NO_COLOR is set or TERM has 8 "
                      "colours); the t key cycles them")
     top.add_argument("--present", action="store_true",
-                     help="start in presenter mode (the z key toggles it)")
+                     help="lecture: presenter layout (the z key toggles it), and publish the "
+                     "position to the room so that `rnn-tui follow` can track it")
+    top.add_argument("--room", type=Path, default=None,
+                     help="room directory for --present (default: $RNN_TUI_ROOM or "
+                     "/tmp/rnn-tui-room)")
     return top
 
 
@@ -175,6 +180,17 @@ def build_command_parser(command: str | None = None) -> Parser:
                         help="file to write (default: standard output)")
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
     _mode_args(export)
+
+    follow = sub.add_parser("follow", help="follow a lecturer's rnn-tui --present",
+                            description="Open the debugger and track the position of a "
+                            "lecturer who runs rnn-tui --present on this machine. Any stepping "
+                            "key breaks away to explore; s follows again.")
+    follow.add_argument("--room", type=Path, default=None,
+                        help="the lecturer's room directory (default: $RNN_TUI_ROOM or "
+                        "/tmp/rnn-tui-room)")
+    follow.add_argument("--owner", default=None, metavar="USER",
+                        help="trust a state file owned by this user (the lecturer)")
+    follow.add_argument("--theme", choices=("dark", "light", "projector", "mono"), default=None)
     return root
 
 
@@ -310,13 +326,33 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
+    presenter = None
+    if args.present:
+        from rnn_tui.follow import FollowError, Presenter, default_room
+
+        _, path = load(args.model)
+        try:
+            presenter = Presenter(args.room or default_room(), path)
+        except FollowError as err:
+            raise UsageError(str(err)) from None
+    elif args.room is not None:
+        raise UsageError(f"{PROG}: --room needs --present (see {PROG} --help)")
     from rnn_tui.app import run_app
 
-    return run_app(spec, mode, theme=args.theme, present=args.present)
+    return run_app(spec, mode, theme=args.theme, present=args.present, presenter=presenter)
+
+
+def cmd_follow(args: argparse.Namespace) -> int:
+    from rnn_tui.app import run_app
+    from rnn_tui.follow import default_room
+
+    room = args.room or default_room()
+    spec, _ = load("hello")  # shown until the lecturer's model is read from the room
+    return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
 
 
 HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new,
-            "gradcheck": cmd_gradcheck, "export": cmd_export}
+            "gradcheck": cmd_gradcheck, "export": cmd_export, "follow": cmd_follow}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,10 +22,11 @@ class StatusBar(Panel):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.activity = ""
+        self.follow = ""
 
     def set_activity(self, text: str) -> None:
         self.activity = text
-        self.refresh()
+        self.forget()
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         sep = Text(" │ ", style=LABEL)
@@ -42,6 +43,8 @@ class StatusBar(Panel):
             first = view.first_nonfinite
             if first is not None:
                 out.append(f" since {first}", style=WRONG)
+        if self.follow:
+            out.append_text(sep).append(self.follow, style="bold")
         if self.activity:
             out.append_text(sep).append(self.activity, style="bold")
         out.truncate(width, overflow="ellipsis")
