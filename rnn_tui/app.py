@@ -31,7 +31,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from rnn_tui import gradcheck
+from rnn_tui import conformance, gradcheck
 from rnn_tui.follow import (
     STATE_FILE,
     FollowError,
@@ -53,6 +53,7 @@ from rnn_tui.widgets.bptt import BpttPanel
 from rnn_tui.widgets.formula import FormulaPanel
 from rnn_tui.widgets.forward import ForwardPanel
 from rnn_tui.widgets.gradients import GradientsPanel
+from rnn_tui.widgets.handout import HandoutStrip
 from rnn_tui.widgets.loss import LossPanel
 from rnn_tui.widgets.panel import Panel
 from rnn_tui.widgets.sequence import SequenceStrip
@@ -113,6 +114,8 @@ class RnnApp(App[int]):
                 tooltip="Why: break the current step's values down into what made them"),
         Binding("o", "open_model", "Open", id="open_model", show=False,
                 tooltip="Open another model file (or a built-in model by name)"),
+        Binding("j", "next_difference", "Next difference", id="next_difference", show=False,
+                tooltip="Handout model: jump to the next printed number that differs from ours"),
         Binding("s", "sync", "Sync", id="sync", show=False,
                 tooltip="Follow mode: jump back to the lecturer's position and keep following"),
         Binding("z", "presenter", "Present", id="presenter", show=False,
@@ -158,6 +161,7 @@ class RnnApp(App[int]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield SequenceStrip(id="sequence")
+        yield HandoutStrip(id="handout")
         with Grid(id="main"):
             yield FormulaPanel(id="formula")
             yield ForwardPanel(id="forward")
@@ -234,8 +238,12 @@ class RnnApp(App[int]):
             self._publish()
         status = self.query_one(StatusBar)
         status.follow = self._follow_label()
+        marks = conformance.marks(self.stepper) if self._handout_model else []
         for panel in self.query(Panel):
-            panel.show(view)
+            if isinstance(panel, HandoutStrip):
+                panel.show_marks(view, marks)
+            else:
+                panel.show(view)
         self.query_one(LossPanel).show(view)
         if self._key_time is not None:
             started, self._key_time = self._key_time, None
@@ -506,6 +514,31 @@ class RnnApp(App[int]):
         self.stepper.goto(target, **kw)  # type: ignore[arg-type]
         return None
 
+    @property
+    def _handout_model(self) -> bool:
+        spec = self.stepper.spec
+        if getattr(self, "_handout_spec", None) is not spec:
+            self._handout_spec = spec
+            self._is_handout = conformance.is_handout_model(spec)
+        return self._is_handout
+
+    def action_next_difference(self) -> None:
+        if not self._guard():
+            return
+        if not self._handout_model:
+            self.notify("Only the handout's model has printed numbers to compare with.",
+                        timeout=3)
+            return
+        pos = conformance.next_difference(self.stepper)
+        if pos is None:
+            self.notify("No more differences from the handout after this step.", timeout=3)
+            return
+        self._run("next difference", partial(self._job_goto_position, pos))
+
+    def _job_goto_position(self, pos: Position, **kw: object) -> str | None:
+        self.stepper.goto(pos, **kw)  # type: ignore[arg-type]
+        return None
+
     def action_sync(self) -> None:
         if self.follow_room is None:
             self.notify("Not in follow mode (start with: rnn-tui follow).", timeout=3)
@@ -582,8 +615,18 @@ class RnnApp(App[int]):
 
     # ---------------------------------------------------- command palette
 
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        if os.environ.get("RNN_TUI_SERVED"):  # it would write a file on the server
+            self.notify("Screenshots are disabled in a served session.", severity="warning")
+            return None
+        return super().deliver_screenshot(filename, path, time_format)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        served = bool(os.environ.get("RNN_TUI_SERVED"))
+        for command in super().get_system_commands(screen):
+            if not (served and command.title == "Screenshot"):
+                yield command
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             action = binding.action

@@ -1,59 +1,34 @@
-"""The numbers the handout prints for the hello model, typed in once.
+"""The handout's printed numbers, read from the package's one data file
+(rnn_tui/data/handout.toml) and arranged by quantity for the tests."""
 
-Each figure is (where in the handout, printed value(s)). The tests compare
-our float64 values with these at the printed precision (4 decimals).
-"""
+from __future__ import annotations
+
+from rnn_tui.conformance import figures
+
+_F = {name: f.printed.tolist() for name, f in figures().items()}
 
 E = [[0.8175, 0.4613], [-0.3599, -0.4824], [0.1268, 0.1540], [-0.0358, -0.5677]]
-
-# Section 5: forward pass, epoch 1.
-x = [[0.8175, 0.4613], [-0.3599, -0.4824], [0.1268, 0.1540], [0.1268, 0.1540]]
-h = [0.0111, 0.0537, -0.0461, 0.0073]
-omega = [
-    [0.0077, -0.0049, -0.0025, -0.0034],
-    [0.0373, -0.0237, -0.0120, -0.0164],
-    [-0.0320, 0.0203, 0.0103, 0.0140],
-    [0.0051, -0.0032, -0.0016, -0.0022],
-]
-y_hat = [
-    [0.2521, 0.2490, 0.2496, 0.2493],
-    [0.2604, 0.2450, 0.2478, 0.2468],
-    [0.2413, 0.2543, 0.2517, 0.2528],
-    [0.2514, 0.2493, 0.2497, 0.2496],
-]
-predictions = "hheh"  # "our model predicts it as 'h'" ... at steps 1..4
-loss = [1.3904, 1.3950, 1.3793, 1.3880]
-total_loss = 5.5528
-
-# Section 6.1: y_hat_t - y_t.
-delta = [
-    [0.2521, -0.7510, 0.2496, 0.2493],
-    [0.2604, 0.2450, -0.7522, 0.2468],
-    [0.2413, 0.2543, -0.7483, 0.2528],
-    [0.2514, 0.2493, 0.2497, -0.7504],
-]
-
-# Sections 6.2 to 6.7: gradients and updated parameters.
-dV = [0.0075, -0.0051, -0.0013, -0.0011]
-V_new = [0.6944, -0.4397, -0.2244, -0.3051]
-dc = [1.0052, -0.0025, -1.0011, -0.0016]
-c_new = [-0.1005, 0.0002, 0.1001, 0.0002]
-dW = -0.0082
-W_new = -0.5343
-dU = [0.2137, 0.0982]
-U_new = [0.1229, -0.2413]
-db = 0.7034
-b_new = -0.0703
-dE_handout = [[0.0539, -0.0865], [0.0111, -0.0179], [0.0364, -0.0584], [0.0, 0.0]]
-E_new_handout = [[0.8121, 0.4699], [-0.3611, -0.4807], [0.1231, 0.1598], [-0.0358, -0.5677]]
-
-# Section 6.8: epoch 2, and the minima over epochs.
-epoch2_y_hat = [
-    [0.2110, 0.2567, 0.2785, 0.2538],
-    [0.2338, 0.2454, 0.2739, 0.2469],
-    [0.2053, 0.2596, 0.2796, 0.2555],
-    [0.2201, 0.2521, 0.2767, 0.2510],
-]
-epoch2_loss = [1.3600, 1.2950, 1.2742, 1.3821]
-epoch2_total = 5.3114
-min_total_loss = {50: 2.9268, 100: 1.7800}
+x = [_F[f"x_{t}"] for t in range(1, 5)]
+h = [_F[f"h_{t}"][0] for t in range(1, 5)]
+omega = [_F[f"Omega_{t}"] for t in range(1, 5)]
+y_hat = [_F[f"y_hat_{t}"] for t in range(1, 5)]
+predictions = "hheh"  # "our model predicts it as 'h'" ... at steps 1..4 (section 5)
+loss = [_F[f"L_{t}"] for t in range(1, 5)]
+total_loss = _F["total_loss"]
+delta = [_F[f"delta_{t}"] for t in range(1, 5)]
+dV = [r[0] for r in _F["dV"]]
+V_new = [r[0] for r in _F["V_new"]]
+dc = _F["dc"]
+c_new = _F["c_new"]
+dW = _F["dW"][0][0]
+W_new = _F["W_new"][0][0]
+dU = _F["dU"][0]
+U_new = _F["U_new"][0]
+db = _F["db"][0]
+b_new = _F["b_new"][0]
+dE_handout = _F["dE"]
+E_new_handout = _F["E_new"]
+epoch2_y_hat = [_F[f"epoch2_y_hat_{t}"] for t in range(1, 5)]
+epoch2_loss = [_F[f"epoch2_L_{t}"] for t in range(1, 5)]
+epoch2_total = _F["epoch2_total"]
+min_total_loss = {50: _F["min_total_loss_50"], 100: _F["min_total_loss_100"]}

@@ -4,12 +4,13 @@ it reports the handout's dE convention as the non-gradient it is."""
 from __future__ import annotations
 
 import numpy as np
+from test_cli import run
 
-from conftest import random_spec
 from rnn_tui import gradcheck
 from rnn_tui.maths import Params
 from rnn_tui.model_file import ModelSpec
-from test_cli import run
+
+from conftest import random_spec
 
 
 def test_exact_gradients_pass(hello: ModelSpec) -> None:

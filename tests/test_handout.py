@@ -2,9 +2,9 @@
 
 A printed figure "matches" when our float64 value rounds to it, i.e. they
 differ by at most half a unit in the 4th decimal. The handout has printing
-slips (NOTES.md); each one is listed below with its reason, and the test
-checks both that the slip is within 1.5e-4 of the true value and that it
-really is a slip (so this list cannot silently go stale).
+slips (NOTES.md); each one is listed with its reason in the package's data
+file, and the test checks both that the slip is within 1.5e-4 of the true
+value and that it really is a slip (so that list cannot silently go stale).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnn_tui.conformance import slips
 from rnn_tui.maths import backward, forward, output_delta, sgd
 from rnn_tui.model_file import ModelSpec
 from rnn_tui.stepper import Stepper
@@ -21,30 +22,25 @@ import handout_figures as H
 HALF_UNIT = 0.5e-4 + 1e-12
 SLIP_BOUND = 1.5e-4
 
-# (figure, index) -> why the printed digit is not the true value's rounding.
-FROM_ROUNDED_H = "computed from the rounded h_t the handout prints, not the true h_t"
+def _test_key(figure: str, index: tuple[int, ...]) -> tuple[str, tuple[int, ...]]:
+    """The data file's (figure, index) as this module's (quantity, index)."""
+    name, _, t = figure.rpartition("_")
+    if name in ("h", "Omega", "y_hat", "delta", "x", "L"):
+        quantity = {"Omega": "omega", "L": "loss"}.get(name, name)
+        return quantity, (int(t) - 1, *index) if name != "h" else (int(t) - 1,)
+    if figure in ("dV", "V_new"):
+        return figure, index[:1]
+    if figure in ("W_new", "dW"):
+        return figure, ()
+    if figure in ("U_new", "dU"):
+        return figure, index[1:]
+    return {"dE": "dE_handout", "E_new": "E_new_handout"}.get(figure, figure), index
+
+
+# (quantity, index) -> why the printed digit is not the true value's rounding,
+# from the [[slip]] table of rnn_tui/data/handout.toml.
 SLIPS: dict[tuple[str, tuple[int, ...]], str] = {
-    ("h", (1,)): "NOTES.md: h_2 printed 0.0537 (true 0.05379)",
-    ("omega", (1, 0)): FROM_ROUNDED_H,
-    ("omega", (1, 2)): FROM_ROUNDED_H,
-    ("omega", (2, 0)): FROM_ROUNDED_H,
-    ("omega", (2, 2)): FROM_ROUNDED_H,
-    ("omega", (2, 3)): FROM_ROUNDED_H,
-    ("y_hat", (2, 2)): "NOTES.md: yhat_3 printed .2517 (true 0.251750)",
-    ("y_hat", (2, 3)): "NOTES.md: yhat_3 printed .2528 (true 0.252689)",
-    ("delta", (2, 2)): "section 6.1 copies the yhat_3 slip",
-    ("delta", (2, 3)): "section 6.1 copies the yhat_3 slip",
-    ("total_loss", ()): "NOTES.md: total printed 5.5528 (the terms sum to 5.5527)",
-    ("dV", (2,)): "NOTES.md: dV_3 printed -0.0013 (true -0.001352)",
-    ("V_new", (0,)): "last digit off by one (true 0.694349)",
-    ("V_new", (2,)): "NOTES.md: V_new printed -0.2244 (true -0.224465)",
-    ("V_new", (3,)): "NOTES.md: V_new printed -0.3051 (true -0.305189)",
-    ("W_new", ()): "last digit off by one (true -0.534379)",
-    ("U_new", (0,)): "last digit off by one (true 0.122831)",
-    ("dE_handout", (2, 1)): "last digit off by one (true -0.058455)",
-    ("E_new_handout", (1, 0)): "last digit off by one (true -0.361015)",
-    ("E_new_handout", (1, 1)): "last digit off by one (true -0.480611)",
-    ("E_new_handout", (2, 0)): "last digit off by one (true 0.123159)",
+    _test_key(figure, index): reason for (figure, index), reason in slips().items()
 }
 
 
