@@ -31,7 +31,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from rnn_tui import conformance, gradcheck
+from rnn_tui import conformance, gradcheck, quiz
 from rnn_tui.follow import (
     STATE_FILE,
     FollowError,
@@ -44,6 +44,7 @@ from rnn_tui.maths import EmbeddingRows
 from rnn_tui.model_file import ModelFileError, ModelSpec, load
 from rnn_tui.screens.help import HelpScreen
 from rnn_tui.screens.prompt import PromptScreen
+from rnn_tui.screens.quiz import QuizScreen
 from rnn_tui.screens.report import ReportScreen
 from rnn_tui.screens.why import WhyScreen
 from rnn_tui.stepper import MAX_EPOCH, Cancelled, Phase, Position, Stepper
@@ -114,6 +115,8 @@ class RnnApp(App[int]):
                 tooltip="Why: break the current step's values down into what made them"),
         Binding("o", "open_model", "Open", id="open_model", show=False,
                 tooltip="Open another model file (or a built-in model by name)"),
+        Binding("k", "quiz", "Quiz", id="quiz", show=False,
+                tooltip="Quiz mode: predict each value before the step reveals it"),
         Binding("j", "next_difference", "Next difference", id="next_difference", show=False,
                 tooltip="Handout model: jump to the next printed number that differs from ours"),
         Binding("s", "sync", "Sync", id="sync", show=False,
@@ -143,6 +146,10 @@ class RnnApp(App[int]):
         self._room: RoomState | None = None  # last state read from the room
         self._applied: RoomState | None = None  # last state shown here
         self._follow_note = ""
+        self.quiz = False
+        self.quiz_right = 0
+        self.quiz_asked = 0
+        self._asked: set[tuple[int, int]] = set()  # (epoch, step) already asked
         self.cursor_blink = cursor_blink
         self.register_theme(PROJECTOR)
         self.register_theme(MONO)
@@ -186,6 +193,8 @@ class RnnApp(App[int]):
         self._fit(self.size.width, self.size.height)
         if self.present_on_start:
             self.screen.add_class("-presenter")
+        if self.quiz:
+            self._status(self._quiz_label())
         self._sync()
         if self.follow_room is not None:
             self._poll_room()
@@ -284,8 +293,50 @@ class RnnApp(App[int]):
     def action_step(self, delta: int) -> None:
         if not self._guard():
             return
+        if delta > 0 and self.quiz and self._ask_next():
+            return
         self.stepper.next() if delta > 0 else self.stepper.prev()
         self._moved()
+
+    # ------------------------------------------------------------- quiz
+
+    def action_quiz(self) -> None:
+        self.quiz = not self.quiz
+        self.notify("Quiz on: predict each value before it is revealed." if self.quiz
+                    else f"Quiz off. Score: {self.quiz_score}.", timeout=3)
+        self._status(self._quiz_label())
+
+    @property
+    def quiz_score(self) -> str:
+        return f"{self.quiz_right}/{self.quiz_asked} right"
+
+    def _quiz_label(self) -> str:
+        return f"quiz {self.quiz_score}" if self.quiz else ""
+
+    def _ask_next(self) -> bool:
+        """Ask about the step that next() would reveal; True if a question is up."""
+        lay = self.stepper.layout
+        here = lay.step_of(self.stepper.position) + 1
+        epoch = self.stepper.position.epoch
+        if here == lay.steps_per_epoch:
+            epoch, here = epoch + 1, 0
+        if (epoch, here) in self._asked:
+            return False
+        self._asked.add((epoch, here))
+        question = quiz.question_for(self.stepper.peek(lay.at(epoch, here)))
+        if question is None:
+            return False
+
+        def answered(result: bool | None) -> None:
+            if result is not None:
+                self.quiz_asked += 1
+                self.quiz_right += int(result)
+            self._status(self._quiz_label())
+            self.stepper.next()
+            self._moved()
+
+        self.push_screen(QuizScreen(question, self.quiz_score), answered)
+        return True
 
     def action_phase(self, delta: int) -> None:
         if not self._guard():
@@ -378,7 +429,7 @@ class RnnApp(App[int]):
         if self._player is not None:
             self._player.stop()
             self._player = None
-            self._status("")
+            self._status(self._quiz_label())
 
     def action_speed(self, delta: int) -> None:
         self._speed = max(0, min(len(SPEEDS) - 1, self._speed + delta))
@@ -550,6 +601,12 @@ class RnnApp(App[int]):
         status.follow = self._follow_label()
         status.forget()
 
+    toast_time_scale = 1.0  # snapshot tests stretch it so toasts never expire mid-test
+
+    def notify(self, message: str, *, timeout: float | None = None, **kwargs: object) -> None:
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        super().notify(message, timeout=seconds * self.toast_time_scale, **kwargs)  # type: ignore[arg-type]
+
     def action_cycle_theme(self) -> None:
         names = CYCLE
         self.theme_name = names[(names.index(self.theme_name) + 1) % len(names)]
@@ -602,7 +659,7 @@ class RnnApp(App[int]):
                                                            WorkerState.RUNNING):
             return
         self.busy = False
-        self._status("")
+        self._status(self._quiz_label())
         if event.state is WorkerState.SUCCESS and event.worker.result:
             self.notify(str(event.worker.result), timeout=4)
         elif event.state is WorkerState.CANCELLED:
@@ -639,11 +696,13 @@ class RnnApp(App[int]):
 
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,
             present: bool = False, presenter: Presenter | None = None,
-            follow_room: Path | None = None, follow_owner: str | None = None) -> int:
+            follow_room: Path | None = None, follow_owner: str | None = None,
+            quiz: bool = False) -> int:
     """Open the debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
     app = RnnApp(spec, mode, theme=theme, presenter=presenter, follow_room=follow_room,
                  follow_owner=follow_owner)
     app.present_on_start = present
+    app.quiz = quiz
     app.run()
     return app.return_code or 0

@@ -103,6 +103,8 @@ def build_parser() -> Parser:
     top.add_argument("--present", action="store_true",
                      help="lecture: presenter layout (the z key toggles it), and publish the "
                      "position to the room so that `rnn-tui follow` can track it")
+    top.add_argument("--quiz", action="store_true",
+                     help="quiz mode: predict each value before it is revealed (k toggles)")
     top.add_argument("--room", type=Path, default=None,
                      help="room directory for --present (default: $RNN_TUI_ROOM or "
                      "/tmp/rnn-tui-room)")
@@ -339,7 +341,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
         raise UsageError(f"{PROG}: --room needs --present (see {PROG} --help)")
     from rnn_tui.app import run_app
 
-    return run_app(spec, mode, theme=args.theme, present=args.present, presenter=presenter)
+    return run_app(spec, mode, theme=args.theme, present=args.present, presenter=presenter,
+                   quiz=args.quiz)
 
 
 def cmd_follow(args: argparse.Namespace) -> int:

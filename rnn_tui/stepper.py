@@ -518,6 +518,11 @@ class Stepper:
     def view(self) -> StepView:
         return StepView(self, self._epoch, self.position)
 
+    def peek(self, pos: Position) -> StepView:
+        """What the screen would show at ``pos``, without going there."""
+        self.layout.check(pos)
+        return StepView(self, self.epoch(pos.epoch), pos)
+
 
 class StepView:
     """What the screen shows at one position: read-only, derived on demand.

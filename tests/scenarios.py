@@ -33,7 +33,9 @@ def make_app(model: str | ModelSpec = "hello", mode: str | None = None,
     """The app as a test drives it: no cursor blink, a fixed theme (the
     default theme depends on TERM and NO_COLOR, which differ between hosts)."""
     spec = load(model)[0] if isinstance(model, str) else model
-    return RnnApp(spec, mode, cursor_blink=False, theme=theme)  # type: ignore[arg-type]
+    app = RnnApp(spec, mode, cursor_blink=False, theme=theme)  # type: ignore[arg-type]
+    app.toast_time_scale = 1000.0  # a slow machine must not change what a snapshot shows
+    return app
 
 
 async def settle(pilot: Pilot) -> None:
@@ -102,6 +104,10 @@ SCENARIOS = [
              keys(*[NEXT_PHASE] * 3, "w", "down", "down", "enter", "down", "enter")),
     Scenario("gradcheck", "the gradient check in handout mode: dE is not the gradient",
              keys("d"), mode="x_t"),
+    Scenario("quiz", "quiz mode: predict h_3[1], then see why before the step is revealed",
+             keys("k", "n", "h", "enter", "enter", "n", *"-0.0462", "enter")),
+    Scenario("conformance", "handout marks: h_2 as printed (0.0537) against ours (0.0538)",
+             keys("j"), mode="x_t"),
     Scenario("presenter", "presenter mode: the formula and the step's panel, large",
              keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
 ]
