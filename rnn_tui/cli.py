@@ -22,6 +22,7 @@ PROG = "rnn-tui"
 # Commands that live in modules of their own, imported only when used. Each
 # module has HELP (one line), add_arguments(parser) and run(args) -> int.
 PLUGIN_COMMANDS = {
+    "serve": "rnn_tui.web",
     "ssh-serve": "rnn_tui.ssh_server",
 }
 COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", "follow",
