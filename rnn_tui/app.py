@@ -12,8 +12,11 @@ reports progress and can be cancelled with Esc; the event loop stays free.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -129,6 +132,8 @@ class RnnApp(App[int]):
                 tooltip="Stop playing or cancel a long run"),
         Binding("question_mark", "help", "Help", id="help", tooltip="This help"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit"),
+        Binding("ctrl+c", "interrupt", "Interrupt", id="interrupt", show=False,
+                tooltip="Stop now (exit status 130)"),
     ]
 
     state: var[Shown | None] = var(None)  # no repaint of its own: panels refresh themselves
@@ -190,6 +195,7 @@ class RnnApp(App[int]):
 
     def on_mount(self) -> None:
         self._mounted = True
+        self._catch_signals()
         self._fit(self.size.width, self.size.height)
         if self.present_on_start:
             self.screen.add_class("-presenter")
@@ -199,6 +205,28 @@ class RnnApp(App[int]):
         if self.follow_room is not None:
             self._poll_room()
             self.set_interval(FOLLOW_POLL, self._poll_room)
+
+    def _catch_signals(self) -> None:
+        """SIGTERM and SIGHUP end the app through Textual, which restores the
+        terminal (raw mode off, cursor shown), instead of killing it mid-frame."""
+        loop = asyncio.get_running_loop()
+        for sig, code in ((signal.SIGTERM, 143), (signal.SIGHUP, 129)):
+            try:
+                loop.add_signal_handler(sig, partial(self._signalled, sig.name, code))
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (e.g. under a test pilot)
+
+    def _signalled(self, name: str, code: int) -> None:
+        self.exit_message = f"rnn-tui: stopped by {name}"
+        self.workers.cancel_all()
+        self.exit(return_code=code)
+
+    def action_interrupt(self) -> None:
+        self.exit_message = "rnn-tui: interrupted"
+        self.workers.cancel_all()
+        self.exit(return_code=130)
+
+    exit_message = ""
 
     def on_unmount(self) -> None:
         if self.presenter is not None:
@@ -705,4 +733,6 @@ def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | Non
     app.present_on_start = present
     app.quiz = quiz
     app.run()
+    if app.exit_message:
+        print(app.exit_message, file=sys.stderr)
     return app.return_code or 0
