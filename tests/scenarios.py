@@ -7,6 +7,7 @@ long jobs are awaited so the picture is deterministic.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from rnn_tui.app import RnnApp
-from rnn_tui.model_file import ModelSpec, load, validate
+from rnn_tui.follow import Presenter
+from rnn_tui.model_file import ModelSpec, builtin_dir, load, validate
+from rnn_tui.stepper import Phase, Position
 
 WIDE = (160, 50)
 NARROW = (80, 24)
@@ -58,6 +61,17 @@ def keys(*presses: str) -> Callable[[Pilot], Awaitable[None]]:
     return run
 
 
+def follow_keys() -> Callable[[Pilot], Awaitable[None]]:
+    async def run(pilot: Pilot) -> None:
+        for _ in range(100):  # the follower polls the room file
+            await pilot.pause(0.05)
+            if pilot.app.stepper.position.phase is Phase.BPTT:  # type: ignore[attr-defined]
+                break
+        await settle(pilot)
+
+    return run
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -68,8 +82,16 @@ class Scenario:
     mode: str | None = None
     theme: str = "dark"
 
+    follows: bool = False
+
     def app(self) -> RnnApp:
-        return make_app(self.model(), self.mode, self.theme)
+        app = make_app(self.model(), self.mode, self.theme)
+        if self.follows:  # a lecturer at BPTT t=3 k=2 in a fresh room
+            room = Path(tempfile.mkdtemp(prefix="rnn-tui-room-"))
+            lecturer = Presenter(room, builtin_dir() / "hello.toml")
+            lecturer.publish("x_k", Position(epoch=1, phase=Phase.BPTT, index=4))
+            app.follow_room, app.following = room, True
+        return app
 
 
 NEXT_PHASE = "right_square_bracket"
@@ -108,6 +130,8 @@ SCENARIOS = [
              keys("k", "n", "h", "enter", "enter", "n", *"-0.0462", "enter")),
     Scenario("conformance", "handout marks: h_2 as printed (0.0537) against ours (0.0538)",
              keys("j"), mode="x_t"),
+    Scenario("following", "a student following the lecturer (rnn-tui follow)",
+             follow_keys(), size=(120, 34), follows=True),
     Scenario("presenter", "presenter mode: the formula and the step's panel, large",
              keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
 ]

@@ -43,7 +43,7 @@ class BpttPanel(Panel):
         label_w = len(str(T)) + 4
         numeric = label_w + 7 * T <= width  # every term as a number, else a shade each
         cell_w = 7 if numeric else 1  # "0.1234 "
-        cols_room = max(1, (width - label_w) // (cell_w + (1 if numeric else 0)))
+        cols_room = max(1, (width - label_w) // cell_w)
         k_center = k_cur or 1
         k_lo = max(1, min(k_center - cols_room // 2, T - cols_room + 1))
         k_hi = min(T, k_lo + cols_room - 1)
