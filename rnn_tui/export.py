@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from itertools import islice
 
 import numpy as np
 
-from rnn_tui.maths import PARAM_NAMES, Array, backward, forward, output_delta, sgd
+from rnn_tui.maths import PARAM_NAMES, Array, output_delta
 from rnn_tui.model_file import ModelSpec
+from rnn_tui.report import training
 
 PLACES = 4
 
@@ -72,6 +74,7 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
     inputs, targets = spec.indices()
     T = len(inputs)
     p = spec.initial_params()
+    n_max = max([epochs, *minima])
     eta = f"{spec.learning_rate:g}"
     out: list[str] = [
         f"# Worked example: {spec.name}\n",
@@ -94,10 +97,8 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
         out.append(f"$${name} = {bmatrix(p.get(name))}$$\n")
 
     totals: list[float] = []
-    for e in range(1, epochs + 1):
-        f = forward(p, inputs, targets)
-        g = backward(p, f, emb)  # type: ignore[arg-type]
-        after = sgd(p, g, spec.learning_rate)
+    for r in islice(training(spec, emb), n_max):
+        e, p, f, g, after = r.number, r.params, r.fwd, r.grads, r.after
         totals.append(f.total_loss)
         if e == 1:
             out += _forward_section(spec, p, f)
@@ -114,24 +115,11 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
                 ]))
             out.append(f"$$\\sum_t L_t = {' + '.join(num(float(v)) for v in f.loss)} = "
                        f"{num(f.total_loss)}$$\n")
-        p = after
-    n_max = max([epochs, *minima])
-    curve = totals + _more_totals(spec, p, emb, n_max - epochs)
     for n in sorted(set(minima)):
-        finite = [v for v in curve[:n] if math.isfinite(v)]
+        finite = [v for v in totals[:n] if math.isfinite(v)]
         best = min(finite) if finite else math.nan
         out.append(f"Up to epoch {n} the minimum total loss is {num(best)}  \n")
     return "\n".join(out)
-
-
-def _more_totals(spec: ModelSpec, p, emb: str, n: int) -> list[float]:
-    inputs, targets = spec.indices()
-    totals = []
-    for _ in range(max(0, n)):
-        f = forward(p, inputs, targets)
-        totals.append(f.total_loss)
-        p = sgd(p, backward(p, f, emb), spec.learning_rate)  # type: ignore[arg-type]
-    return totals
 
 
 def _forward_section(spec: ModelSpec, p, f) -> list[str]:

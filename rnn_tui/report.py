@@ -6,11 +6,23 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import count, islice
 from typing import Any
 
 import numpy as np
 
-from rnn_tui.maths import PARAM_NAMES, Array, Params, backward, forward, sgd
+from rnn_tui.maths import (
+    PARAM_NAMES,
+    Array,
+    EmbeddingRows,
+    Forward,
+    Grads,
+    Params,
+    backward,
+    forward,
+    sgd,
+)
 from rnn_tui.model_file import ModelSpec
 
 # Order of the parameters in the trace's dicts: as the handout introduces them.
@@ -34,16 +46,35 @@ def _params(p: Params) -> dict[str, Any]:
     return {n: _arr(p.get(n)) for n in TRACE_ORDER}
 
 
-def epochs(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[dict[str, Any]]:
-    """One dict per epoch, in the trace's JSON shape."""
-    emb = mode or spec.bptt.embedding_rows
-    vocab = spec.alphabet
+@dataclass(frozen=True, slots=True)
+class EpochResult:
+    number: int
+    params: Params  # at the start of the epoch
+    fwd: Forward
+    grads: Grads
+    after: Params  # after the epoch's update
+
+
+def training(spec: ModelSpec, mode: str | None = None) -> Iterator[EpochResult]:
+    """Epoch after epoch from the model's initial values: the one training
+    loop behind trace, train and export."""
+    emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
     inputs, targets = spec.indices()
     p = spec.initial_params()
-    for e in range(1, n + 1):
+    for e in count(1):
         f = forward(p, inputs, targets)
-        g = backward(p, f, emb)  # type: ignore[arg-type]
+        g = backward(p, f, emb)
         after = sgd(p, g, spec.learning_rate)
+        yield EpochResult(e, p, f, g, after)
+        p = after
+
+
+def epochs(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[dict[str, Any]]:
+    """One dict per epoch, in the trace's JSON shape."""
+    vocab = spec.alphabet
+    for r in islice(training(spec, mode), n):
+        e, p, f, g, after = r.number, r.params, r.fwd, r.grads, r.after
+        inputs, targets = f.inputs, f.targets
         steps = [
             {
                 "t": t + 1,
@@ -66,7 +97,6 @@ def epochs(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[dict[st
             "grads": _params(g),
             "params_after": _params(after),
         }
-        p = after
 
 
 def trace_json(spec: ModelSpec, n: int, mode: str | None = None) -> str:
@@ -120,12 +150,9 @@ def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
     out.append(f"model {spec.name}: vocab {' '.join(char(c) for c in vocab)} (K={spec.K}), "
                f"D={spec.embedding_dim}, H={spec.hidden_size}, T={spec.T}, "
                f"eta={spec.learning_rate}, dE rows: {emb}")
-    inputs, targets = spec.indices()
-    p = spec.initial_params()
-    for e in range(1, n + 1):
-        f = forward(p, inputs, targets)
-        g = backward(p, f, emb)  # type: ignore[arg-type]
-        after = sgd(p, g, spec.learning_rate)
+    for r in islice(training(spec, mode), n):
+        e, f, g, after = r.number, r.fwd, r.grads, r.after
+        inputs, targets = f.inputs, f.targets
         out.append("")
         out.append(f"== epoch {e} ==")
         out.append("-- forward pass --")
@@ -146,7 +173,6 @@ def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
         out.append(f"-- updates (eta = {spec.learning_rate}) --")
         for name in PARAM_NAMES:
             out.append(f"  {name}_new = {mat(after.get(name))}")
-        p = after
     return "\n".join(out) + "\n"
 
 
@@ -155,10 +181,5 @@ def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
 
 def loss_curve(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[float]:
     """Total loss of epochs 1..n, each before that epoch's update."""
-    emb = mode or spec.bptt.embedding_rows
-    inputs, targets = spec.indices()
-    p = spec.initial_params()
-    for _ in range(n):
-        f = forward(p, inputs, targets)
-        yield f.total_loss
-        p = sgd(p, backward(p, f, emb), spec.learning_rate)  # type: ignore[arg-type]
+    for r in islice(training(spec, mode), n):
+        yield r.fwd.total_loss
