@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 from rich.console import Group
-from scenarios import make_app, overflow_model, settle
 from textual import events
 from textual.widgets import Tree
 
@@ -18,6 +17,8 @@ from rnn_tui.screens.why import WhyScreen
 from rnn_tui.stepper import Phase, Position, Stepper
 from rnn_tui.widgets.numbers import fmt
 from rnn_tui.widgets.panel import Panel
+
+from scenarios import make_app, overflow_model, settle
 
 
 def text_of(app: RnnApp, selector: str) -> str:

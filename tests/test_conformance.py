@@ -7,12 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scenarios import make_app, settle
-from test_app import text_of
 
 from rnn_tui import conformance as C
 from rnn_tui.model_file import ModelSpec, load, validate
 from rnn_tui.stepper import Phase, Position, Stepper
+
+from scenarios import make_app, settle
+from test_app import text_of
 
 NOTES = Path(__file__).resolve().parents[2] / "shared" / "handout" / "NOTES.md"
 # The printing slips NOTES.md lists ("Printing slips in the handout").

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import assert_one_line_error, run
-from test_handout import SLIPS
 
 from rnn_tui.export import to_latex, worked_example
 from rnn_tui.model_file import ModelSpec
 
 import handout_figures as H
+from test_cli import assert_one_line_error, run
+from test_handout import SLIPS
 
 
 def numbers(tex: str) -> list[float]:

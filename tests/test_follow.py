@@ -13,13 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-from scenarios import settle
-from test_app import text_of
 
 from rnn_tui.app import RnnApp
 from rnn_tui.follow import STATE_FILE, FollowError, Presenter, read_state
 from rnn_tui.model_file import builtin_dir, load
 from rnn_tui.stepper import Phase, Position
+
+from scenarios import settle
+from test_app import text_of
 
 HELLO = builtin_dir() / "hello.toml"
 

@@ -4,13 +4,13 @@ it reports the handout's dE convention as the non-gradient it is."""
 from __future__ import annotations
 
 import numpy as np
-from test_cli import run
 
 from rnn_tui import gradcheck
 from rnn_tui.maths import Params
 from rnn_tui.model_file import ModelSpec
 
 from conftest import random_spec
+from test_cli import run
 
 
 def test_exact_gradients_pass(hello: ModelSpec) -> None:

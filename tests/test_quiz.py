@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import random_spec
 from rnn_tui.model_file import load
 from rnn_tui.quiz import Question, question_for
 from rnn_tui.screens.quiz import QuizScreen
 from rnn_tui.stepper import Phase, Position, Stepper
+
+from conftest import random_spec
 from scenarios import make_app, settle
 from test_app import text_of
 

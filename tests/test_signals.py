@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from test_cli import rnn_tui_command
 
 SHOW_CURSOR = b"\x1b[?25h"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from scenarios import SCENARIOS, SCREENSHOTS, Scenario
 
 SNAPSHOTS = Path(__file__).parent / "__snapshots__" / "test_snapshots"
