@@ -24,7 +24,9 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+from platformdirs import user_downloads_path
 from textual import events, work
+from textual._files import generate_datetime_filename
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
@@ -35,6 +37,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui import conformance, gradcheck, quiz
+from rnn_tui.files import WriteError, write_atomic
 from rnn_tui.follow import (
     STATE_FILE,
     FollowError,
@@ -702,10 +705,20 @@ class RnnApp(App[int]):
 
     def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
                            time_format: str | None = None) -> str | None:
+        """Save an SVG of the screen (ctrl+p, Screenshot) without ever losing a
+        file: written atomically, never over an existing one, one-line errors."""
         if os.environ.get("RNN_TUI_SERVED"):  # it would write a file on the server
             self.notify("Screenshots are disabled in a served session.", severity="warning")
             return None
-        return super().deliver_screenshot(filename, path, time_format)
+        name = filename or generate_datetime_filename(self.title, ".svg", time_format)
+        target = Path(path).expanduser() if path else user_downloads_path()
+        try:
+            write_atomic(target / name, self.export_screenshot())
+        except WriteError as err:
+            self.notify(str(err), severity="error", timeout=8)
+            return None
+        self.notify(f"Screenshot saved to {target / name}", timeout=5)
+        return str(target / name)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         served = bool(os.environ.get("RNN_TUI_SERVED"))

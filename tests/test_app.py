@@ -320,3 +320,19 @@ async def test_theme_and_presenter_keys() -> None:
         assert not app.query_one("#sequence").display
         assert app.query_one("#formula").display and app.query_one("#forward").display
         assert not app.query_one("#bptt").display
+
+
+async def test_screenshot_is_written_once_and_atomically(tmp_path) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        saved = app.deliver_screenshot("shot.svg", str(tmp_path))
+        assert saved == str(tmp_path / "shot.svg")
+        first = (tmp_path / "shot.svg").read_text()
+        assert first.startswith("<svg")
+        (tmp_path / "shot.svg").write_text("mine")
+        assert app.deliver_screenshot("shot.svg", str(tmp_path)) is None  # never overwrites
+        assert (tmp_path / "shot.svg").read_text() == "mine"
+        assert app.deliver_screenshot("x.svg", str(tmp_path / "missing")) is None
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["shot.svg"]
+        await pilot.pause()
