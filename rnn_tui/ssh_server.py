@@ -47,7 +47,6 @@ import asyncio
 import hmac
 import importlib
 import importlib.util
-import ipaddress
 import os
 import re
 import signal
@@ -60,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from rnn_tui.cli import UsageError, _int_in, _mode_args
 from rnn_tui.model_file import load
+from rnn_tui.serving import is_loopback, log, one_line, say
 
 try:  # Unix only: pseudo-terminals
     import fcntl
@@ -154,19 +154,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------ helpers
 
 
-def _log(message: str) -> None:
-    """One line on stderr; a log that cannot be written never stops the server."""
-    try:
-        print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
-
-
-def _say(message: str) -> None:
-    try:
-        print(f"{PROG}: {message}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
 
 
 def default_host_key_path() -> Path:
@@ -279,7 +266,7 @@ def read_password_file(path: Path) -> Passwords:
     if not out.users and not out.shared:
         raise UsageError(f"{source}: no passwords (lines 'user:password' or '*:password')")
     if mode & 0o077:
-        _say(f"warning: {source} is readable by other users of this machine "
+        say(PROG, f"warning: {source} is readable by other users of this machine "
              f"(chmod 600 {source})")
     return out
 
@@ -328,19 +315,11 @@ class AuthorizedKeys:
             self.stamp = stamp
             try:
                 self.keys, self.stamp = self._read()
-                _log(f"re-read {self.path}")
+                log(f"re-read {self.path}")
             except UsageError as err:
-                _log(f"keeping the previous keys: {err}")
+                log(f"keeping the previous keys: {err}")
         return self.keys
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _follow_argv(args: argparse.Namespace) -> list[str] | None:
@@ -412,11 +391,6 @@ def _prepare_pty(slave: int) -> None:
 def _set_winsize(fd: int, cols: int, rows: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
-
-def _one_line(exc: BaseException | None) -> str:
-    text = " ".join(str(exc).split()) if exc else ""
-    text = text[:200] or (type(exc).__name__ if exc else "")
-    return text[:1].lower() + text[1:]
 
 
 # ------------------------------------------------------------------ server
@@ -520,7 +494,7 @@ def _make_classes() -> tuple[type, type]:
             hub = self.hub
             limit = hub.config.max_sessions + EXTRA_CONNECTIONS
             hub.connections.add(self)
-            _log(f"connect #{self.id} from {self.peer}")
+            log(f"connect #{self.id} from {self.peer}")
             if hub.stopping or len(hub.connections) > limit:
                 self.reason = "server stopping" if hub.stopping else (
                     f"too many connections (more than {limit})")
@@ -532,8 +506,8 @@ def _make_classes() -> tuple[type, type]:
                 s.connection_lost(exc)
             who = self.username if self.authenticated else (
                 f"{self.username} (not authenticated)" if self.username else "(not authenticated)")
-            reason = self.reason or (_one_line(exc) if exc else "client closed")
-            _log(f"disconnect #{self.id} {who} from {self.peer} after "
+            reason = self.reason or (one_line(exc) if exc else "client closed")
+            log(f"disconnect #{self.id} {who} from {self.peer} after "
                  f"{_duration(time.monotonic() - self.started)}: {reason}")
 
         def close(self) -> None:
@@ -572,19 +546,19 @@ def _make_classes() -> tuple[type, type]:
             return chan, Session(self.hub, self)
 
         def connection_requested(self, *_: Any) -> bool:
-            _log(f"#{self.id}: refused TCP forwarding")
+            log(f"#{self.id}: refused TCP forwarding")
             return False
 
         def server_requested(self, *_: Any) -> bool:
-            _log(f"#{self.id}: refused remote TCP forwarding")
+            log(f"#{self.id}: refused remote TCP forwarding")
             return False
 
         def unix_connection_requested(self, *_: Any) -> bool:
-            _log(f"#{self.id}: refused unix socket forwarding")
+            log(f"#{self.id}: refused unix socket forwarding")
             return False
 
         def unix_server_requested(self, *_: Any) -> bool:
-            _log(f"#{self.id}: refused remote unix socket forwarding")
+            log(f"#{self.id}: refused remote unix socket forwarding")
             return False
 
         def tun_requested(self, *_: Any) -> bool:
@@ -636,7 +610,7 @@ def _make_classes() -> tuple[type, type]:
 
         def exec_requested(self, command: str) -> bool:
             # Accepted only to say why nothing runs; no command ever does.
-            _log(f"#{self.owner.id} {self.owner.username}: refused command "
+            log(f"#{self.owner.id} {self.owner.username}: refused command "
                  f"{_printable(command)[:60]!r}")
             self.refusal = ("this server runs only the rnn-tui debugger; commands are not "
                             "allowed. Connect without a command: ssh -t -p "
@@ -644,7 +618,7 @@ def _make_classes() -> tuple[type, type]:
             return True
 
         def subsystem_requested(self, subsystem: str) -> bool:
-            _log(f"#{self.owner.id} {self.owner.username}: refused subsystem "
+            log(f"#{self.owner.id} {self.owner.username}: refused subsystem "
                  f"{_printable(subsystem)[:40]!r}")
             return False
 
@@ -667,7 +641,7 @@ def _make_classes() -> tuple[type, type]:
             if self.refusal is None and hub.stopping:
                 self.refusal = "the server is shutting down"
             if self.refusal is None and len(hub.sessions) >= hub.config.max_sessions:
-                _log(f"#{self.owner.id} {self.owner.username}: refused session: full "
+                log(f"#{self.owner.id} {self.owner.username}: refused session: full "
                      f"({hub.config.max_sessions} sessions)")
                 self.refusal = (f"the server is full ({hub.config.max_sessions} sessions "
                                 "running); try again later")
@@ -699,7 +673,7 @@ def _make_classes() -> tuple[type, type]:
                         env=env, start_new_session=True, close_fds=True)
                 finally:
                     os.close(slave)
-                _log(f"#{owner.id} {owner.username}: session started ({self.term} "
+                log(f"#{owner.id} {owner.username}: session started ({self.term} "
                      f"{self.size[0]}x{self.size[1]}, {len(hub.sessions)} running)")
                 if self.closed:  # the client left while the child was starting
                     self._terminate(signal.SIGHUP)
@@ -714,7 +688,7 @@ def _make_classes() -> tuple[type, type]:
                     except TimeoutError:
                         pass
             except Exception as err:  # no fork, no pty, ...: this session only, in one line
-                _log(f"#{owner.id}: cannot start a session: {_one_line(err)}")
+                log(f"#{owner.id}: cannot start a session: {one_line(err)}")
                 self.end_reason = "the server could not start a session"
             finally:
                 self._close_pty()
@@ -764,7 +738,7 @@ def _make_classes() -> tuple[type, type]:
             """The server ends this session (idle, shutdown): the client is told."""
             if self.end_reason is None:
                 self.end_reason = reason
-                _log(f"#{self.owner.id} {self.owner.username}: ending session: {reason}")
+                log(f"#{self.owner.id} {self.owner.username}: ending session: {reason}")
             self._terminate(signal.SIGTERM)
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -942,13 +916,13 @@ def run(args: argparse.Namespace) -> int:
                     port=args.port, max_sessions=args.max_sessions,
                     idle_timeout=args.idle_timeout, keys=keys, passwords=passwords,
                     no_auth=args.no_auth)
-    _say(f"host key {host_key.get_fingerprint()} ({'new, ' if created else ''}{key_path})")
-    if not _is_loopback(args.host):
+    say(PROG, f"host key {host_key.get_fingerprint()} ({'new, ' if created else ''}{key_path})")
+    if not is_loopback(args.host):
         if args.no_auth:
-            _say(f"warning: listening on {args.host} with --no-auth: anyone who can reach "
+            say(PROG, f"warning: listening on {args.host} with --no-auth: anyone who can reach "
                  "this port gets a session")
         else:
-            _say(f"warning: listening on {args.host}: reachable from other machines")
+            say(PROG, f"warning: listening on {args.host}: reachable from other machines")
     import logging
 
     logging.getLogger("asyncssh").setLevel(logging.CRITICAL)  # one line per event is ours
@@ -995,7 +969,7 @@ async def _serve(host: str, port: int, host_key: Any, config: Config) -> int:
     shown = f"[{host}]" if ":" in host else host
     auth = ", ".join(a for a, on in (("public key", config.keys), ("password",
                                      config.passwords), ("none", config.no_auth)) if on)
-    _say(f"serving {config.model_name} on {shown}:{actual} (auth: {auth}; at most "
+    say(PROG, f"serving {config.model_name} on {shown}:{actual} (auth: {auth}; at most "
          f"{config.max_sessions} sessions); connect with: ssh -t -p {actual} HOST")
     watcher = asyncio.ensure_future(hub.watch_idle())
     try:
@@ -1009,7 +983,7 @@ async def _serve(host: str, port: int, host_key: Any, config: Config) -> int:
         except (TimeoutError, OSError):
             pass
     sig = got[0] if got else signal.SIGTERM
-    _say(f"stopped by {signal.Signals(sig).name}; ended {ended} "
+    say(PROG, f"stopped by {signal.Signals(sig).name}; ended {ended} "
          f"session{'s' if ended != 1 else ''}")
     return 130 if sig == signal.SIGINT else 0
 

@@ -34,19 +34,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ipaddress
 import os
 import re
 import shlex
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from rnn_tui.cli import UsageError, _int_in, _mode_args
 from rnn_tui.model_file import load
+from rnn_tui.serving import is_loopback, log, one_line, say
 
 HELP = "serve the debugger to web browsers: every browser tab gets its own session"
 PROG = "rnn-tui serve"
@@ -118,29 +117,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------ helpers
 
 
-def _log(message: str) -> None:
-    """One line on stderr; a log that cannot be written never stops the server."""
-    try:
-        print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
 
-
-def _say(message: str) -> None:
-    try:
-        print(f"{PROG}: {message}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _hostname(netloc: str) -> str:
@@ -154,10 +131,6 @@ def _hostname(netloc: str) -> str:
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200] or type(exc).__name__
-    return text[:1].lower() + text[1:]
 
 
 def _clamp(value: Any, default: int, hi: int) -> int:
@@ -296,7 +269,7 @@ def _make_classes() -> tuple[type, type]:
             self.argv = argv
             self.name = name
             self.max_sessions = max_sessions
-            self.loopback = _is_loopback(host)
+            self.loopback = is_loopback(host)
             self.sessions: set[Any] = set()
             self.sockets: set[web.WebSocketResponse] = set()
             self.tasks: set[asyncio.Future[Any]] = set()
@@ -325,7 +298,7 @@ def _make_classes() -> tuple[type, type]:
             """Bound to loopback, answer only requests that name a loopback host:
             a web page that points its own name at 127.0.0.1 (DNS rebinding)
             gets nothing from this server."""
-            if self.loopback and not _is_loopback(_hostname(request.host)):
+            if self.loopback and not is_loopback(_hostname(request.host)):
                 raise web.HTTPForbidden(text="rnn-tui serve: this server answers only at "
                                         "localhost / 127.0.0.1\n")
             return await handler(request)
@@ -360,7 +333,7 @@ def _make_classes() -> tuple[type, type]:
             peer = request.remote or "?"
             if not self._same_origin(request):
                 origin = "".join(c for c in request.headers.get("Origin", "") if c.isprintable())
-                _log(f"{peer}: refused a session from another site ({origin[:100]})")
+                log(f"{peer}: refused a session from another site ({origin[:100]})")
                 raise web.HTTPForbidden(text="rnn-tui serve: sessions start only from this "
                                         "server's page\n")
             ws = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE)
@@ -368,7 +341,7 @@ def _make_classes() -> tuple[type, type]:
             if self.stopping or len(self.sessions) >= self.max_sessions:
                 why = ("the server is stopping" if self.stopping else
                        f"the server is full ({self.max_sessions} sessions running)")
-                _log(f"{peer}: refused a session: {why}")
+                log(f"{peer}: refused a session: {why}")
                 await ws.close(code=1013, message=why.encode()[:120])
                 return ws
             width = _clamp(request.query.get("width", "80"), 80, MAX_COLS)
@@ -382,7 +355,7 @@ def _make_classes() -> tuple[type, type]:
             status: int | None = None
             try:
                 await session.start(width, height)
-                _log(f"#{session.number} {peer}: session started ({width}x{height}, "
+                log(f"#{session.number} {peer}: session started ({width}x{height}, "
                      f"{len(self.sessions)} running)")
                 assert session._task is not None
                 # The app ending (q, a crash) ends the page's session too.
@@ -391,14 +364,14 @@ def _make_classes() -> tuple[type, type]:
             except asyncio.CancelledError:
                 pass
             except Exception as err:  # garbage from a browser: this session only
-                _log(f"#{session.number} {peer}: {_one_line(err)}")
+                log(f"#{session.number} {peer}: {one_line(err)}")
             finally:
                 status = await session.end()
                 self.sessions.discard(session)
                 self.sockets.discard(ws)
                 with contextlib.suppress(Exception):
                     await ws.close()
-                _log(f"#{session.number} {peer}: session ended (exit status {status}, "
+                log(f"#{session.number} {peer}: session ended (exit status {status}, "
                      f"{len(self.sessions)} running)")
             return ws
 
@@ -471,7 +444,7 @@ async def _serve(server: Any, host: str, port: int) -> int:
         await web.TCPSite(runner, host, port).start()
     except (OSError, ValueError) as err:
         await runner.cleanup()
-        why = getattr(err, "strerror", None) or _one_line(err)
+        why = getattr(err, "strerror", None) or one_line(err)
         hint = " (choose another with --port)" if "in use" in why else ""
         raise UsageError(f"cannot listen on {host}:{port}: {why}{hint}") from None
     ports = sorted({addr[1] for addr in runner.addresses})
@@ -480,12 +453,12 @@ async def _serve(server: Any, host: str, port: int) -> int:
     if len(ports) > 1:  # e.g. localhost with --port 0: IPv4 and IPv6 got different ports
         url += f" (and port {', '.join(map(str, ports[1:]))} on its other addresses)"
     if server.loopback:
-        _say(f"serving {server.name} at {url} (bound to localhost only: other machines "
+        say(PROG, f"serving {server.name} at {url} (bound to localhost only: other machines "
              "cannot connect; each browser tab gets its own session)")
     else:
-        _say(f"warning: listening on {host}, not only on localhost: anyone who can reach "
+        say(PROG, f"warning: listening on {host}, not only on localhost: anyone who can reach "
              f"port {actual} of this machine gets a session, without a login")
-        _say(f"serving {server.name} at {url} (from other machines: http://THIS-MACHINE:"
+        say(PROG, f"serving {server.name} at {url} (from other machines: http://THIS-MACHINE:"
              f"{actual}/; each browser tab gets its own session)")
     try:
         await stop.wait()
@@ -493,6 +466,6 @@ async def _serve(server: Any, host: str, port: int) -> int:
         ended = await server.end_all()
         await runner.cleanup()
     sig = got[0] if got else signal.SIGTERM
-    _say(f"stopped by {signal.Signals(sig).name}; ended {ended} "
+    say(PROG, f"stopped by {signal.Signals(sig).name}; ended {ended} "
          f"session{'s' if ended != 1 else ''}")
     return 130 if sig == signal.SIGINT else 0
