@@ -17,6 +17,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
 from rnn_tui import conformance, gradcheck, quiz
 from rnn_tui.files import WriteError, write_atomic
@@ -70,6 +71,8 @@ from rnn_tui.widgets.update import UpdatePanel
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 WIDE_WIDTH, WIDE_HEIGHT = 120, 34
 SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1, 0.05, 0.02)  # seconds per step when playing
+CANCELLED = "Cancelled; the position is unchanged."
+PHASE_CLASSES = tuple(f"-phase-{p.name.lower()}" for p in Phase)
 RUN_LIMIT = 100_000  # epochs a run-until searches before giving up
 FOLLOW_POLL = 0.2  # seconds between reads of the lecturer's state
 
@@ -165,6 +168,7 @@ class RnnApp(App[int]):
         self.theme = THEMES[self.theme_name]
         self.busy = False
         self._render_pending = False
+        self._phase_class: str | None = None
         self._key_arrived: float | None = None
         self._key_time: float | None = None
         self.latencies: list[float] = []  # seconds, key event -> panels refreshed
@@ -253,6 +257,23 @@ class RnnApp(App[int]):
         screen = self.screen
         screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
         screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
+        self._set_phase_class()
+
+    def _set_phase_class(self) -> None:
+        """Put the current phase's class on the screen, where it shows.
+
+        It picks the panels of the narrow and the presenter layouts. A class
+        change on the screen re-applies the stylesheet to every widget (tens
+        of ms, the slowest part of a key that changes phase), so the wide
+        layout, which shows every panel anyway, skips it, and a change is
+        one restyle, not two (remove, then add)."""
+        screen, wanted = self.screen, self._phase_class
+        if wanted is None or screen.has_class(wanted):
+            return
+        if screen.has_class("-wide") and not screen.has_class("-presenter"):
+            return
+        screen.remove_class(*PHASE_CLASSES, update=False)
+        screen.add_class(wanted)
 
     # ------------------------------------------------------------- state
 
@@ -269,11 +290,8 @@ class RnnApp(App[int]):
     def _render_panels(self) -> None:
         self._render_pending = False
         view = self.stepper.view()
-        phase_class = f"-phase-{view.phase.name.lower()}"
-        main = self.screen
-        if not main.has_class(phase_class):  # restyling the screen costs a full repaint
-            main.remove_class(*(f"-phase-{p.name.lower()}" for p in Phase))
-            main.add_class(phase_class)
+        self._phase_class = f"-phase-{view.phase.name.lower()}"
+        self._set_phase_class()
         if self.presenter is not None:
             self._publish()
         status = self.query_one(StatusBar)
@@ -473,7 +491,11 @@ class RnnApp(App[int]):
 
     def action_cancel(self) -> None:
         self._stop_playing()
-        self.workers.cancel_group(self, "long")
+        if self._stop_job is not None:
+            # The job stops at its next check; busy clears when it really has
+            # (cancelling the Textual worker would report CANCELLED at once,
+            # while the thread still runs, or never, if it had not started).
+            self._stop_job.set()
 
     def action_gradcheck(self) -> None:
         if self._guard():
@@ -653,15 +675,20 @@ class RnnApp(App[int]):
 
     # ------------------------------------------------------ long jobs
 
+    _stop_job: threading.Event | None = None
+
     def _run(self, label: str, job: Callable[..., str | None]) -> None:
+        if self.busy:  # one job at a time (a prompt answered as another started)
+            return
         self._stop_playing()
         self.busy = True
+        self._stop_job = threading.Event()
         self._status(f"⟳ {label}… (esc cancels)")
-        self._long(label, job)
+        self._long(label, job, self._stop_job)
 
-    @work(thread=True, exclusive=True, group="long")
-    def _long(self, label: str, job: Callable[..., str | None]) -> str | None:
-        worker = get_current_worker()
+    @work(thread=True, group="long")
+    def _long(self, label: str, job: Callable[..., str | None],
+              stop: threading.Event) -> str | None:
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
@@ -670,7 +697,10 @@ class RnnApp(App[int]):
                 last[0] = now
                 self.call_from_thread(self._status, f"⟳ {label}: {done}/{total} (esc cancels)")
 
-        return job(progress=progress, should_stop=lambda: worker.is_cancelled)
+        try:
+            return job(progress=progress, should_stop=stop.is_set)
+        except (Cancelled, InterruptedError):  # the stepper's and gradcheck's "stopped"
+            return CANCELLED
 
     def _job_goto(self, n: int, **kw: object) -> str | None:
         self.stepper.goto_epoch(n, **kw)  # type: ignore[arg-type]
@@ -693,8 +723,8 @@ class RnnApp(App[int]):
         self._status(self._quiz_label())
         if event.state is WorkerState.SUCCESS and event.worker.result:
             self.notify(str(event.worker.result), timeout=4)
-        elif event.state is WorkerState.CANCELLED:
-            self.notify("Cancelled; the position is unchanged.", timeout=3)
+        elif event.state is WorkerState.CANCELLED:  # only when the app shuts down
+            self.notify(CANCELLED, timeout=3)
         elif event.state is WorkerState.ERROR:
             error = event.worker.error
             if not isinstance(error, Cancelled):

@@ -276,7 +276,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     from rnn_tui.model_file import validate
     from rnn_tui.model_writer import model_toml
 
-    name = args.name or (args.output.stem if args.output else "model")
+    name = args.name or ((args.output.stem[:64] or "model") if args.output else "model")
     doc = {
         "name": name,
         "text": args.text,

@@ -9,7 +9,9 @@ only a whole model can answer (shapes against K, D, H; text inside vocab).
 from __future__ import annotations
 
 import difflib
+import json
 import math
+import re
 import tomllib
 from collections.abc import Sequence
 from importlib import resources
@@ -43,7 +45,15 @@ class ModelFileError(Exception):
         self.field = field
         self.message = message
         where = f"{source}: {field}" if field else source
-        super().__init__(f"{where}: {message}")
+        super().__init__(_printable(f"{where}: {message}"))
+
+
+def _printable(text: str) -> str:
+    """Escape control and line-breaking characters (a key or a file name may
+    hold them) so that the message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class SpecError(ValueError):
@@ -59,6 +69,11 @@ def _number(value: Any) -> float:
     # mistake we name rather than coerce.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {_kind(value)}")
+    if isinstance(value, int):
+        try:
+            value = float(value)
+        except OverflowError:  # a whole number beyond float64's range
+            raise ValueError(f"must be a finite number, got {_show(value)}") from None
     if not math.isfinite(value):
         raise ValueError(f"must be a finite number, got {value}")
     return float(value)
@@ -75,8 +90,18 @@ def _kind(value: Any) -> str:
     if isinstance(value, list):
         return f"a list of {len(value)}"
     if isinstance(value, (int, float)):
-        return f"a number ({value!r})"
+        return f"a number ({_show(value)})"
     return type(value).__name__
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    """repr, shortened: a huge number or a long text stays readable (and a
+    whole number past Python's digit limit does not make repr raise)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a whole number with thousands of digits"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _vector(value: Any) -> list[float]:
@@ -293,7 +318,11 @@ def builtin_names() -> list[str]:
 def resolve(model: str) -> Path:
     """A path if it looks like one or exists, else a built-in model's name."""
     path = Path(model)
-    looks_like_path = path.suffix == ".toml" or "/" in model or path.exists()
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name too long for the file system: reading it says so
+        exists = True
+    looks_like_path = path.suffix == ".toml" or "/" in model or exists
     if looks_like_path:
         return path
     candidate = builtin_dir() / f"{model}.toml"
@@ -331,16 +360,58 @@ def _read(path: Path, source: str) -> bytes:
         raise ModelFileError(source, None, f"cannot read: {err.strerror or err}") from None
 
 
+# tomllib takes time quadratic in the parts of one dotted key (a.b.c... = 1,
+# [a.b.c...], {a.b.c... = 1}): 50,000 parts, a 100 kB file, take minutes. A
+# model's keys have at most 2 parts (init.E), so longer keys are refused first.
+MAX_KEY_PARTS = 16
+_PART = r"""(?:[\w-]++|"[^"\n]*+"|'[^'\n]*+')"""
+_LONG_KEY = re.compile(rf"(?<![\w-]){_PART}(?:[ \t]*+\.[ \t]*+{_PART}){{{MAX_KEY_PARTS}}}")
+_TWO_DOTS = re.compile(rf"\.[ \t]*+{_PART}[ \t]*+\.")  # a key of 3 parts or more, or a string
+# Strings and comments, each alternative always matching once started (an
+# unterminated string runs to its end), so one pass is linear.
+_STRING_OR_COMMENT = re.compile(
+    r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|\Z)|'
+    r"'''[\s\S]*?(?:'''|\Z)|"
+    r'"(?:[^"\\\n]++|\\[^\n]?)*+"?|'
+    r"'[^'\n]*+'?|"
+    r"#[^\n]*+"
+)
+
+
+def _long_key_line(text: str) -> int | None:
+    """The line of a key with more than MAX_KEY_PARTS dotted parts, if any."""
+    if _TWO_DOTS.search(text) is None:  # a quick search settles almost every file
+        return None
+
+    def mask(m: re.Match[str]) -> str:  # keep the newlines, for the line number
+        return "" if m.group().startswith("#") else "s" + "\n" * m.group().count("\n")
+
+    found = _LONG_KEY.search(_STRING_OR_COMMENT.sub(mask, text))
+    return None if found is None else found.string[: found.start()].count("\n") + 1
+
+
 def parse_bytes(data: bytes, source: str, default_name: str = "model") -> ModelSpec:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise ModelFileError(source, None, f"not UTF-8 text (bad byte at line {line})") from None
+    line = _long_key_line(text)
+    if line is not None:
+        raise ModelFileError(
+            source, None, f"invalid TOML for a model: a key of more than {MAX_KEY_PARTS} "
+            f"dotted parts (at line {line})"
+        )
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ModelFileError(source, None, f"invalid TOML: {_one_line(str(err))}") from None
+    except ValueError:  # tomllib's int() refuses a number past Python's digit limit (4300)
+        raise ModelFileError(source, None, "invalid TOML: a number with too many digits") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise ModelFileError(
+            source, None, "invalid TOML: arrays or tables nested too deeply"
+        ) from None
     return validate(doc, source, default_name)
 
 
@@ -357,7 +428,7 @@ def _describe(err: ValidationError) -> tuple[str, str]:
     """The first error, in the user's words: (dotted field, what is wrong)."""
     e = err.errors(include_url=False)[0]
     loc = [str(p) for p in e["loc"] if not isinstance(p, int)]
-    field = ".".join(loc)
+    field = ".".join(_key(p) for p in loc)
     cause = (e.get("ctx") or {}).get("error")
     if isinstance(cause, SpecError):
         return cause.field, str(cause)
@@ -374,7 +445,7 @@ def _describe(err: ValidationError) -> tuple[str, str]:
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return field, f"expected a whole number, got {_kind(e['input'])}"
     if kind == "literal_error":
-        return field, f"expected one of {e['ctx']['expected']}, got {e['input']!r}"
+        return field, f"expected one of {e['ctx']['expected']}, got {_show(e['input'])}"
     if kind in ("string_too_short", "string_too_long"):
         limit = e["ctx"].get("min_length", e["ctx"].get("max_length"))
         word = "at least" if kind == "string_too_short" else "at most"
@@ -383,11 +454,21 @@ def _describe(err: ValidationError) -> tuple[str, str]:
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
               "less_than_equal": "<="}[kind]
         limit = next(iter(e["ctx"].values()))
-        return field, f"must be {op} {limit}, got {e['input']!r}"
+        return field, f"must be {op} {limit}, got {_show(e['input'])}"
     message = e["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
     return field, _one_line(message)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(part: str, limit: int = 40) -> str:
+    """A key as TOML writes it: bare, or quoted (an empty key, a key with a
+    dot, a space or a newline in it); a very long one shortened."""
+    shown = part if len(part) <= limit else part[: limit - 3] + "..."
+    return shown if _BARE_KEY.fullmatch(part) else json.dumps(shown, ensure_ascii=False)
 
 
 def _allowed_keys(parent: Sequence[str]) -> list[str]:

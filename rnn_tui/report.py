@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count, islice
@@ -22,6 +23,7 @@ from rnn_tui.maths import (
     backward,
     forward,
     sgd,
+    train,
 )
 from rnn_tui.model_file import ModelSpec
 
@@ -180,6 +182,23 @@ def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
 
 
 def loss_curve(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[float]:
-    """Total loss of epochs 1..n, each before that epoch's update."""
-    for r in islice(training(spec, mode), n):
-        yield r.fwd.total_loss
+    """Total loss of epochs 1..n, each before that epoch's update.
+
+    Only the losses are wanted here, so this runs :func:`maths.train`: the
+    same forward, backward and sgd as :func:`training`, bit for bit, fused
+    into one loop over preallocated buffers (2-5x faster). It runs in
+    chunks that double while a chunk takes under 50 ms, so the first rows
+    print at once and a long run still yields every few tenths of a second
+    (Ctrl-C, progress)."""
+    emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
+    inputs, targets = spec.indices()
+    p = spec.initial_params()
+    done, chunk = 0, 16
+    while done < n:
+        k = min(chunk, n - done)
+        started = time.perf_counter()
+        losses, p = train(p, inputs, targets, spec.learning_rate, k, emb)
+        yield from losses.tolist()
+        done += k
+        if time.perf_counter() - started < 0.05:
+            chunk = min(2 * chunk, 1 << 16)

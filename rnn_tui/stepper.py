@@ -265,12 +265,20 @@ class EpochCheckpoints:
     more than ``limit`` entries the stride doubles and every other one is
     dropped. ``recent`` keeps the last few epochs touched. ``losses`` keeps
     one float per epoch computed so far, for the loss plot.
+
+    Unless given, ``limit`` (at most 64) and ``recent_size`` (at most 16)
+    come from ``budget``, the bytes of parameters kept: three quarters for
+    the sparse ones, a quarter for the recent ones. A small model keeps 80
+    sets as before; K=64, D=32, H=128 (250 KB a set) keeps 16, about 4 MB
+    instead of 20 MB, so a long jump leaves memory flat; the price is a
+    longer recomputation when jumping far back (at most ``stride`` epochs).
     """
 
     first: Params
-    limit: int = 64
-    recent_size: int = 16
+    limit: int = 0  # 0: from the budget
+    recent_size: int = 0  # 0: from the budget
     stride: int = 16
+    budget: int = 4 * 2**20
     sparse: dict[int, Params] = field(default_factory=dict)
     recent: OrderedDict[int, Params] = field(default_factory=OrderedDict)
     losses: list[float] = field(default_factory=list)
@@ -278,6 +286,11 @@ class EpochCheckpoints:
     first_nonfinite_epoch: int | None = None
 
     def __post_init__(self) -> None:
+        size = max(1, sum(self.first.get(n).nbytes for n in PARAM_NAMES))
+        if not self.limit:
+            self.limit = max(8, min(64, self.budget * 3 // 4 // size))
+        if not self.recent_size:
+            self.recent_size = max(4, min(16, self.budget // 4 // size))
         self.sparse[1] = self.first
 
     @property
@@ -356,7 +369,7 @@ class Stepper:
                 return ep
             if progress is not None and e % 64 == 0:
                 progress(e, number)
-            if should_stop is not None and e % 16 == 0 and should_stop():
+            if should_stop is not None and should_stop():
                 raise Cancelled
             params, e = ep.params_after, e + 1
 
@@ -455,7 +468,7 @@ class Stepper:
                 return self.goto(Position(epoch=n, phase=Phase.FORWARD, index=self.layout.T - 1))
             if progress is not None and n % 64 == 0:
                 progress(n - start, max_epochs)
-            if should_stop is not None and n % 16 == 0 and should_stop():
+            if should_stop is not None and should_stop():
                 raise Cancelled
         return None
 

@@ -28,6 +28,11 @@ def shade(size: float, top: float) -> str:
 class BpttPanel(Panel):
     TITLE = "BPTT terms |∂L_t/∂a_k|"
 
+    def memo(self, view: StepView) -> object:
+        # Outside BPTT the triangle is all pending (forward, output) or all
+        # done (update): it changes only with the epoch.
+        return None if view.phase is Phase.BPTT else (view.epoch, view.phase is Phase.UPDATE)
+
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         T = view.layout.T
         if view.phase is Phase.BPTT:

@@ -47,7 +47,8 @@ class LossPanel(Vertical):
             stats.append(f"   min {fmt(best)} (epoch {at})" if finite else "   no finite value")
         else:
             stats.append("epoch 1: after the forward pass", style="dim")
-        self.query_one("#loss-stats", Static).update(stats)
+        # One line whatever it says: no layout pass (it would be the whole screen's).
+        self.query_one("#loss-stats", Static).update(stats, layout=False)
         # Sparkline scales to min..max; non-finite points are drawn at the top.
         top = max(finite) if finite else 1.0
         data = [v if math.isfinite(v) else top for v in history[-MAX_POINTS:]]

@@ -8,6 +8,7 @@ target, a changed entry) instead of wrapping.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -33,8 +34,13 @@ CHANGED = "changed"
 LABEL = "label"
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def fmt(x: float) -> str:
-    """The handout's 4 decimals; large magnitudes in scientific notation."""
+    """The handout's 4 decimals; large magnitudes in scientific notation.
+
+    Memoised: a screen formats the same numbers many times over (eliding a
+    long vector first measures a sample of its cells, a formula line is
+    tried at several widths), and a key changes few of them."""
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):

@@ -1,0 +1,178 @@
+"""2. Keypress latency inside the real app, headless at 160x50.
+
+The app itself records, in ``RnnApp.latencies``, the seconds from a key
+event reaching it (``RnnApp.on_event``) to the end of the screen refresh it
+causes (``call_after_refresh``). The pilot's own wall clock is not used: its
+``press`` waits for the event loop to go idle, a floor of about 60 ms that
+says nothing about the app.
+
+Each key is pressed on its own (the pilot waits for idle between keys), so
+no latency includes queueing behind the previous key. The keys walk every
+phase: forward steps, output gradients, BPTT terms (forwards and back),
+updates, and next/prev across an epoch boundary. For a breakdown, the
+bench also times, per key, the stepper's move and the building of the
+panels (``RnnApp._render_panels``); the rest is Textual (dispatch, layout,
+compositor, writing the frame).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import defaultdict
+
+from bench.common import Section, median, model, ms, percentile, size_label, verdict
+
+FULL = {"keys": 200, "sizes": ("hello", "K64 D32 H128 T200")}
+QUICK = {"keys": 40, "sizes": ("hello", "K16 D8 H16 T20")}
+SCREEN = (160, 50)
+TARGET_MEDIAN, TARGET_P95 = 0.016, 0.040
+
+
+def _phase(app) -> str:
+    return app.stepper.position.phase.name.lower()
+
+
+class Timed:
+    """Per-key time spent in the stepper and in building the panels, and the
+    CPU time of the whole process from key to repaint (which, unlike wall
+    time, a busy neighbour on a shared machine does not inflate)."""
+
+    def __init__(self, app) -> None:
+        from textual import events
+
+        self.stepper = 0.0
+        self.panels = 0.0
+        self.cpu = math.nan
+        self._cpu_start = math.nan
+        stepper, render, record = app.stepper, app._render_panels, app._record_latency
+        on_event = app.on_event
+        goto = stepper.goto
+
+        async def timed_on_event(event):
+            if isinstance(event, events.Key):
+                self._cpu_start = time.process_time()
+            await on_event(event)
+
+        def timed_record(*a, **kw):
+            self.cpu = time.process_time() - self._cpu_start
+            return record(*a, **kw)
+
+        def timed_goto(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return goto(*a, **kw)
+            finally:
+                self.stepper += time.perf_counter() - t0
+
+        def timed_render(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return render(*a, **kw)
+            finally:
+                self.panels += time.perf_counter() - t0
+
+        stepper.goto = timed_goto  # instance attributes: the app looks them up per call
+        app._render_panels = timed_render
+        app._record_latency = timed_record
+        app.on_event = timed_on_event
+
+    def take(self) -> tuple[float, float, float]:
+        out = (self.stepper, self.panels, self.cpu)
+        self.stepper = self.panels = 0.0
+        self.cpu = math.nan
+        return out
+
+
+async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float]]:
+    """Press n_keys keys; return (kind, latency, stepper s, panels s, CPU s) per key."""
+    from rnn_tui.app import RnnApp
+
+    app = RnnApp(spec, cursor_blink=False)
+    out: list[tuple[str, float, float, float, float]] = []
+    async with app.run_test(size=SCREEN) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        timed = Timed(app)
+        timed.take()
+
+        async def press(key: str, kind: str) -> None:
+            before = len(app.latencies)
+            await pilot.press(key)
+            if len(app.latencies) == before:  # wait for the repaint's callback
+                for _ in range(50):
+                    await pilot.pause()
+                    if len(app.latencies) > before:
+                        break
+            if len(app.latencies) > before:
+                s, p, cpu = timed.take()
+                out.append((kind, app.latencies[-1], s, p, cpu))
+
+        def left() -> int:
+            return n_keys - len(out)
+
+        while left() > 0:
+            for _ in range(min(20, left())):  # forward steps
+                if _phase(app) != "forward":
+                    break
+                await press("n", "forward next")
+            while _phase(app) != "output" and left() > 0:
+                await press("right_square_bracket", "next phase")
+            for _ in range(min(5, left())):
+                await press("n", "output next")
+            while _phase(app) != "bptt" and left() > 0:
+                await press("right_square_bracket", "next phase")
+            for _ in range(min(30, left())):
+                if _phase(app) != "bptt":
+                    break
+                await press("n", "BPTT next")
+            for _ in range(min(5, left())):
+                if _phase(app) != "bptt":
+                    break
+                await press("p", "BPTT prev")
+            while _phase(app) != "update" and left() > 0:
+                await press("right_square_bracket", "next phase")
+            while _phase(app) == "update" and left() > 0:
+                await press("n", "update next" if app.stepper.position.index < 5
+                            else "next, epoch boundary")
+            for _ in range(3):  # back and forth across the epoch boundary
+                if left() > 0:
+                    await press("p", "prev, epoch boundary")
+                if left() > 0:
+                    await press("n", "next, epoch boundary")
+        await pilot.press("q")
+    return out
+
+
+def run(quick: bool) -> Section:
+    cfg = QUICK if quick else FULL
+    sec = Section("latency")
+    for name in cfg["sizes"]:
+        spec = model(name)
+        case = ("hello " if name == "hello" else "") + size_label(spec) + " 160x50"
+        t0 = time.perf_counter()
+        got = asyncio.run(drive(spec, cfg["keys"]))
+        wall = time.perf_counter() - t0
+        lat = [g[1] for g in got]
+        med, p95 = median(lat), percentile(lat, 95)
+        sec.add(case, f"key -> repainted, median of {len(lat)} keys", ms(med), "",
+                f"< {TARGET_MEDIAN * 1e3:g} ms", verdict(med < TARGET_MEDIAN))
+        sec.add(case, "key -> repainted, p95", ms(p95), "",
+                f"< {TARGET_P95 * 1e3:g} ms", verdict(p95 < TARGET_P95))
+        cpu = [g[4] for g in got if not math.isnan(g[4])]
+        sec.add(case, "key -> repainted, CPU time of the process (median)", ms(median(cpu)),
+                f"p95 {ms(percentile(cpu, 95))}")
+        st, pa = median([g[2] for g in got]), median([g[3] for g in got])
+        rest = median([g[1] - g[2] - g[3] for g in got])
+        sec.add(case, "  of which: stepper move (median)", ms(st), f"{st / med:.0%}")
+        sec.add(case, "  of which: building panels (median)", ms(pa), f"{pa / med:.0%}")
+        sec.add(case, "  of which: Textual dispatch+layout+paint", ms(rest), f"{rest / med:.0%}")
+        kinds: dict[str, list[float]] = defaultdict(list)
+        for kind, latency, *_ in got:
+            kinds[kind].append(latency)
+        sec.notes.append(
+            f"latency {case}: median (p95, n) per kind of key: " + "; ".join(
+                f"{k} {ms(median(v))} ({ms(percentile(v, 95))}, {len(v)})"
+                for k, v in kinds.items()) + f"; pilot wall time {wall:.1f} s")
+    return sec
