@@ -52,7 +52,10 @@ class BpttPanel(Panel):
         k_center = k_cur or 1
         k_lo = max(1, min(k_center - cols_room // 2, T - cols_room + 1))
         k_hi = min(T, k_lo + cols_room - 1)
-        norms = {t: view.epoch.row_norms(t) for t in rows}
+        # A term's size is shown once BPTT has reached it: rows not started
+        # are dots, so the forward pass of a big model computes no row at all.
+        reached = {t for t in rows if Layout.term_index(t, t) <= done_upto}
+        norms = {t: view.epoch.row_norms(t) for t in rows if t in reached}
         top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
                   default=0.0)
         out: list[Text] = []
@@ -69,10 +72,12 @@ class BpttPanel(Panel):
                 if k > t:
                     line.append(" " * cell_w)
                     continue
-                size = float(norms[t][k - 1])
                 idx = Layout.term_index(t, k)
-                style = CURRENT if (t, k) == (t_cur, k_cur) else DONE if idx <= done_upto \
-                    else MUTED
+                if t not in reached or idx > done_upto:
+                    line.append(f"{'·':>{cell_w - 1}}" + (" " if numeric else ""), style=MUTED)
+                    continue
+                size = float(norms[t][k - 1])
+                style = CURRENT if (t, k) == (t_cur, k_cur) else DONE
                 if not math.isfinite(size):
                     style = NONFINITE
                 glyph = f"{fmt(size):>{cell_w - 1}}" if numeric else shade(size, top)
@@ -81,5 +86,6 @@ class BpttPanel(Panel):
                     line.append(" ")
             out.append(line)
         if not numeric:
-            out.append(Text("█ largest, each shade 10x smaller; ! not finite", style=MUTED))
+            out.append(Text("█ largest, each shade 10x smaller; ! not finite; · not yet",
+                            style=MUTED))
         return out
