@@ -22,7 +22,6 @@ import os
 import pwd
 import stat
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -181,11 +180,3 @@ def _user(uid: int) -> str:
 
 def _short(err: Exception) -> str:
     return " ".join(str(err).split())[:120]
-
-
-def age(room: Path) -> float | None:
-    """Seconds since the state file last changed (None if there is none)."""
-    try:
-        return time.time() - (room / STATE_FILE).stat().st_mtime
-    except OSError:
-        return None

@@ -12,7 +12,6 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 from rich.text import Text
 
 from rnn_tui.maths import Array
@@ -116,34 +115,6 @@ def vector(
     return out
 
 
-def matrix_rows(
-    m: Array,
-    width: int,
-    height: int,
-    styles: Mapping[tuple[int, int], str] | None = None,
-    focus: tuple[int, int] | None = None,
-) -> list[Text]:
-    """One Text per shown row; rows and columns elided around ``focus``."""
-    styles = styles or {}
-    rows = m.shape[0]
-    if focus is None:
-        focus = min(styles) if styles else (0, 0)
-    height = max(1, height)
-    if rows <= height:
-        shown = list(range(rows))
-    else:
-        half = max(0, (height - 1) // 2)
-        lo = max(0, min(focus[0] - half, rows - (height - 1)))
-        shown = list(range(lo, lo + height - 1))
-    out = []
-    for r in shown:
-        row_styles = {c: s for (rr, c), s in styles.items() if rr == r}
-        out.append(vector(m[r], width, row_styles, focus=focus[1] if focus else None))
-    if rows > height:
-        out.append(Text(f"⋮ {rows - len(shown)} more rows", style=MUTED))
-    return out
-
-
 def inline(m: Array, width: int, styles: Mapping[tuple[int, int], str] | None = None) -> Text:
     """A matrix on one line: a column as ``[..]ᵀ``, else rows split by ``;``."""
     styles = styles or {}
@@ -167,10 +138,6 @@ def inline(m: Array, width: int, styles: Mapping[tuple[int, int], str] | None = 
         out.append_text(piece)
     out.append("]")
     return out
-
-
-def is_finite(a: Array | float) -> bool:
-    return bool(np.isfinite(a).all())
 
 
 def block(
