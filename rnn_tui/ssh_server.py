@@ -57,9 +57,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rnn_tui.cli import UsageError, _int_in, _mode_args
+from rnn_tui.cli import UsageError, _int_in
 from rnn_tui.model_file import load
-from rnn_tui.serving import is_loopback, log, one_line, say
+from rnn_tui.serving import add_session_arguments, is_loopback, log, one_line, say
 
 try:  # Unix only: pseudo-terminals
     import fcntl
@@ -117,23 +117,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--no-auth. Password file: lines 'user:password'; '*:password' or a line "
         "without ':' is a password for any user name."
     )
-    p.add_argument("model", nargs="?", default=None, metavar="MODEL",
-                   help="model every session opens (default: hello); clients cannot change it")
-    _mode_args(p)
-    p.add_argument("--host", default=DEFAULT_HOST,
-                   help=f"address to listen on (default {DEFAULT_HOST}: this machine only; "
-                   "0.0.0.0 for the whole network)")
-    p.add_argument("--port", type=_int_in(0, 65535), default=DEFAULT_PORT,
-                   help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    p.add_argument("--follow", action="store_true",
-                   help="every session follows the lecturer's `rnn-tui --present` "
-                   "(rnn-tui follow) instead of opening MODEL")
-    p.add_argument("--room", type=Path, default=None, metavar="DIR",
-                   help="with --follow: the lecturer's room directory (default: "
-                   "$RNN_TUI_ROOM or /tmp/rnn-tui-room)")
-    p.add_argument("--max-sessions", type=_int_in(1, 10_000), default=DEFAULT_MAX_SESSIONS,
-                   metavar="N", help=f"sessions at once; more are refused with a message "
-                   f"(default {DEFAULT_MAX_SESSIONS})")
+    add_session_arguments(p, clients="clients", host_note="", port=DEFAULT_PORT,
+                          max_sessions=DEFAULT_MAX_SESSIONS,
+                          sessions="sessions", owner=False)
     p.add_argument("--idle-timeout", type=_int_in(0, 7 * 24 * 3600),
                    default=DEFAULT_IDLE_TIMEOUT, metavar="SECONDS",
                    help=f"end a session after this long without input (default "

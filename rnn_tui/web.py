@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rnn_tui.cli import UsageError, _int_in, _mode_args
+from rnn_tui.cli import UsageError
 from rnn_tui.model_file import load
-from rnn_tui.serving import is_loopback, log, one_line, say
+from rnn_tui.serving import add_session_arguments, is_loopback, log, one_line, say
 
 HELP = "serve the debugger to web browsers: every browser tab gets its own session"
 PROG = "rnn-tui serve"
@@ -92,26 +92,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--host says otherwise; there is no login, so anyone who can reach the port gets "
         "a session. Opening files and screenshots are disabled in served sessions."
     )
-    p.add_argument("model", nargs="?", default=None, metavar="MODEL",
-                   help="model every session opens (default: hello); browsers cannot "
-                   "change it")
-    _mode_args(p)
-    p.add_argument("--host", default=DEFAULT_HOST,
-                   help=f"address to listen on (default {DEFAULT_HOST}: this machine only; "
-                   "0.0.0.0 for the whole network, without a login)")
-    p.add_argument("--port", type=_int_in(0, 65535), default=DEFAULT_PORT,
-                   help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    p.add_argument("--follow", action="store_true",
-                   help="every session follows the lecturer's `rnn-tui --present` "
-                   "(rnn-tui follow) instead of opening MODEL")
-    p.add_argument("--room", type=Path, default=None, metavar="DIR",
-                   help="with --follow: the lecturer's room directory (default: "
-                   "$RNN_TUI_ROOM or /tmp/rnn-tui-room)")
-    p.add_argument("--owner", default=None, metavar="USER",
-                   help="with --follow: trust a state file owned by this user (the lecturer)")
-    p.add_argument("--max-sessions", type=_int_in(1, 10_000), default=DEFAULT_MAX_SESSIONS,
-                   metavar="N", help=f"sessions (browser tabs) at once; more are refused "
-                   f"(default {DEFAULT_MAX_SESSIONS})")
+    add_session_arguments(p, clients="browsers", host_note=", without a login",
+                          port=DEFAULT_PORT, max_sessions=DEFAULT_MAX_SESSIONS,
+                          sessions="sessions (browser tabs)", owner=True)
 
 
 # ------------------------------------------------------------------ helpers
