@@ -75,6 +75,7 @@ from rnn_tui.model_file import (
 )
 from rnn_tui.stepper import Phase, Position, Stepper
 
+from test_cli import GOOD as CLI_GOOD
 from test_cli import run  # the suite's subprocess helper (the installed rnn-tui)
 
 FUZZ = settings(
@@ -566,14 +567,7 @@ def test_raw_bytes(data: bytes) -> None:
         check_usable(result)
 
 
-GOOD = b"""name = "tiny"
-text = "abca"
-embedding_dim = 2
-hidden_size = 2
-learning_rate = 0.5
-[init]
-seed = 1
-"""
+GOOD = CLI_GOOD.encode()  # the small valid model of the CLI tests
 
 # (id, bytes, field (None: the file as a whole), words the line must contain)
 HANDMADE: list[tuple[str, bytes, str | None, list[str]]] = [

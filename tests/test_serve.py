@@ -18,13 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,6 +35,8 @@ pytest.importorskip("textual_serve", reason="rnn-tui serve needs textual-serve: 
 from rnn_tui.follow import Presenter
 from rnn_tui.model_file import builtin_dir
 from rnn_tui.stepper import Phase, Position
+
+from server_log import StderrLines
 
 HOST = "127.0.0.1"  # every connection of these tests stays on loopback
 HELLO = builtin_dir() / "hello.toml"
@@ -55,7 +55,7 @@ SERVING = r"serving .* at http://(\S+?):(\d+)/"
 # ------------------------------------------------------------------ server
 
 
-class Server:
+class Server(StderrLines):
     """`rnn-tui serve ARGS --port 0` as a subprocess; its stderr collected."""
 
     def __init__(self, args: list[str], wait: str = SERVING) -> None:
@@ -63,39 +63,10 @@ class Server:
             [sys.executable, "-m", "rnn_tui", "serve", *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._collect()
         m = self.wait_line(wait, START_TIMEOUT)
         self.port = int(m.group(2)) if m.re.groups >= 2 else 0
         self.url = f"http://{HOST}:{self.port}"
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            with self._cond:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self._cond.notify_all()
-
-    def wait_line(self, pattern: str, timeout: float) -> re.Match[str]:
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for line in self.lines:
-                    if m := rx.search(line):
-                        return m
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    break
-                self._cond.wait(0.2)
-        raise AssertionError(f"no line matching {pattern!r} from the server "
-                             f"(rc={self.proc.poll()}):\n{self.log()}")
-
-    def log(self) -> str:
-        with self._cond:
-            return "\n".join(self.lines)
 
     def children(self) -> list[int]:
         return children_of(self.proc.pid)

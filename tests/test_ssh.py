@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from server_log import StderrLines
+
 SSH = shutil.which("ssh")
 KEYGEN = shutil.which("ssh-keygen")
 if not (SSH and KEYGEN):
@@ -46,7 +48,7 @@ MANY = 20
 # ------------------------------------------------------------------ server
 
 
-class Server:
+class Server(StderrLines):
     """`rnn-tui ssh-serve ... --port 0` as a subprocess; its stderr collected."""
 
     def __init__(self, args: list[str], state: Path) -> None:
@@ -56,38 +58,9 @@ class Server:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env=env,
         )
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._collect()
         m = self.wait_line(r"serving .* on 127\.0\.0\.1:(\d+) ", START_TIMEOUT)
         self.port = int(m.group(1))
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for raw in self.proc.stderr:
-            with self._cond:
-                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self._cond.notify_all()
-
-    def wait_line(self, pattern: str, timeout: float) -> re.Match[str]:
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for line in self.lines:
-                    if m := rx.search(line):
-                        return m
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    break
-                self._cond.wait(0.2)
-        raise AssertionError(f"no line matching {pattern!r} in the server's log "
-                             f"(rc={self.proc.poll()}):\n" + "\n".join(self.lines))
-
-    def log(self) -> str:
-        with self._cond:
-            return "\n".join(self.lines)
 
     def children(self) -> list[int]:
         return children_of(self.proc.pid)
