@@ -23,11 +23,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from platformdirs import user_downloads_path
 from textual import events, work
-from textual._files import generate_datetime_filename
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Grid
@@ -37,26 +36,11 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from rnn_tui import conformance, gradcheck, quiz
-from rnn_tui.files import WriteError, write_atomic
-from rnn_tui.follow import (
-    STATE_FILE,
-    FollowError,
-    Presenter,
-    RoomState,
-    load_model,
-    read_state,
-)
+from rnn_tui import conformance
 from rnn_tui.maths import EmbeddingRows
 from rnn_tui.model_file import ModelFileError, ModelSpec, load
-from rnn_tui.screens.help import HelpScreen
-from rnn_tui.screens.prompt import PromptScreen
-from rnn_tui.screens.quiz import QuizScreen
-from rnn_tui.screens.report import ReportScreen
-from rnn_tui.screens.why import WhyScreen
 from rnn_tui.stepper import MAX_EPOCH, Cancelled, Phase, Position, Stepper
 from rnn_tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
-from rnn_tui.why import Explainer
 from rnn_tui.widgets.bptt import BpttPanel
 from rnn_tui.widgets.formula import FormulaPanel
 from rnn_tui.widgets.forward import ForwardPanel
@@ -67,6 +51,13 @@ from rnn_tui.widgets.panel import Panel
 from rnn_tui.widgets.sequence import SequenceStrip
 from rnn_tui.widgets.status import StatusBar
 from rnn_tui.widgets.update import UpdatePanel
+
+if TYPE_CHECKING:
+    from rnn_tui.follow import Presenter, RoomState
+
+# Screens, the quiz, the why view, the gradient check and follow mode are
+# imported where they are first used: the first frame needs none of them,
+# and startup is mostly imports.
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 WIDE_WIDTH, WIDE_HEIGHT = 120, 34
@@ -178,6 +169,10 @@ class RnnApp(App[int]):
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        # Layout classes go on the screen before its children are styled:
+        # adding them later restyles every widget again.
+        self._phase_class = _phase_class(self.stepper.position.phase)
+        self._fit(self.size.width, self.size.height)
         yield StatusBar(id="status")
         yield SequenceStrip(id="sequence")
         yield HandoutStrip(id="handout")
@@ -209,6 +204,7 @@ class RnnApp(App[int]):
         if self.quiz:
             self._status(self._quiz_label())
         self._sync()
+        self._render_panels()  # now, so that the first frame shows the model
         if self.follow_room is not None:
             self._poll_room()
             self.set_interval(FOLLOW_POLL, self._poll_room)
@@ -285,12 +281,16 @@ class RnnApp(App[int]):
     def watch_state(self, old: Shown | None, new: Shown | None) -> None:
         if new is not None and not self._render_pending:
             self._render_pending = True
-            self.call_later(self._render_panels)
+            self.call_later(self._render_if_pending)
+
+    def _render_if_pending(self) -> None:
+        if self._render_pending:
+            self._render_panels()
 
     def _render_panels(self) -> None:
         self._render_pending = False
         view = self.stepper.view()
-        self._phase_class = f"-phase-{view.phase.name.lower()}"
+        self._phase_class = _phase_class(view.phase)
         self._set_phase_class()
         if self.presenter is not None:
             self._publish()
@@ -372,6 +372,9 @@ class RnnApp(App[int]):
         if (epoch, here) in self._asked:
             return False
         self._asked.add((epoch, here))
+        from rnn_tui import quiz
+        from rnn_tui.screens.quiz import QuizScreen
+
         question = quiz.question_for(self.stepper.peek(lay.at(epoch, here)))
         if question is None:
             return False
@@ -405,6 +408,8 @@ class RnnApp(App[int]):
             self._moved()
 
     def action_goto_epoch(self) -> None:
+        from rnn_tui.screens.prompt import PromptScreen
+
         if not self._guard():
             return
 
@@ -428,6 +433,8 @@ class RnnApp(App[int]):
                       partial(self._job_until, lambda st, **kw: st.run_until_correct(**kw)))
 
     def action_until_loss(self) -> None:
+        from rnn_tui.screens.prompt import PromptScreen
+
         if not self._guard():
             return
 
@@ -502,6 +509,9 @@ class RnnApp(App[int]):
             self._run("gradient check", self._job_gradcheck)
 
     def _job_gradcheck(self, should_stop: Callable[[], bool], **kw: object) -> str | None:
+        from rnn_tui import gradcheck
+        from rnn_tui.screens.report import ReportScreen
+
         ep = self.stepper.current
         results = gradcheck.check(ep.params, self.stepper.inputs, self.stepper.targets,
                                   self.stepper.mode, should_stop=should_stop)
@@ -514,6 +524,9 @@ class RnnApp(App[int]):
     def action_why(self) -> None:
         if not self._guard():
             return
+        from rnn_tui.screens.why import WhyScreen
+        from rnn_tui.why import Explainer
+
         view = self.stepper.view()
         title = f"Why? epoch {view.pos.epoch}, {view.label}"
         self.push_screen(WhyScreen(title, Explainer(view).roots()))
@@ -524,6 +537,8 @@ class RnnApp(App[int]):
         if os.environ.get("RNN_TUI_SERVED"):
             self.notify("Opening files is disabled in a served session.", severity="warning")
             return
+        from rnn_tui.screens.prompt import PromptScreen
+
         loaded: dict[str, ModelSpec] = {}
 
         def check(text: str) -> str | None:
@@ -552,6 +567,8 @@ class RnnApp(App[int]):
     # ------------------------------------------------------ follow mode
 
     def _publish(self) -> None:
+        from rnn_tui.follow import FollowError
+
         assert self.presenter is not None
         try:
             self.presenter.publish(self.stepper.mode, self.stepper.position)
@@ -576,6 +593,8 @@ class RnnApp(App[int]):
 
     def _poll_room(self) -> None:
         """Read the lecturer's state; apply it when following and it moved."""
+        from rnn_tui.follow import STATE_FILE, FollowError, read_state
+
         assert self.follow_room is not None
         try:
             room = read_state(self.follow_room, self.follow_owner)
@@ -591,6 +610,8 @@ class RnnApp(App[int]):
             self._apply(room)
 
     def _apply(self, room: RoomState) -> None:
+        from rnn_tui.follow import FollowError, load_model
+
         if self._applied is None or (room.model, room.sha256) != (
                 self._applied.model, self._applied.sha256):
             try:
@@ -671,6 +692,8 @@ class RnnApp(App[int]):
         self._repaint_all()
 
     def action_help(self) -> None:
+        from rnn_tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     # ------------------------------------------------------ long jobs
@@ -740,6 +763,11 @@ class RnnApp(App[int]):
         if os.environ.get("RNN_TUI_SERVED"):  # it would write a file on the server
             self.notify("Screenshots are disabled in a served session.", severity="warning")
             return None
+        from platformdirs import user_downloads_path
+        from textual._files import generate_datetime_filename
+
+        from rnn_tui.files import WriteError, write_atomic
+
         name = filename or generate_datetime_filename(self.title, ".svg", time_format)
         target = Path(path).expanduser() if path else user_downloads_path()
         try:
@@ -763,6 +791,11 @@ class RnnApp(App[int]):
                 binding.tooltip or binding.description,
                 partial(self.run_action, action),
             )
+
+
+def _phase_class(phase: Phase) -> str:
+    """The screen class that picks the panels of a phase (see app.tcss)."""
+    return f"-phase-{phase.name.lower()}"
 
 
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,
