@@ -15,6 +15,7 @@ would scribble over a full-screen terminal app.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -233,6 +234,32 @@ def bptt_row(p: Params, f: Forward, delta: Array, t: int) -> BpttRow:
             dh[k - 1] = g
         da = dh * (1.0 - f.h[1 : t + 1] ** 2)  # (t, H)
     return BpttRow(t=t, dh=dh, da=da)
+
+
+def bptt_norms(p: Params, f: Forward, delta: Array, rows: Sequence[int]) -> dict[int, Array]:
+    """|term(t, k)| for k = 1..t, for several rows t at once.
+
+    The same chain as :func:`bptt_row`, walked for all the rows together:
+    one (m, H) @ (H, H) product per step k instead of m vector products.
+    The BPTT panel shows about 16 rows; on a T = 200, H = 128 model this is
+    the difference between 3,200 small products per key and 200 larger
+    ones. Agrees with ``bptt_row(t).norms()`` to rounding (tested)."""
+    ts = sorted(set(rows))
+    if not ts:
+        return {}
+    H = p.W.shape[0]
+    m, t_max = len(ts), ts[-1]
+    order = {t: i for i, t in enumerate(ts)}
+    norms = np.zeros((m, t_max))
+    g = np.zeros((m, H))  # g[i] = dL_{t_i}/dh_k for the rows that have started
+    with np.errstate(all="ignore"):
+        for k in range(t_max, 0, -1):
+            if k in order:
+                g[order[k]] = delta[k - 1] @ p.V  # row t = k starts: delta_t^T V
+            da = g * (1.0 - f.h[k] ** 2)  # (m, H)  rows with t < k are still 0
+            norms[:, k - 1] = np.sqrt((da**2).sum(axis=1))
+            g = da @ p.W  # (m, H)  W^T (1 - h_k^2) g, one step further back
+    return {t: norms[i, :t] for i, t in enumerate(ts)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -40,6 +40,7 @@ from rnn_tui.maths import (
     Grads,
     Params,
     backward,
+    bptt_norms,
     bptt_row,
     forward,
     output_delta,
@@ -210,11 +211,13 @@ class Epoch:
             self._rows.popitem(last=False)
         return row
 
-    def row_norms(self, t: int) -> Array:
-        """|term(t, k)| for k = 1..t (kept: T(T+1)/2 floats at most)."""
-        if t not in self._norms:
-            self._norms[t] = self.row(t).norms()
-        return self._norms[t]
+    def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
+        """|term(t, k)| for k = 1..t of each row t (kept: T(T+1)/2 floats at
+        most); the rows not computed yet are computed together."""
+        wanted = list(rows)
+        missing = [t for t in wanted if t not in self._norms]
+        self._norms.update(bptt_norms(self.params, self.fwd, self.delta, missing))
+        return {t: self._norms[t] for t in wanted}
 
     def row_start(self, t: int) -> BpttSums:
         """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
@@ -347,6 +350,10 @@ class Stepper:
         self.checkpoints = EpochCheckpoints(first=self._init)
         self._epoch = Epoch(1, self._init, self)
         self.checkpoints.record(self._epoch)
+        # The epoch just left, kept whole: stepping back and forth across an
+        # epoch boundary (the lecturer's "and once more") does not recompute
+        # it, nor its BPTT rows. Two epochs at most, so memory stays bounded.
+        self._previous: Epoch | None = None
 
     # ------------------------------------------------------------ epochs
 
@@ -357,6 +364,8 @@ class Stepper:
             raise StepError(f"epoch {number} is out of range 1..{MAX_EPOCH}")
         if self._epoch.number == number:
             return self._epoch
+        if self._previous is not None and self._previous.number == number:
+            return self._previous
         start, params = self.checkpoints.nearest_below(number)
         if start <= self._epoch.number < number:
             start, params = self._epoch.number + 1, self._epoch.params_after
@@ -390,7 +399,8 @@ class Stepper:
              should_stop: ShouldStop | None = None) -> Position:
         self.layout.check(pos)
         ep = self.epoch(pos.epoch, progress, should_stop)
-        self._epoch = ep
+        if ep is not self._epoch:
+            self._previous, self._epoch = self._epoch, ep
         self.position = pos
         return pos
 

@@ -6,7 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_tui.maths import PARAM_NAMES, Params, backward, backward_by_terms, forward, sgd
+from rnn_tui.maths import (
+    PARAM_NAMES,
+    Params,
+    backward,
+    backward_by_terms,
+    bptt_norms,
+    bptt_row,
+    forward,
+    output_delta,
+    sgd,
+)
 from rnn_tui.stepper import Phase, Position, Stepper
 
 import reference_autograd as ref
@@ -129,3 +139,38 @@ def test_stepped_bptt_sums_equal_recursion() -> None:
     assert sums is not None
     for n in ("W", "U", "b", "E"):
         assert_close(getattr(sums, n), st.current.grads.get(n), f"d{n}", tol=1e-12)
+
+
+@pytest.mark.parametrize(("K", "D", "H", "T", "scale"),
+                         [(5, 3, 4, 9, 0.5), (27, 16, 64, 100, 0.5), (6, 3, 5, 12, 40.0)])
+def test_batched_row_norms_equal_row_by_row(K: int, D: int, H: int, T: int,
+                                            scale: float) -> None:
+    """The BPTT panel's term sizes, walked for many rows at once, are the
+    sizes of the terms bptt_row builds one row at a time (scale 40 makes
+    tanh saturate: exact zeros and huge values, where a slip would show)."""
+    spec = random_spec(K, D, H, T, seed=T, scale=scale)
+    p = spec.initial_params()
+    f = forward(p, *spec.indices())
+    delta = output_delta(f)
+    rows = [T, 1, T // 2, T // 2 + 1, 3, T // 2]  # unordered, with a repeat
+    got = bptt_norms(p, f, delta, rows)
+    assert sorted(got) == sorted(set(rows))
+    for t in rows:
+        want = bptt_row(p, f, delta, t).norms()
+        assert got[t].shape == (t,)
+        np.testing.assert_allclose(got[t], want, rtol=1e-12, atol=0, err_msg=f"row {t}")
+    assert bptt_norms(p, f, delta, []) == {}
+
+
+def test_batched_row_norms_keep_a_non_finite_row_to_itself() -> None:
+    """A NaN in one row's chain must not leak into the rows walked with it."""
+    spec = random_spec(5, 3, 4, 8, seed=2)
+    p = spec.initial_params()
+    f = forward(p, *spec.indices())
+    delta = output_delta(f).copy()
+    delta[5, 0] = np.nan  # row t = 6 is poisoned from its start
+    got = bptt_norms(p, f, delta, [4, 6, 8])
+    assert np.isnan(got[6]).all()
+    for t in (4, 8):
+        np.testing.assert_allclose(got[t], bptt_row(p, f, delta, t).norms(), rtol=1e-12)
+        assert np.isfinite(got[t]).all()

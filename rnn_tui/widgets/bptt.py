@@ -55,7 +55,7 @@ class BpttPanel(Panel):
         # A term's size is shown once BPTT has reached it: rows not started
         # are dots, so the forward pass of a big model computes no row at all.
         reached = {t for t in rows if Layout.term_index(t, t) <= done_upto}
-        norms = {t: view.epoch.row_norms(t) for t in rows if t in reached}
+        norms = view.epoch.row_norms(t for t in rows if t in reached)
         top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
                   default=0.0)
         out: list[Text] = []
