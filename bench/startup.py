@@ -37,6 +37,12 @@ from bench.common import Section, interleaved, median, ms, verdict
 
 ROWS, COLS = 50, 160
 TARGET = 0.5
+# The reference: a minimal Textual app paints in about 0.2 s on its
+# machine, so the 0.5 s target is 2.5x the minimal app. The machines here
+# vary by 2x from hour to hour (the minimal app takes 0.24-0.45 s), so the
+# table gives both: the absolute time, and the time scaled to a machine
+# where the minimal app takes 0.2 s.
+REFERENCE_MINIMAL = 0.2
 NEEDLE = b"hello"
 
 
@@ -157,6 +163,10 @@ def run(quick: bool) -> Section:
     sec.add("rnn-tui (hello), pty 160x50", "launch -> first frame with 'hello'", ms(ours),
             f"{ours / base:.2f}x minimal", f"< {TARGET * 1e3:g} ms",
             verdict(ours < TARGET and not never))
+    scaled = ours / base * REFERENCE_MINIMAL
+    sec.add("rnn-tui (hello), scaled", f"the same, on a machine where minimal takes "
+            f"{REFERENCE_MINIMAL * 1e3:g} ms", ms(scaled), f"{ours / base:.2f}x minimal",
+            f"< {TARGET / REFERENCE_MINIMAL:g}x minimal", verdict(scaled < TARGET and not never))
     sec.add("minimal Textual app, pty 160x50", "launch -> first frame with 'hello'", ms(base),
             "1.00x minimal")
     sec.add("python -c pass", "interpreter start and exit", ms(floor),
