@@ -13,6 +13,11 @@ updates, and next/prev across an epoch boundary. For a breakdown, the
 bench also times, per key, the stepper's move and the building of the
 panels (``RnnApp._render_panels``); the rest is Textual (dispatch, layout,
 compositor, writing the frame).
+
+The baseline, measured in the same run, is the smallest Textual app that
+redraws a line of text on a key (bench/minimal_app.py): this machine's
+speed changes by 2x from minute to minute, and the ratio to the baseline
+says how much of a slow run is the machine.
 """
 
 from __future__ import annotations
@@ -85,6 +90,25 @@ class Timed:
         return out
 
 
+async def drive_minimal(n_keys: int) -> list[float]:
+    """Key -> repainted in the smallest Textual app that redraws on a key,
+    measured the same way: what Textual itself costs here, right now."""
+    from bench.minimal_app import MinimalKeys
+
+    app = MinimalKeys()
+    async with app.run_test(size=SCREEN) as pilot:
+        await pilot.pause()
+        while len(app.latencies) < n_keys:
+            before = len(app.latencies)
+            await pilot.press("n")
+            for _ in range(50):
+                if len(app.latencies) > before:
+                    break
+                await pilot.pause()
+        await pilot.press("q")
+    return app.latencies[:n_keys]
+
+
 async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float]]:
     """Press n_keys keys; return (kind, latency, stepper s, panels s, CPU s) per key."""
     from rnn_tui.app import RnnApp
@@ -148,6 +172,7 @@ async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float
 def run(quick: bool) -> Section:
     cfg = QUICK if quick else FULL
     sec = Section("latency")
+    base = median(asyncio.run(drive_minimal(cfg["keys"] // 2)))
     for name in cfg["sizes"]:
         spec = model(name)
         case = ("hello " if name == "hello" else "") + size_label(spec) + " 160x50"
@@ -156,7 +181,8 @@ def run(quick: bool) -> Section:
         wall = time.perf_counter() - t0
         lat = [g[1] for g in got]
         med, p95 = median(lat), percentile(lat, 95)
-        sec.add(case, f"key -> repainted, median of {len(lat)} keys", ms(med), "",
+        sec.add(case, f"key -> repainted, median of {len(lat)} keys", ms(med),
+                f"{med / base:.1f}x minimal",
                 f"< {TARGET_MEDIAN * 1e3:g} ms", verdict(med < TARGET_MEDIAN))
         sec.add(case, "key -> repainted, p95", ms(p95), "",
                 f"< {TARGET_P95 * 1e3:g} ms", verdict(p95 < TARGET_P95))
@@ -168,6 +194,9 @@ def run(quick: bool) -> Section:
         sec.add(case, "  of which: stepper move (median)", ms(st), f"{st / med:.0%}")
         sec.add(case, "  of which: building panels (median)", ms(pa), f"{pa / med:.0%}")
         sec.add(case, "  of which: Textual dispatch+layout+paint", ms(rest), f"{rest / med:.0%}")
+        if name == cfg["sizes"][-1]:
+            sec.add("minimal Textual app 160x50", "key -> repainted (one line of text), median",
+                    ms(base), "1.0x minimal")
         kinds: dict[str, list[float]] = defaultdict(list)
         for kind, latency, *_ in got:
             kinds[kind].append(latency)

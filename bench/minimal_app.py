@@ -1,7 +1,17 @@
-"""The startup baseline: the smallest Textual app that paints the word
-"hello", run the same way as ``rnn-tui`` (in a pty, 160x50), so startup can
-be compared with what Textual itself costs. ``q`` quits."""
+"""Baselines: the smallest Textual apps, run the same way as ``rnn-tui``, so
+its numbers can be read against what Textual itself costs on this machine
+at this moment.
 
+``Minimal`` paints the word "hello" (the startup baseline, in a pty at
+160x50). ``MinimalKeys`` redraws one line of text on every ``n`` and times
+key event -> end of the refresh the way ``RnnApp.latencies`` does (the
+latency baseline). ``q`` quits."""
+
+from __future__ import annotations
+
+import time
+
+from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -11,6 +21,30 @@ class Minimal(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("hello")
+
+
+class MinimalKeys(App[None]):
+    BINDINGS = [("n", "next", "Next"), ("q", "quit", "Quit")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+        self.latencies: list[float] = []
+        self._key_arrived = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static("hello 0", id="text")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._key_arrived = time.perf_counter()
+        await super().on_event(event)
+
+    def action_next(self) -> None:
+        self.count += 1
+        self.query_one("#text", Static).update(f"hello {self.count}")
+        started = self._key_arrived
+        self.call_after_refresh(lambda: self.latencies.append(time.perf_counter() - started))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import math
 
 from rich.text import Text
 
+from rnn_tui.maths import Array
 from rnn_tui.stepper import Layout, Phase, StepView
 from rnn_tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, fmt
 from rnn_tui.widgets.panel import Panel
@@ -27,6 +28,11 @@ def shade(size: float, top: float) -> str:
 
 class BpttPanel(Panel):
     TITLE = "BPTT terms |∂L_t/∂a_k|"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows_of: object = None  # the epoch whose rows _row_cache holds
+        self._row_cache: dict[tuple[object, ...], Text] = {}
 
     def memo(self, view: StepView) -> object:
         # Outside BPTT the triangle is all pending (forward, output) or all
@@ -52,10 +58,11 @@ class BpttPanel(Panel):
         k_center = k_cur or 1
         k_lo = max(1, min(k_center - cols_room // 2, T - cols_room + 1))
         k_hi = min(T, k_lo + cols_room - 1)
-        # A term's size is shown once BPTT has reached it: rows not started
-        # are dots, so the forward pass of a big model computes no row at all.
-        reached = {t for t in rows if Layout.term_index(t, t) <= done_upto}
-        norms = view.epoch.row_norms(t for t in rows if t in reached)
+        # How many terms of each row BPTT has reached (row t runs k = t..1).
+        # A term's size is shown once it is reached: rows not started are
+        # dots, so the forward pass of a big model computes no row at all.
+        done = {t: min(t, max(0, done_upto - Layout.term_index(t, t) + 1)) for t in rows}
+        norms = view.epoch.row_norms(t for t in rows if done[t])
         top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
                   default=0.0)
         out: list[Text] = []
@@ -66,26 +73,43 @@ class BpttPanel(Panel):
             else:
                 head.append(str(k % 10), style=LABEL)
         out.append(head)
+        # A key moves one term: the other rows are the ones built last time.
+        if self._rows_of is not view.epoch or len(self._row_cache) > 4 * rows_room:
+            self._rows_of, self._row_cache = view.epoch, {}
+        shape = (k_lo, k_hi, numeric, label_w, None if numeric else top)
         for t in rows:
-            line = Text.assemble((f"t={t:<{label_w - 3}} ", LABEL))
-            for k in range(k_lo, k_hi + 1):
-                if k > t:
-                    line.append(" " * cell_w)
-                    continue
-                idx = Layout.term_index(t, k)
-                if t not in reached or idx > done_upto:
-                    line.append(f"{'·':>{cell_w - 1}}" + (" " if numeric else ""), style=MUTED)
-                    continue
-                size = float(norms[t][k - 1])
-                style = CURRENT if (t, k) == (t_cur, k_cur) else DONE
-                if not math.isfinite(size):
-                    style = NONFINITE
-                glyph = f"{fmt(size):>{cell_w - 1}}" if numeric else shade(size, top)
-                line.append(glyph, style=style)
-                if numeric:
-                    line.append(" ")
-            out.append(line)
+            key = (t, done[t], k_cur if t == t_cur else 0, shape)
+            line = self._row_cache.get(key)
+            if line is None:
+                line = self._row_cache[key] = self._row(t, k_lo, k_hi, cell_w, label_w, done[t],
+                                                        k_cur if t == t_cur else 0,
+                                                        norms.get(t), top)
+            out.append(line.copy())
         if not numeric:
             out.append(Text("█ largest, each shade 10x smaller; ! not finite; · not yet",
                             style=MUTED))
         return out
+
+    @staticmethod
+    def _row(t: int, k_lo: int, k_hi: int, cell_w: int, label_w: int, done: int,
+             k_cur: int, norms: Array | None, top: float) -> Text:
+        """Row t of the triangle: terms k_lo..k_hi, the first ``done`` of the
+        row (k = t, t-1, ...) with their size, the rest dots."""
+        numeric = cell_w > 1
+        line = Text.assemble((f"t={t:<{label_w - 3}} ", LABEL))
+        for k in range(k_lo, k_hi + 1):
+            if k > t:
+                line.append(" " * cell_w)
+                continue
+            if t - k >= done or norms is None:
+                line.append(f"{'·':>{cell_w - 1}}" + (" " if numeric else ""), style=MUTED)
+                continue
+            size = float(norms[k - 1])
+            style = CURRENT if k == k_cur else DONE
+            if not math.isfinite(size):
+                style = NONFINITE
+            glyph = f"{fmt(size):>{cell_w - 1}}" if numeric else shade(size, top)
+            line.append(glyph, style=style)
+            if numeric:
+                line.append(" ")
+        return line

@@ -19,7 +19,7 @@ def touched(view: StepView, name: str, g: Array) -> dict[tuple[int, int], str]:
         cells = np.ndindex(g.shape) if g.size <= 256 else iter(())
     elif ph is Phase.BPTT and name in ("W", "U", "b", "E") and view.term_sums is not None:
         part = getattr(view.term_sums, name)
-        cells = (tuple(int(i) for i in c) for c in np.argwhere(part != 0)[:256])
+        cells = iter(np.argwhere(part != 0)[:256].tolist())
     else:
         return {}
     out = {}

@@ -12,7 +12,7 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 
-from rich.text import Text
+from rich.text import Span, Text
 
 from rnn_tui.maths import Array
 
@@ -105,14 +105,33 @@ def vector(
         lo, hi = _window(n, widths, budget - 4, focus)
     if lo > 0:
         out.append(ELLIPSIS + " ", style=MUTED)
+    # The cells as one string and a span per styled cell: what appending a
+    # cell() at a time makes, without a Text per cell (a 128-wide gradient
+    # row is built on every key).
+    parts: list[str] = []
+    spans: list[Span] = []
+    at = 0  # offsets within the cells; append_text shifts them
     for i in range(lo, hi):
-        if i > lo:
-            out.append(" ")
-        out.append_text(cell(float(values[i]), styles.get(i, "")))
+        x = float(values[i])
+        text = fmt(x)
+        style = styles.get(i, "") if math.isfinite(x) else NONFINITE
+        if style:
+            spans.append(Span(at, at + len(text), style))
+        parts.append(text)
+        at += len(text) + 1
+    out.append_text(Text(" ".join(parts), spans=spans))
     if hi < n:
         out.append(" " + ELLIPSIS, style=MUTED)
     out.append(brackets[1:2])
     return out
+
+
+def by_row(styles: Mapping[tuple[int, int], str]) -> dict[int, dict[int, str]]:
+    """{(r, c): style} as {r: {c: style}}, in one pass over the cells."""
+    rows: dict[int, dict[int, str]] = {}
+    for (r, c), style in styles.items():
+        rows.setdefault(r, {})[c] = style
+    return rows
 
 
 def inline(m: Array, width: int, styles: Mapping[tuple[int, int], str] | None = None) -> Text:
@@ -127,9 +146,9 @@ def inline(m: Array, width: int, styles: Mapping[tuple[int, int], str] | None = 
         return vector(m[0], width, {c: s for (_, c), s in styles.items()})
     out = Text("[")
     budget = width - 2
+    rows = by_row(styles)
     for r in range(m.shape[0]):
-        row = vector(m[r], budget, {c: s for (rr, c), s in styles.items() if rr == r},
-                     brackets="")
+        row = vector(m[r], budget, rows.get(r), brackets="")
         piece = Text("; ") if r else Text("")
         piece.append_text(row)
         if out.cell_len + piece.cell_len + 1 > width and r > 0:
@@ -156,13 +175,12 @@ def block(
     if full and m.ndim == 2 and m.shape[1] > 1:
         half = (width - head.cell_len - 3) // 2 if after is not None else width - head.cell_len
         lines = []
+        rows, after_rows = by_row(styles), by_row(after_styles or {})
         for r in range(m.shape[0]):
             line = (head if r == 0 else pad).copy()
-            row_st = {c: s for (rr, c), s in styles.items() if rr == r}
-            line.append_text(vector(m[r], half, row_st))
+            line.append_text(vector(m[r], half, rows.get(r)))
             if after is not None:
-                a_st = {c: s for (rr, c), s in (after_styles or {}).items() if rr == r}
-                line.append(" → ").append_text(vector(after[r], half, a_st))
+                line.append(" → ").append_text(vector(after[r], half, after_rows.get(r)))
             lines.append(line)
         return lines
     if after is None:
