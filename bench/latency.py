@@ -41,8 +41,8 @@ def _phase(app) -> str:
 
 class Timed:
     """Per-key time spent in the stepper and in building the panels, and the
-    CPU time of the whole process from key to repaint (which, unlike wall
-    time, a busy neighbour on a shared machine does not inflate)."""
+    CPU time of the whole process from key to repaint (which another process
+    on the machine does not inflate; a slower CPU does)."""
 
     def __init__(self, app) -> None:
         from textual import events
