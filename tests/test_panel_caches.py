@@ -8,12 +8,16 @@ and backwards, across epochs."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.text import Span, Text
 
 from rnn_tui.stepper import Stepper
 from rnn_tui.widgets.bptt import BpttPanel
 from rnn_tui.widgets.formula import FormulaPanel
 from rnn_tui.widgets.gradients import GradientsPanel
-from rnn_tui.widgets.panel import Panel
+from rnn_tui.widgets.panel import Panel, segments
 from rnn_tui.widgets.sequence import SequenceStrip
 from rnn_tui.widgets.update import UpdatePanel
 
@@ -78,3 +82,20 @@ def test_equal_memo_means_equal_lines(cls: type[Panel]) -> None:
             assert by_memo.setdefault(key, lines) == lines, (cls.__name__, stepper.position)
         getattr(stepper, move)()
     assert by_memo, f"{cls.__name__}.memo never keyed a position"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab █·-.0123456789", max_size=40),
+       st.lists(st.tuples(st.integers(0, 45), st.integers(0, 45),
+                          st.sampled_from(["bold", "red", "reverse", "", "bold #ff0000"])),
+                max_size=8),
+       st.sampled_from(["", "dim", "blue on #101010"]))
+def test_fast_segments_are_richs_segments(plain: str, raw: list, line_style: str) -> None:
+    """The panels' one-pass renderer gives Rich's segments for any line:
+    in-order spans take the fast path, others fall back to Rich."""
+    console = Console(width=80, color_system="truecolor", force_terminal=True)
+    text = Text(plain, style=line_style)
+    n = len(plain) + 1
+    for a, b, style in raw:  # spans inside the text, as Rich requires
+        text.spans.append(Span(*sorted((a % n, b % n)), style))
+    assert segments(text, console) == list(text.render(console))
