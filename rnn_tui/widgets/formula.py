@@ -205,5 +205,5 @@ def _changed(before: Array, after: Array) -> dict[tuple[int, int], str]:
     a, b = np.atleast_2d(before), np.atleast_2d(after)
     diff = np.argwhere(~np.isclose(a, b, rtol=0, atol=0) & np.isfinite(b))
     if before.ndim == 1:
-        return {(0, int(c)): CHANGED for _, c in diff[:64]}
-    return {(int(r), int(c)): CHANGED for r, c in diff[:64]}
+        return {(0, c): CHANGED for _, c in diff[:64].tolist()}
+    return {(r, c): CHANGED for r, c in diff[:64].tolist()}

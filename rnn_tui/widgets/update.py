@@ -36,6 +36,6 @@ class UpdatePanel(Panel):
                 continue
             after = view.params.get(name)
             diff = np.atleast_2d(before) != np.atleast_2d(after)
-            styles = {(int(r), int(c)): CHANGED for r, c in np.argwhere(diff)[:256]}
+            styles = {(r, c): CHANGED for r, c in np.argwhere(diff)[:256].tolist()}
             out += block(head, before, width, full, after=after, after_styles=styles)
         return out
