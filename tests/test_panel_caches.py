@@ -7,6 +7,7 @@ and backwards, across epochs."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,8 +16,9 @@ from rich.text import Span, Text
 
 from rnn_tui.stepper import Stepper
 from rnn_tui.widgets.bptt import BpttPanel
-from rnn_tui.widgets.formula import FormulaPanel
+from rnn_tui.widgets.formula import FormulaPanel, eq, fitted
 from rnn_tui.widgets.gradients import GradientsPanel
+from rnn_tui.widgets.numbers import inline, vector
 from rnn_tui.widgets.panel import Panel, segments
 from rnn_tui.widgets.sequence import SequenceStrip
 from rnn_tui.widgets.update import UpdatePanel
@@ -99,3 +101,27 @@ def test_fast_segments_are_richs_segments(plain: str, raw: list, line_style: str
     for a, b, style in raw:  # spans inside the text, as Rich requires
         text.spans.append(Span(*sorted((a % n, b % n)), style))
     assert segments(text, console) == list(text.render(console))
+
+
+@pytest.mark.parametrize("w", [24, 60, 100, 157])
+@pytest.mark.parametrize("shape", [(1, 1), (4, 2), (128, 128)])
+def test_fitted_stops_early_but_picks_the_same_line(w: int, shape: tuple[int, int]) -> None:
+    """fitted() abandons a width as soon as the line is too long; the line
+    it returns is the one the plain search (build every width in full,
+    keep the first that fits, else the last) returns."""
+    rng = np.random.default_rng(w)
+    M, v = rng.normal(0, 3, shape), rng.normal(0, 3, shape[1])
+
+    def build(q: int) -> list:
+        return ["= tanh(", lambda: inline(M, q), "·", lambda: vector(v, q), " + ",
+                lambda: inline(M, q), ")"]
+
+    def plain_search() -> Text:
+        for q in (w, w // 2, w // 3, w // 4, w // 6, 10):
+            line = eq(*(p() if callable(p) else p for p in build(q)))
+            if line.cell_len <= w:
+                return line
+        return line
+
+    got, want = fitted(build, w), plain_search()
+    assert (got.plain, got.spans) == (want.plain, want.spans)

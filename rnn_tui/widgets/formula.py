@@ -24,6 +24,30 @@ def eq(*parts: str | Text) -> Text:
     return out
 
 
+Part = str | Text | Callable[[], Text]
+
+
+def fitted(build: Callable[[int], list[Part]], w: int) -> Text:
+    """The widest version of a line that fits ``w``, eliding its vectors to
+    a budget q of w, w/2, ... cells each (the narrowest if none fits).
+
+    ``build(q)`` gives the line's parts, the costly ones as thunks: a try
+    stops at the first part that takes the line past ``w``, so on a big
+    model (a 128x128 W) the widths that cannot fit cost one matrix each,
+    not the whole line."""
+    *tries, last = (w, w // 2, w // 3, w // 4, w // 6, 10)
+    for q in tries:
+        out = Text()
+        for part in build(q):
+            piece = part() if callable(part) else part
+            out.append_text(piece if isinstance(piece, Text) else Text(piece))
+            if out.cell_len > w:
+                break
+        else:
+            return out
+    return eq(*(part() if callable(part) else part for part in build(last)))
+
+
 class FormulaPanel(Panel):
     TITLE = "Formula"
 
@@ -59,22 +83,15 @@ class FormulaPanel(Panel):
         x, hp, h = f.x[t - 1], f.h[t - 1], f.h[t]
         pad = " " * (len(str(t)) + 3)
 
-        def fitted(build: Callable[[int], Text]) -> Text:
-            """The widest version of a line that fits, eliding its vectors."""
-            for q in (w, w // 2, w // 3, w // 4, w // 6, 10):
-                line = build(q)
-                if line.cell_len <= w:
-                    return line
-            return line
-
         out = [
             eq(f"x_{t} = x°_{t}·E = row {char(vocab[i_in])!r} of E = ", vector(x, w - 26)),
             eq(f"h_{t} = tanh(U·x_{t} + W·h_{t - 1} + b)"),
-            fitted(lambda q: eq(pad, "= tanh(", inline(p.U, q), "·", vector(x, q), " + ",
-                                inline(p.W, q), "·", vector(hp, q), " + ", vector(p.b, q), ")")),
-            fitted(lambda q: eq(pad, "= tanh(", vector(f.Ux[t - 1], q), " + ",
-                                vector(f.Wh[t - 1], q), " + ", vector(p.b, q), ") = tanh(",
-                                vector(v.preactivation(t), q), ")")),
+            fitted(lambda q: [pad, "= tanh(", lambda: inline(p.U, q), "·",
+                              lambda: vector(x, q), " + ", lambda: inline(p.W, q), "·",
+                              lambda: vector(hp, q), " + ", lambda: vector(p.b, q), ")"], w),
+            fitted(lambda q: [pad, "= tanh(", lambda: vector(f.Ux[t - 1], q), " + ",
+                              lambda: vector(f.Wh[t - 1], q), " + ", lambda: vector(p.b, q),
+                              ") = tanh(", lambda: vector(v.preactivation(t), q), ")"], w),
             eq(pad, "= ", vector(h, w - 8)),
         ]
         pred = int(f.predictions[t - 1])
