@@ -61,34 +61,43 @@ def _env() -> dict[str, str]:
     return env
 
 
-def first_frame(argv: list[str], timeout: float = 30.0) -> float:
-    """Seconds from fork to the first output that contains NEEDLE (nan if never)."""
+def launch(argv: list[str], needle: bytes = NEEDLE, timeout: float = 30.0,
+           cwd: Path | None = None) -> tuple[int, int, float]:
+    """Start argv in a 160x50 pseudo-terminal and read its output until it
+    shows ``needle``: (pid, pty fd, seconds from fork to the needle, nan if
+    it never came). The caller ends the child with ``_quit`` and closes fd."""
     env = _env()
     t0 = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # child: size the terminal, become the command
         try:
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+            if cwd is not None:
+                os.chdir(cwd)
             os.execve(argv[0], argv, env)
         finally:
             os._exit(127)
-    found = math.nan
     buf = b""
+    while time.perf_counter() - t0 < timeout:
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:  # EIO: the child has gone
+            break
+        if not chunk:
+            break
+        buf = buf[-64:] + chunk
+        if needle in buf:
+            return pid, fd, time.perf_counter() - t0
+    return pid, fd, math.nan
+
+
+def first_frame(argv: list[str], timeout: float = 30.0) -> float:
+    """Seconds from fork to the first output that contains NEEDLE (nan if never)."""
+    pid, fd, found = launch(argv, timeout=timeout)
     try:
-        while time.perf_counter() - t0 < timeout:
-            ready, _, _ = select.select([fd], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 1 << 16)
-            except OSError:  # EIO: the child has gone
-                break
-            if not chunk:
-                break
-            buf = buf[-64:] + chunk
-            if NEEDLE in buf:
-                found = time.perf_counter() - t0
-                break
         _quit(pid, fd)
     finally:
         os.close(fd)
