@@ -28,11 +28,18 @@ machine.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
+import os
+import select
+import sys
+import tempfile
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from bench.common import Section, median, model, ms, percentile, size_label, verdict
+from bench.startup import launch, quit_child
 
 FULL = {"keys": 200, "pty_keys": 100, "sizes": ("hello", "K64 D32 H128 T200")}
 QUICK = {"keys": 40, "pty_keys": 20, "sizes": ("hello", "K16 D8 H16 T20")}
@@ -56,9 +63,7 @@ class Timed:
         self.panels = 0.0
         self.cpu = math.nan
         self._cpu_start = math.nan
-        stepper, render, record = app.stepper, app._render_panels, app._record_latency
-        on_event = app.on_event
-        goto = stepper.goto
+        record, on_event = app._record_latency, app.on_event
 
         async def timed_on_event(event):
             if isinstance(event, events.Key):
@@ -69,24 +74,22 @@ class Timed:
             self.cpu = time.process_time() - self._cpu_start
             return record(*a, **kw)
 
-        def timed_goto(*a, **kw):
-            t0 = time.perf_counter()
-            try:
-                return goto(*a, **kw)
-            finally:
-                self.stepper += time.perf_counter() - t0
-
-        def timed_render(*a, **kw):
-            t0 = time.perf_counter()
-            try:
-                return render(*a, **kw)
-            finally:
-                self.panels += time.perf_counter() - t0
-
-        stepper.goto = timed_goto  # instance attributes: the app looks them up per call
-        app._render_panels = timed_render
+        # Instance attributes: the app looks them up on every call.
+        app.stepper.goto = self._timing(app.stepper.goto, "stepper")
+        app._render_panels = self._timing(app._render_panels, "panels")
         app._record_latency = timed_record
         app.on_event = timed_on_event
+
+    def _timing(self, fn, total: str):
+        """fn, adding the seconds each call takes to the attribute ``total``."""
+        def timed(*a, **kw):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                setattr(self, total, getattr(self, total) + time.perf_counter() - t0)
+
+        return timed
 
     def take(self) -> tuple[float, float, float]:
         out = (self.stepper, self.panels, self.cpu)
@@ -110,15 +113,6 @@ def drive_pty(name: str, n_keys: int, gap: float = 0.15) -> list[float]:
     The pilot's own work (it posts a callback to every widget on each key
     and waits for them) runs in the app's event loop and can sit between a
     key and its repaint; here nothing but the app runs."""
-    import json
-    import os
-    import select
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    from bench.startup import _quit, launch
-
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "latencies.json"
@@ -135,7 +129,7 @@ def drive_pty(name: str, n_keys: int, gap: float = 0.15) -> list[float]:
                             os.read(fd, 1 << 16)
                         except OSError:
                             break
-            _quit(pid, fd)
+            quit_child(pid, fd)
         finally:
             os.close(fd)
         return json.loads(out.read_text()) if out.exists() else []

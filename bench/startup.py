@@ -65,7 +65,7 @@ def launch(argv: list[str], needle: bytes = NEEDLE, timeout: float = 30.0,
            cwd: Path | None = None) -> tuple[int, int, float]:
     """Start argv in a 160x50 pseudo-terminal and read its output until it
     shows ``needle``: (pid, pty fd, seconds from fork to the needle, nan if
-    it never came). The caller ends the child with ``_quit`` and closes fd."""
+    it never came). The caller ends the child with ``quit_child`` and closes fd."""
     env = _env()
     t0 = time.perf_counter()
     pid, fd = pty.fork()
@@ -98,13 +98,13 @@ def first_frame(argv: list[str], timeout: float = 30.0) -> float:
     """Seconds from fork to the first output that contains NEEDLE (nan if never)."""
     pid, fd, found = launch(argv, timeout=timeout)
     try:
-        _quit(pid, fd)
+        quit_child(pid, fd)
     finally:
         os.close(fd)
     return found
 
 
-def _quit(pid: int, fd: int) -> None:
+def quit_child(pid: int, fd: int) -> None:
     """Press q, drain the output until the child exits; kill it after 5 s."""
     try:
         os.write(fd, b"q")

@@ -198,7 +198,6 @@ class RnnApp(App[int]):
     def on_mount(self) -> None:
         self._mounted = True
         self._catch_signals()
-        self._fit(self.size.width, self.size.height)
         if self.present_on_start:
             self.screen.add_class("-presenter")
         if self.quiz:

@@ -36,7 +36,7 @@ from rnn_tui.follow import Presenter
 from rnn_tui.model_file import builtin_dir
 from rnn_tui.stepper import Phase, Position
 
-from server_log import StderrLines
+from server_process import ServerProcess, gone, wait_for
 
 HOST = "127.0.0.1"  # every connection of these tests stays on loopback
 HELLO = builtin_dir() / "hello.toml"
@@ -55,7 +55,7 @@ SERVING = r"serving .* at http://(\S+?):(\d+)/"
 # ------------------------------------------------------------------ server
 
 
-class Server(StderrLines):
+class Server(ServerProcess):
     """`rnn-tui serve ARGS --port 0` as a subprocess; its stderr collected."""
 
     def __init__(self, args: list[str], wait: str = SERVING) -> None:
@@ -67,28 +67,6 @@ class Server(StderrLines):
         m = self.wait_line(wait, START_TIMEOUT)
         self.port = int(m.group(2)) if m.re.groups >= 2 else 0
         self.url = f"http://{HOST}:{self.port}"
-
-    def children(self) -> list[int]:
-        return children_of(self.proc.pid)
-
-    def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                raise
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        pids = self.children()
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        for pid in pids:  # the sessions of a server that had to be killed
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -108,35 +86,6 @@ def serve() -> Iterator[Callable[..., Server]]:
                 server.stop()
             except Exception:
                 server.kill()
-
-
-def children_of(ppid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
-                out.append(int(entry))
-    return out
-
-
-def gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state in ("Z", "X")
-
-
-def wait_for(check: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from server_log import StderrLines
+from server_process import ServerProcess, gone, state_of, wait_for
 
 SSH = shutil.which("ssh")
 KEYGEN = shutil.which("ssh-keygen")
@@ -48,7 +48,7 @@ MANY = 20
 # ------------------------------------------------------------------ server
 
 
-class Server(StderrLines):
+class Server(ServerProcess):
     """`rnn-tui ssh-serve ... --port 0` as a subprocess; its stderr collected."""
 
     def __init__(self, args: list[str], state: Path) -> None:
@@ -61,61 +61,6 @@ class Server(StderrLines):
         self._collect()
         m = self.wait_line(r"serving .* on 127\.0\.0\.1:(\d+) ", START_TIMEOUT)
         self.port = int(m.group(1))
-
-    def children(self) -> list[int]:
-        return children_of(self.proc.pid)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                raise
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        pids = self.children()
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        for pid in pids:  # the sessions of a server that had to be killed
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
-
-
-def children_of(ppid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[1]) == ppid:
-                out.append(int(entry))
-    return out
-
-
-def state_of(pid: int) -> str | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return None
-
-
-def gone(pid: int) -> bool:
-    return state_of(pid) in (None, "Z", "X")
-
-
-def wait_for(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def memory_kib(pid: int) -> tuple[int, int]:

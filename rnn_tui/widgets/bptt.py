@@ -29,11 +29,6 @@ def shade(size: float, top: float) -> str:
 class BpttPanel(Panel):
     TITLE = "BPTT terms |∂L_t/∂a_k|"
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._rows_of: object = None  # the epoch whose rows _row_cache holds
-        self._row_cache: dict[tuple[object, ...], Text] = {}
-
     def memo(self, view: StepView) -> object:
         # Outside BPTT the triangle is all pending (forward, output) or all
         # done (update): it changes only with the epoch.
@@ -74,16 +69,15 @@ class BpttPanel(Panel):
                 head.append(str(k % 10), style=LABEL)
         out.append(head)
         # A key moves one term: the other rows are the ones built last time.
-        if self._rows_of is not view.epoch or len(self._row_cache) > 4 * rows_room:
-            self._rows_of, self._row_cache = view.epoch, {}
+        kept = self.kept(view, 4 * rows_room)
         shape = (k_lo, k_hi, numeric, label_w, None if numeric else top)
         for t in rows:
-            key = (t, done[t], k_cur if t == t_cur else 0, shape)
-            line = self._row_cache.get(key)
+            cur = k_cur if t == t_cur else 0
+            key = (t, done[t], cur, shape)
+            line = kept.get(key)
             if line is None:
-                line = self._row_cache[key] = self._row(t, k_lo, k_hi, cell_w, label_w, done[t],
-                                                        k_cur if t == t_cur else 0,
-                                                        norms.get(t), top)
+                line = kept[key] = self._row(t, k_lo, k_hi, cell_w, label_w, done[t], cur,
+                                             norms.get(t), top)
             out.append(line.copy())
         if not numeric:
             out.append(Text("█ largest, each shade 10x smaller; ! not finite; · not yet",

@@ -51,12 +51,6 @@ def fitted(build: Callable[[int], list[Part]], w: int) -> Text:
 class FormulaPanel(Panel):
     TITLE = "Formula"
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        # The factor lines of a BPTT row, kept per epoch: stepping through a
-        # row moves k, and every factor line of the chain but one stays.
-        self._chain_of: object = None
-        self._chain: dict[tuple[object, ...], Text] = {}
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         ph = view.phase
@@ -140,14 +134,14 @@ class FormulaPanel(Panel):
         col = max(len(f"× Wᵀ(1−h_{t}²)"), len(f"δ_{t}ᵀV"), len(f"× (1−h_{k}²)")) + 1
         vw = max(12, w - col - 16)
 
-        if self._chain_of is not v.epoch or len(self._chain) > 512:
-            self._chain_of, self._chain = v.epoch, {}
+        # Stepping through a row moves k: every factor line but one stays.
+        kept = self.kept(v, 512)
 
         def row_line(name: str, value: Array, note: str) -> Text:
             key = (name, note, col, vw)  # the names carry t, j and k
-            line = self._chain.get(key)
+            line = kept.get(key)
             if line is None:
-                line = self._chain[key] = eq(f"{name:<{col}}= ", vector(value, vw),
+                line = kept[key] = eq(f"{name:<{col}}= ", vector(value, vw),
                                              Text(f"  {note}", style=LABEL))
             return line.copy()
 

@@ -135,6 +135,8 @@ class Panel(Widget):
         self._signature: object = None
         self._palette: tuple[object, dict[str, Style]] | None = None
         self._memo: object = None
+        self._kept_for: object = None  # the epoch whose lines _kept holds
+        self._kept: dict[tuple[object, ...], Text] = {}
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Panel:
@@ -173,6 +175,14 @@ class Panel(Widget):
         not change for a whole phase (the BPTT triangle during the forward
         pass), and building them is most of a key's work on a big model."""
         return None
+
+    def kept(self, view: StepView, limit: int) -> dict[tuple[object, ...], Text]:
+        """Lines a panel keeps between keys, by a key of its own: a key
+        moves one BPTT term, and most lines of a BPTT row are the ones built
+        for the last term. Valid for one epoch; emptied past ``limit``."""
+        if self._kept_for is not view.epoch or len(self._kept) > limit:
+            self._kept_for, self._kept = view.epoch, {}
+        return self._kept
 
     def forget(self) -> None:
         """Drop the cached lines (after a theme or layout change)."""
