@@ -2,7 +2,7 @@
 
 One timestep at a time, forward and backward, with dicts of per-step
 vectors, outer products accumulated into zeroed gradients and an in-place
-SGD update. Written independently of rnn_tui.maths (it imports nothing from
+SGD update. Written independently of rnn_tui.core.maths (it imports nothing from
 it) so the comparison is against what a reader would write first; the bench
 checks it computes the same losses as the project.
 
@@ -20,7 +20,7 @@ import numpy as np
 
 
 class MinCharRnn:
-    def __init__(self, spec) -> None:  # spec: rnn_tui.model_file.ModelSpec
+    def __init__(self, spec) -> None:  # spec: rnn_tui.core.model_file.ModelSpec
         if spec.bptt.embedding_rows != "x_k":
             raise ValueError("the min-char-rnn baseline computes the exact dE (x_k) only")
         p = spec.initial_params()

@@ -25,7 +25,7 @@ def version() -> str:
 
 
 class TorchRnn:
-    def __init__(self, spec) -> None:  # spec: rnn_tui.model_file.ModelSpec
+    def __init__(self, spec) -> None:  # spec: rnn_tui.core.model_file.ModelSpec
         import torch
 
         if spec.bptt.embedding_rows != "x_k":

@@ -154,7 +154,7 @@ def random_spec(K: int, D: int, H: int, T: int, seed: int = 0, lr: float | None 
     "computes the same loss" could not be checked."""
     import numpy as np
 
-    from rnn_tui.model_file import validate
+    from rnn_tui.core.model_file import validate
 
     scale = 0.5 / math.sqrt(H) if scale is None else scale
     lr = 0.5 / T if lr is None else lr
@@ -184,7 +184,7 @@ def random_spec(K: int, D: int, H: int, T: int, seed: int = 0, lr: float | None 
 
 def model(name: str):  # -> ModelSpec
     """``hello`` (the built-in model) or ``K64 D32 H128 T200`` (random)."""
-    from rnn_tui.model_file import load
+    from rnn_tui.core.model_file import load
 
     if name == "hello":
         return load("hello")[0]

@@ -34,7 +34,7 @@ def slope(xs: list[float], ys: list[float]) -> float:
 def epoch_state_bytes(spec) -> int:
     """What one epoch's state would cost if every epoch were kept: the
     parameters before and after, the forward pass, deltas and gradients."""
-    from rnn_tui.stepper import Stepper
+    from rnn_tui.core.stepper import Stepper
 
     ep = Stepper(spec).current
     f = ep.fwd
@@ -45,9 +45,9 @@ def epoch_state_bytes(spec) -> int:
 
 
 def run(quick: bool) -> Section:
-    from rnn_tui.maths import backward_by_terms, forward, sgd
-    from rnn_tui.report import loss_curve
-    from rnn_tui.stepper import Stepper
+    from rnn_tui.core.maths import backward_by_terms, forward, sgd
+    from rnn_tui.core.report import loss_curve
+    from rnn_tui.core.stepper import Stepper
 
     cfg = QUICK if quick else FULL
     sec = Section("growth")

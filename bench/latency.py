@@ -156,7 +156,7 @@ async def drive_minimal(n_keys: int) -> list[float]:
 
 async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float]]:
     """Press n_keys keys; return (kind, latency, stepper s, panels s, CPU s) per key."""
-    from rnn_tui.app import RnnApp
+    from rnn_tui.tui.app import RnnApp
 
     app = RnnApp(spec, cursor_blink=False)
     out: list[tuple[str, float, float, float, float]] = []

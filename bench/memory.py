@@ -1,5 +1,5 @@
 """4. Memory: peak RSS after going to epoch N and back to epoch 1 with
-``rnn_tui.stepper.Stepper``, each N in a fresh subprocess (VmHWM from
+``rnn_tui.core.stepper.Stepper``, each N in a fresh subprocess (VmHWM from
 /proc/self/status, else ru_maxrss), so one measurement cannot inherit
 another's heap. Target: flat, within 10% of the N = 10 run.
 
@@ -38,7 +38,7 @@ def peak_rss() -> int:
 
 def retained_bytes(stepper) -> int:
     """Arrays the stepper keeps across epochs, plus its per-epoch lists."""
-    from rnn_tui.maths import PARAM_NAMES
+    from rnn_tui.core.maths import PARAM_NAMES
 
     cp = stepper.checkpoints
     kept = {id(p): p for p in [*cp.sparse.values(), *cp.recent.values()]}
@@ -49,7 +49,7 @@ def retained_bytes(stepper) -> int:
 
 
 def child(name: str, n: int) -> dict[str, float]:
-    from rnn_tui.stepper import Phase, Position, Stepper
+    from rnn_tui.core.stepper import Phase, Position, Stepper
 
     spec = model(name)
     st = Stepper(spec)

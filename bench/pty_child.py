@@ -16,7 +16,7 @@ from bench.common import model
 
 
 def main() -> None:
-    from rnn_tui.app import RnnApp
+    from rnn_tui.tui.app import RnnApp
 
     name, out = sys.argv[1], sys.argv[2]
     app = RnnApp(model(name), cursor_blink=False)

@@ -187,12 +187,12 @@ def run(quick: bool) -> Section:
 
     # -------------------------------------------------------- import time
     n = 1 if quick else 3
-    samples = [import_times("import rnn_tui.cli, rnn_tui.app") for _ in range(n)]
+    samples = [import_times("import rnn_tui.cli, rnn_tui.tui.app") for _ in range(n)]
     total = median([s[0] for s in samples])
     pkgs = {k: median([s[1].get(k, 0.0) for s in samples]) for k in samples[0][1]}
     minimal = median([import_times("import textual.app, textual.widgets")[0]
                       for _ in range(n)])
-    sec.add("python -X importtime", "imports of rnn_tui.cli + rnn_tui.app (self, summed)",
+    sec.add("python -X importtime", "imports of rnn_tui.cli + rnn_tui.tui.app (self, summed)",
             ms(total), f"{total / minimal:.2f}x textual")
     sec.add("python -X importtime", "imports of textual.app + textual.widgets", ms(minimal),
             "1.00x textual")

@@ -1,5 +1,5 @@
 """1. Training throughput: epochs per second through the project's train path
-(``rnn_tui.report.loss_curve``, what ``rnn-tui train`` runs; no UI) against
+(``rnn_tui.core.report.loss_curve``, what ``rnn-tui train`` runs; no UI) against
 plain NumPy (min-char-rnn style) and PyTorch, interleaved in the same run.
 
 Before timing, the bench checks that the comparison is fair and the fast
@@ -42,7 +42,7 @@ def per_term_losses(spec, n: int) -> tuple[list[float], float]:
     difference between maths.backward and backward_by_terms on the way."""
     import numpy as np
 
-    from rnn_tui.maths import PARAM_NAMES, backward, backward_by_terms, forward, sgd
+    from rnn_tui.core.maths import PARAM_NAMES, backward, backward_by_terms, forward, sgd
 
     mode = spec.bptt.embedding_rows
     inputs, targets = spec.indices()
@@ -61,7 +61,7 @@ def per_term_losses(spec, n: int) -> tuple[list[float], float]:
 
 
 def project_losses(spec, n: int) -> list[float]:
-    from rnn_tui.report import loss_curve
+    from rnn_tui.core.report import loss_curve
 
     return list(loss_curve(spec, n))
 
@@ -97,7 +97,7 @@ def run(quick: bool) -> Section:
                     f"{d:.1e}", "", f"<= {TOL:g}", check(d <= TOL))
 
         # ---------------------------------------------------------- timing
-        from rnn_tui.report import loss_curve
+        from rnn_tui.core.report import loss_curve
 
         def project(n: int, spec=spec) -> None:
             deque(loss_curve(spec, n), maxlen=0)

@@ -1,4 +1,4 @@
-"""Regenerate screenshots/: one SVG per scenario of tests/scenarios.py (the
+"""Regenerate screenshots/: one SVG per scenario of tests/helpers/scenarios.py (the
 same screens the snapshot tests pin), and main.png for the README.
 
     python screenshots/make.py          # needs '.[test]'; main.png needs cairosvg
@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests"))  # for helpers
 
 from pytest_textual_snapshot import normalize_svg  # noqa: E402
 from textual._doc import take_svg_screenshot  # noqa: E402
 
-from scenarios import SCENARIOS, Scenario  # noqa: E402
+from helpers.scenarios import SCENARIOS, Scenario  # noqa: E402
 
 README_SHOT = "bptt_term"
 

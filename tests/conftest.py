@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import string
-
-import numpy as np
 import pytest
 
-from rnn_tui.model_file import ModelSpec, load, validate
+from rnn_tui.core.model_file import ModelSpec, load
 
 
 @pytest.fixture(scope="session")
@@ -18,37 +15,3 @@ def hello() -> ModelSpec:
 @pytest.fixture(scope="session")
 def hello_handout() -> ModelSpec:
     return load("hello-handout")[0]
-
-
-ALPHABET = string.ascii_letters + string.digits + string.punctuation + " "
-
-
-def random_spec(
-    K: int, D: int, H: int, T: int, seed: int, lr: float = 0.1, scale: float = 0.5,
-    mode: str = "x_k",
-) -> ModelSpec:
-    """A valid random model: random text over K characters, seeded weights
-    with nonzero biases (so every parameter's gradient is exercised)."""
-    rng = np.random.default_rng(seed)
-    chars = "".join(dict.fromkeys(ALPHABET))[:K] if K <= len(ALPHABET) else "".join(
-        chr(0x100 + i) for i in range(K)
-    )
-    text = "".join(rng.choice(list(chars), T + 1))
-    doc = {
-        "name": f"random-{K}-{D}-{H}-{T}",
-        "text": text,
-        "vocab": chars,
-        "embedding_dim": D,
-        "hidden_size": H,
-        "learning_rate": lr,
-        "init": {
-            "E": rng.normal(0, scale, (K, D)).tolist(),
-            "U": rng.normal(0, scale, (H, D)).tolist(),
-            "W": rng.normal(0, scale, (H, H)).tolist(),
-            "b": rng.normal(0, scale, H).tolist(),
-            "V": rng.normal(0, scale, (K, H)).tolist(),
-            "c": rng.normal(0, scale, K).tolist(),
-        },
-        "bptt": {"embedding_rows": mode},
-    }
-    return validate(doc, "random model")

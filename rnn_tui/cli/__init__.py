@@ -1,0 +1,337 @@
+"""The ``rnn-tui`` command: the debugger, and headless commands for scripts.
+
+Every failure a user can cause ends in one line on stderr and exit status 2;
+tracebacks are for bugs only. Textual is imported only when the debugger
+opens, so the headless commands start fast and work without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rnn_tui.cli.args import (
+    EXIT_USAGE,
+    PROG,
+    Parser,
+    UsageError,
+    epoch_list,
+    int_in,
+    mode_args,
+    positive_float,
+)
+from rnn_tui.core.files import WriteError, write_atomic
+from rnn_tui.core.maths import PARAM_NAMES
+from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
+from rnn_tui.core.text import fmt
+
+# Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
+# module), imported only when used. Each
+# module has HELP (one line), add_arguments(parser) and run(args) -> int.
+PLUGIN_COMMANDS = {
+    "serve": "rnn_tui.serve.web",
+    "ssh-serve": "rnn_tui.serve.ssh",
+}
+COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", "follow",
+            *PLUGIN_COMMANDS)
+MAX_TRACE_EPOCHS = 100_000
+MAX_TRAIN_EPOCHS = 10_000_000
+
+
+def build_parser() -> Parser:
+    top = Parser(
+        prog=PROG,
+        description="Step through a character-level RNN's training, one handout step per key.",
+        epilog=(
+            f"commands: {', '.join(COMMANDS)} (each has --help). "
+            "MODEL is a built-in name (hello, hello-handout) or a .toml file."
+        ),
+    )
+    top.add_argument("model", nargs="?", default="hello", metavar="MODEL",
+                     help="model to open in the debugger (default: hello)")
+    mode_args(top)
+    top.add_argument("--theme", choices=("dark", "light", "projector", "mono"), default=None,
+                     help="colours (default: dark; mono when NO_COLOR is set or TERM has 8 "
+                     "colours); the t key cycles them")
+    top.add_argument("--present", action="store_true",
+                     help="lecture: presenter layout (the z key toggles it), and publish the "
+                     "position to the room so that `rnn-tui follow` can track it")
+    top.add_argument("--quiz", action="store_true",
+                     help="quiz mode: predict each value before it is revealed (k toggles)")
+    top.add_argument("--room", type=Path, default=None,
+                     help="room directory for --present (default: $RNN_TUI_ROOM or "
+                     "/tmp/rnn-tui-room)")
+    return top
+
+
+def build_command_parser(command: str | None = None) -> Parser:
+    root = Parser(prog=PROG)
+    sub = root.add_subparsers(dest="command", parser_class=Parser, required=True)
+    if command in PLUGIN_COMMANDS:
+        module = importlib.import_module(PLUGIN_COMMANDS[command])
+        plugin = sub.add_parser(command, help=module.HELP, description=module.HELP)
+        module.add_arguments(plugin)
+        plugin.set_defaults(handler=module.run)
+        return root
+
+    trace = sub.add_parser("trace", help="print every step of N epochs",
+                           description="Run N epochs and print every forward step, the "
+                           "gradients and the parameters. JSON writes NaN/inf as the strings "
+                           '"NaN", "Infinity", "-Infinity".')
+    trace.add_argument("model", metavar="MODEL")
+    trace.add_argument("--epochs", type=int_in(1, MAX_TRACE_EPOCHS), default=1)
+    trace.add_argument("--format", choices=("json", "text"), default="json")
+    mode_args(trace)
+
+    train = sub.add_parser("train", help="train and print a loss table",
+                           description="Train for N epochs and print the total loss and the "
+                           "minimum total loss so far at chosen epochs.")
+    train.add_argument("model", metavar="MODEL")
+    train.add_argument("--epochs", type=int_in(1, MAX_TRAIN_EPOCHS), default=100)
+    train.add_argument("--report", type=epoch_list, default=None, metavar="E1,E2,...",
+                       help="epochs to show (default: 1,2,10,50,100,... and N)")
+    mode_args(train)
+
+    check = sub.add_parser("check", help="validate a model file and summarise it",
+                           description="Validate a model file and summarise it.")
+    check.add_argument("model", metavar="MODEL")
+
+    new = sub.add_parser("new", help="write a new model file with seeded initial values",
+                         description="Write a complete model file with explicit initial "
+                         "values drawn from a seed. Never overwrites without --force.")
+    new.add_argument("--text", required=True, help="training text (at least 2 characters)")
+    new.add_argument("--hidden", type=int_in(1, MAX_DIM), default=3, help="H (default 3)")
+    new.add_argument("--embed", type=int_in(1, MAX_DIM), default=2, help="D (default 2)")
+    new.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0)
+    new.add_argument("--scale", type=positive_float, default=None,
+                     help="standard deviation of the draw (default 0.5)")
+    new.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
+    new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
+    new.add_argument("--name", default=None, help="model name (default: the file's stem)")
+    new.add_argument("-o", "--output", type=Path, default=None,
+                     help="file to write (default: standard output)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    grad = sub.add_parser("gradcheck", help="compare gradients with finite differences",
+                          description="Compare the gradients at an epoch with central finite "
+                          "differences; print the largest relative error per parameter. Exit 1 "
+                          "if any differs by more than 1e-5.")
+    grad.add_argument("model", metavar="MODEL")
+    grad.add_argument("--epoch", type=int_in(1, MAX_TRAIN_EPOCHS), default=1,
+                      help="check the parameters at the start of this epoch (default 1)")
+    grad.add_argument("--max-entries", type=int_in(1, 10**6), default=64,
+                      help="entries sampled per parameter (default 64)")
+    mode_args(grad)
+
+    export = sub.add_parser("export", help="write a worked example like the handout",
+                            description="Write a worked example in the handout's structure "
+                            "(preprocess, forward pass step by step, BPTT, updates, later "
+                            "epochs' losses) with this engine's numbers. Never overwrites a "
+                            "file without --force.")
+    export.add_argument("model", metavar="MODEL")
+    export.add_argument("--epochs", type=int_in(2, MAX_TRACE_EPOCHS), default=100,
+                        help="epochs to run for the minimum total loss (default 100)")
+    export.add_argument("--format", choices=("markdown", "latex"), default="markdown")
+    export.add_argument("-o", "--output", type=Path, default=None,
+                        help="file to write (default: standard output)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
+    mode_args(export)
+
+    follow = sub.add_parser("follow", help="follow a lecturer's rnn-tui --present",
+                            description="Open the debugger and track the position of a "
+                            "lecturer who runs rnn-tui --present on this machine. Any stepping "
+                            "key breaks away to explore; s follows again.")
+    follow.add_argument("--room", type=Path, default=None,
+                        help="the lecturer's room directory (default: $RNN_TUI_ROOM or "
+                        "/tmp/rnn-tui-room)")
+    follow.add_argument("--owner", default=None, metavar="USER",
+                        help="trust a state file owned by this user (the lecturer)")
+    follow.add_argument("--theme", choices=("dark", "light", "projector", "mono"), default=None)
+    return root
+
+
+# ------------------------------------------------------------- commands
+
+
+def _load(model: str, mode: str | None = None) -> tuple[ModelSpec, str]:
+    spec, _ = load(model)
+    return spec, mode or spec.bptt.embedding_rows
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from rnn_tui.core import report
+
+    spec, mode = _load(args.model, args.mode)
+    text = (report.trace_json if args.format == "json" else report.trace_text)(
+        spec, args.epochs, mode
+    )
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def default_report_epochs(n: int) -> list[int]:
+    marks = [1, 2, 10, 50, 100, 150, 500, 1000, 5000, 10_000, 100_000]
+    return [e for e in marks if e < n] + [n]
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rnn_tui.core import report
+
+    spec, mode = _load(args.model, args.mode)
+    n = args.epochs
+    wanted = sorted({e for e in (args.report or default_report_epochs(n)) if e <= n} | {n})
+    show_progress = sys.stderr.isatty() and n >= 20_000
+    print(f"{spec.name}: T={spec.T} K={spec.K} D={spec.embedding_dim} H={spec.hidden_size} "
+          f"eta={spec.learning_rate} dE rows={mode}")
+    print(f"{'epoch':>8}  {'total loss':>12}  {'min so far':>12}")
+    best = float("inf")
+    e = 0
+    try:
+        for e, loss in enumerate(report.loss_curve(spec, n, mode), start=1):
+            if loss < best:  # NaN never counts as a minimum
+                best = loss
+            if e in wanted:
+                print(f"{e:>8}  {fmt(loss):>12}  {fmt(best):>12}", flush=True)
+            if show_progress and e % 10_000 == 0:
+                print(f"\r  epoch {e}/{n}", end="", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        print(f"\n{PROG} train: interrupted at epoch {e} of {n}", file=sys.stderr)
+        return 130
+    if show_progress:
+        print("\r" + " " * 30 + "\r", end="", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rnn_tui.core.text import char
+
+    spec, path = load(args.model)
+    T = spec.T
+    terms = T * (T + 1) // 2
+    p = spec.initial_params()
+    n_params = sum(p.get(name).size for name in PARAM_NAMES)
+    init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
+    print(f"{path}: ok")
+    print(f"  name      {spec.name}")
+    print(f"  text      {''.join(char(c) for c in spec.text[:60])}"
+          f"{'...' if len(spec.text) > 60 else ''} (T = {T})")
+    print(f"  vocab     {' '.join(char(c) for c in spec.alphabet)} (K = {spec.K})")
+    print(f"  sizes     D = {spec.embedding_dim}, H = {spec.hidden_size}, "
+          f"{n_params} parameters")
+    print(f"  training  eta = {spec.learning_rate}, init from {init}, "
+          f"dE rows = {spec.bptt.embedding_rows}")
+    print(f"  stepping  {2 * T + terms + 6} steps per epoch "
+          f"({T} forward, {T} output, {terms} BPTT, 6 updates)")
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from rnn_tui.core.model_file import validate
+    from rnn_tui.core.model_writer import model_toml
+
+    name = args.name or ((args.output.stem[:64] or "model") if args.output else "model")
+    doc = {
+        "name": name,
+        "text": args.text,
+        **({"vocab": args.vocab} if args.vocab is not None else {}),
+        "embedding_dim": args.embed,
+        "hidden_size": args.hidden,
+        "learning_rate": args.lr,
+        "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
+    }
+    spec = validate(doc, "new model")
+    text = model_toml(spec)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    write_atomic(args.output, text, force=args.force)
+    print(f"wrote {args.output} (K={spec.K}, D={spec.embedding_dim}, H={spec.hidden_size}, "
+          f"T={spec.T})", file=sys.stderr)
+    return 0
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from rnn_tui.core import gradcheck
+    from rnn_tui.core.stepper import Stepper
+
+    spec, mode = _load(args.model, args.mode)
+    stepper = Stepper(spec, mode)  # type: ignore[arg-type]
+    params = stepper.epoch(args.epoch).params
+    results = gradcheck.check(params, stepper.inputs, stepper.targets, mode,  # type: ignore[arg-type]
+                              max_entries=args.max_entries)
+    print(f"{spec.name}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
+    print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from rnn_tui.core import export
+
+    spec, mode = _load(args.model, args.mode)
+    minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
+    text = export.worked_example(spec, epochs=2, mode=mode, minima=minima)
+    if args.format == "latex":
+        text = export.to_latex(text)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    write_atomic(args.output, text, force=args.force)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    spec, mode = _load(args.model, args.mode)
+    presenter = None
+    if args.present:
+        from rnn_tui.core.follow import FollowError, Presenter, default_room
+
+        _, path = load(args.model)
+        try:
+            presenter = Presenter(args.room or default_room(), path)
+        except FollowError as err:
+            raise UsageError(str(err)) from None
+    elif args.room is not None:
+        raise UsageError(f"{PROG}: --room needs --present (see {PROG} --help)")
+    from rnn_tui.tui.app import run_app
+
+    return run_app(spec, mode, theme=args.theme, present=args.present, presenter=presenter,
+                   quiz=args.quiz)
+
+
+def cmd_follow(args: argparse.Namespace) -> int:
+    from rnn_tui.core.follow import default_room
+    from rnn_tui.tui.app import run_app
+
+    room = args.room or default_room()
+    spec, _ = load("hello")  # shown until the lecturer's model is read from the room
+    return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
+
+
+HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new,
+            "gradcheck": cmd_gradcheck, "export": cmd_export, "follow": cmd_follow}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_in and args_in[0] in COMMANDS:
+            args = build_command_parser(args_in[0]).parse_args(args_in)
+            handler = getattr(args, "handler", None) or HANDLERS[args.command]
+            return handler(args)
+        args = build_parser().parse_args(args_in)
+        return cmd_tui(args)
+    except (ModelFileError, UsageError, WriteError) as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Does what the debugger shows match what the handout prints?
+
+The handout's printed figures live in ``data/handout.toml`` (typed in once).
+For the handout's model (same text, vocabulary and initial values) every
+figure shown at a step gets a :class:`Mark`: it matches at the printed
+precision, or it differs, with the printed number, ours and the reason (a
+printing slip, or the handout's dE convention when running the exact
+gradient). No other model gets marks.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from rnn_tui.core.maths import PARAM_NAMES, Array
+from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
+
+HALF_UNIT = 0.5e-4 + 1e-12  # "matches at the printed precision": rounds to it
+CONVENTION = ("the handout's dE convention: it puts term (t,k) into the row of x_t; "
+              "exact mode uses x_k (m switches)")
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    printed: Array
+    quantity: str
+    row: int | None
+    position: Position
+
+    @property
+    def depends_on_dE(self) -> bool:
+        """Changed by the dE convention: dE, E_new and everything after epoch 1."""
+        return self.name in ("dE", "E_new") or self.position.epoch > 1
+
+
+@dataclass(frozen=True)
+class Mark:
+    figure: str
+    index: tuple[int, ...]
+    printed: float
+    ours: float
+    reason: str  # "" when it matches
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+@cache
+def handout() -> dict[str, Any]:
+    text = resources.files("rnn_tui").joinpath("data/handout.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def figures() -> dict[str, Figure]:
+    doc = handout()
+    out = {}
+    for name, f in doc["figure"].items():
+        phase = Phase(f["phase"])
+        out[name] = Figure(name, np.asarray(f["printed"], dtype=float), f["quantity"],
+                           f.get("row"), Position(epoch=f["epoch"], phase=phase,
+                                                  index=f["step"] - 1))
+    return out
+
+
+@cache
+def slips() -> dict[tuple[str, tuple[int, ...]], str]:
+    return {(s["figure"], tuple(s["index"])): s["reason"] for s in handout()["slip"]}
+
+
+def is_handout_model(spec: ModelSpec) -> bool:
+    """Same text, vocabulary and initial values as the handout."""
+    init = handout()["initial"]
+    if (spec.text, spec.alphabet, spec.learning_rate) != (
+            init["text"], init["vocab"], init["learning_rate"]) or spec.init.seed is not None:
+        return False
+    p = spec.initial_params()
+    return all(np.array_equal(p.get(n), np.asarray(init[n], dtype=float)) for n in PARAM_NAMES)
+
+
+def ours(stepper: Stepper, fig: Figure) -> Array:
+    """Our value of a figure (the whole array the figure prints)."""
+    ep = stepper.epoch(fig.position.epoch)
+    q = fig.quantity
+    if q == "total_loss":
+        return np.asarray(ep.total_loss)
+    if q == "min_total_loss":
+        return np.asarray(min(stepper.checkpoints.losses[: fig.position.epoch]))
+    if q.startswith("grad."):
+        return ep.grads.get(q[5:])
+    if q.startswith("new."):
+        return ep.params_after.get(q[4:])
+    if q == "delta":
+        return ep.delta[fig.row]
+    array = {"x": ep.fwd.x, "h": ep.fwd.h[1:], "omega": ep.fwd.omega, "y_hat": ep.fwd.y_hat,
+             "loss": ep.fwd.loss}[q]
+    return array[fig.row]
+
+
+def marks_for(stepper: Stepper, fig: Figure) -> list[Mark]:
+    value = np.reshape(ours(stepper, fig), fig.printed.shape)
+    out = []
+    for idx in np.ndindex(fig.printed.shape):
+        printed, mine = float(fig.printed[idx]), float(value[idx])
+        matches = math.isfinite(mine) and abs(mine - printed) <= HALF_UNIT
+        reason = ""
+        if not matches:
+            if stepper.mode == "x_k" and fig.depends_on_dE:
+                reason = CONVENTION
+            else:
+                reason = slips().get((fig.name, idx), "not explained: a bug?")
+        out.append(Mark(fig.name, idx, printed, mine, reason))
+    return out
+
+
+def marks(stepper: Stepper, pos: Position | None = None) -> list[Mark]:
+    """Marks of the figures shown at a position (the current one by default)."""
+    if not is_handout_model(stepper.spec):
+        return []
+    pos = pos or stepper.position
+    out: list[Mark] = []
+    for fig in figures().values():
+        if fig.position == pos:
+            out += marks_for(stepper, fig)
+    return out
+
+
+def figure_positions() -> list[Position]:
+    """Every position at which some figure is shown, in stepping order."""
+    lay = Layout(T=4)
+    return sorted({f.position for f in figures().values()},
+                  key=lambda p: (p.epoch, lay.step_of(p)))
+
+
+def next_difference(stepper: Stepper) -> Position | None:
+    """The next position (after the current one) that shows a difference."""
+    lay = stepper.layout
+    here = (stepper.position.epoch, lay.step_of(stepper.position))
+    for pos in figure_positions():
+        if (pos.epoch, lay.step_of(pos)) > here and any(not m.ok for m in marks(stepper, pos)):
+            return pos
+    return None

@@ -1,0 +1,223 @@
+"""A worked example in the handout's structure, for any model, from the
+numbers this engine computes: Markdown with LaTeX maths (like the handout)
+or a standalone LaTeX document.
+
+Sections: 1 preprocess, 2 parameters, 3 forward pass step by step,
+4 backpropagation through time and the updates, 5 later epochs' losses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from itertools import islice
+
+import numpy as np
+
+from rnn_tui.core.maths import PARAM_NAMES, Array, output_delta
+from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.report import training
+
+PLACES = 4
+
+
+def num(x: float) -> str:
+    if math.isnan(x):
+        return r"\mathrm{NaN}"
+    if math.isinf(x):
+        return r"\infty" if x > 0 else r"-\infty"
+    s = f"{x:.{PLACES}f}"
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
+
+
+def tex_char(c: str) -> str:
+    """A vocabulary character inside \\text{'...'}."""
+    special = {" ": r"\textvisiblespace{}", "\n": r"\textbackslash{}n", "\t": r"\textbackslash{}t",
+               "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+               "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+    return special.get(c, c)
+
+
+def row(v: Array, bold: int | None = None) -> str:
+    cells = [num(float(x)) for x in np.ravel(v)]
+    if bold is not None:
+        cells[bold] = rf"\mathbf{{{cells[bold]}}}"
+    return "[" + r" \quad ".join(cells) + "]"
+
+
+def bmatrix(m: Array, bold: int | None = None) -> str:
+    """A column vector or a matrix, as the handout typesets them."""
+    a = np.atleast_2d(m) if m.ndim == 2 else m.reshape(-1, 1)
+    lines = []
+    for r, values in enumerate(a):
+        cells = [num(float(x)) for x in values]
+        if bold is not None and r == bold:
+            cells = [rf"\mathbf{{{c}}}" for c in cells]
+        lines.append(" & ".join(cells))
+    return r"\begin{bmatrix} " + r" \\ ".join(lines) + r" \end{bmatrix}"
+
+
+def onehot_row(i: int, K: int) -> str:
+    return "[" + r" \ ".join("1" if k == i else "0" for k in range(K)) + "]"
+
+
+def block(lines: Iterable[str]) -> str:
+    return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$\n"
+
+
+def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
+                   minima: Iterable[int] = (50, 100)) -> str:
+    """The Markdown document."""
+    emb = mode or spec.bptt.embedding_rows
+    vocab = spec.alphabet
+    K = len(vocab)
+    inputs, targets = spec.indices()
+    T = len(inputs)
+    p = spec.initial_params()
+    n_max = max([epochs, *minima])
+    eta = f"{spec.learning_rate:g}"
+    out: list[str] = [
+        f"# Worked example: {spec.name}\n",
+        f"A vanilla RNN with an embedding layer trained on \"{spec.text}\" "
+        f"(K = {K}, D = {spec.embedding_dim}, H = {spec.hidden_size}, T = {T}, "
+        f"$\\eta$ = {eta}; dE rows: {emb}). Numbers computed by rnn-tui in float64, "
+        f"printed to {PLACES} decimals.\n",
+        "## 1 Preprocess\n",
+        f"Alphabet size: $|\\mathcal{{A}}| = {K}$\n",
+        "One-hot encoding:\n",
+    ]
+    for i, c in enumerate(vocab):
+        out.append(f"$$\\text{{{tex_char(c)}}} : {onehot_row(i, K)}$$\n")
+    out.append("Input and target sequences:\n")
+    for t in range(T):
+        out.append(f"$$x_{{{t + 1}}}^o = {onehot_row(int(inputs[t]), K)} \\quad "
+                   f"y_{{{t + 1}}} = {onehot_row(int(targets[t]), K)}$$\n")
+    out.append("## 2 Parameters initialized\n")
+    for name in ("E", "U", "W", "b", "V", "c"):
+        out.append(f"$${name} = {bmatrix(p.get(name))}$$\n")
+
+    totals: list[float] = []
+    for r in islice(training(spec, emb), n_max):
+        e, p, f, g, after = r.number, r.params, r.fwd, r.grads, r.after
+        totals.append(f.total_loss)
+        if e == 1:
+            out += _forward_section(spec, p, f)
+            out += _bptt_section(spec, p, f, g, after)
+        elif e == 2:
+            out.append("## 5 Following epochs\n")
+            out.append("Epoch 2, with the updated parameters:\n")
+            for t in range(T):
+                pred = int(f.predictions[t])
+                out.append(block([
+                    f"L_{{{t + 1}}} &= -y_{{{t + 1}}} \\cdot \\ln\\left("
+                    f"{bmatrix(f.y_hat[t], bold=pred)}\\right)",
+                    f"L_{{{t + 1}}} &= {num(float(f.loss[t]))}",
+                ]))
+            out.append(f"$$\\sum_t L_t = {' + '.join(num(float(v)) for v in f.loss)} = "
+                       f"{num(f.total_loss)}$$\n")
+    for n in sorted(set(minima)):
+        finite = [v for v in totals[:n] if math.isfinite(v)]
+        best = min(finite) if finite else math.nan
+        out.append(f"Up to epoch {n} the minimum total loss is {num(best)}  \n")
+    return "\n".join(out)
+
+
+def _forward_section(spec: ModelSpec, p, f) -> list[str]:
+    vocab = spec.alphabet
+    out = ["## 3 Forward pass\n"]
+    for t in range(f.T):
+        i_in, i_out = int(f.inputs[t]), int(f.targets[t])
+        pred = int(f.predictions[t])
+        s = t + 1
+        out.append(f"### 3.{s} Step {s}\n")
+        out.append(block([
+            f"x_{{{s}}} &= x_{{{s}}}^o \\cdot E = {onehot_row(i_in, len(vocab))} \\cdot "
+            f"{bmatrix(p.E)}",
+            f"x_{{{s}}} &= {row(f.x[t])}",
+            f"h_{{{s}}} &= \\tanh(U \\cdot x_{{{s}}} + W \\cdot h_{{{s - 1}}} + b)",
+            f"&= \\tanh\\left({bmatrix(p.U)} \\cdot {bmatrix(f.x[t])} + {bmatrix(p.W)} \\cdot "
+            f"{bmatrix(f.h[t])} + {bmatrix(p.b)}\\right)",
+            f"h_{{{s}}} &= {row(f.h[s])}",
+            f"\\Omega_{{{s}}} &= V \\cdot h_{{{s}}} + c = {bmatrix(p.V)} \\cdot {bmatrix(f.h[s])}"
+            f" + {bmatrix(p.c)}",
+            f"\\Omega_{{{s}}} &= {bmatrix(f.omega[t])}",
+            f"\\hat{{y}}_{{{s}}} &= \\mathrm{{softmax}}(\\Omega_{{{s}}})",
+            f"\\hat{{y}}_{{{s}}} &= {bmatrix(f.y_hat[t], bold=pred)}",
+        ]))
+        verdict = ("which is right" if pred == i_out else
+                   f"but we actually want it to predict '{vocab[i_out]}'")
+        out.append(f"Based on the maximum value of the softmax function, our model predicts "
+                   f"it as '{vocab[pred]}', {verdict}.\n")
+        out.append(block([
+            f"L_{{{s}}} &= -y_{{{s}}} \\cdot \\ln(\\hat{{y}}_{{{s}}}) = "
+            f"-\\ln {num(float(f.y_hat[t, i_out]))}",
+            f"L_{{{s}}} &= {num(float(f.loss[t]))}",
+        ]))
+    out.append(f"$$\\sum_{{t=1}}^{{{f.T}}} L_t = {' + '.join(num(float(v)) for v in f.loss)} = "
+               f"{num(f.total_loss)}$$\n")
+    return out
+
+
+def _bptt_section(spec: ModelSpec, p, f, g, after) -> list[str]:
+    eta = f"{spec.learning_rate:g}"
+    delta = output_delta(f)
+    out = ["## 4 Backpropagation through time\n", "### 4.1 Gradient of L w.r.t. the output\n"]
+    for t in range(f.T):
+        s = t + 1
+        y = np.zeros(len(spec.alphabet))
+        y[int(f.targets[t])] = 1.0
+        out.append(block([
+            f"\\delta_{{{s}}} &= \\hat{{y}}_{{{s}}} - y_{{{s}}} = {bmatrix(f.y_hat[t])} - "
+            f"{bmatrix(y)}",
+            f"\\delta_{{{s}}} &= {bmatrix(delta[t])}",
+        ]))
+    sub = {"V": "\\sum_t \\delta_t h_t^\\dagger", "c": "\\sum_t \\delta_t",
+           "W": "\\sum_t \\sum_{k \\le t} \\delta_t^\\dagger V \\prod_{j=k}^{t-1} W^\\dagger "
+                "(1 - h_{j+1}^2)\\,(1 - h_k^2)\\,h_{k-1}",
+           "U": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,x_k",
+           "b": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)",
+           "E": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,U x_k^o"}
+    for i, name in enumerate(PARAM_NAMES):
+        out.append(f"### 4.{i + 2} Update ${name}$\n")
+        out.append(block([
+            f"\\frac{{\\partial L}}{{\\partial {name}}} &= {sub[name]}",
+            f"\\frac{{\\partial L}}{{\\partial {name}}} &= {bmatrix(g.get(name))}",
+            f"{name}_{{new}} &= {name} - \\eta \\frac{{\\partial L}}{{\\partial {name}}} = "
+            f"{bmatrix(p.get(name))} - {eta} \\cdot {bmatrix(g.get(name))}",
+            f"{name}_{{new}} &= {bmatrix(after.get(name))}",
+        ]))
+    return out
+
+
+LATEX_HEAD = r"""\documentclass{article}
+\usepackage[margin=2cm]{geometry}
+\usepackage{amsmath,amssymb}
+\usepackage[T1]{fontenc}
+\setlength{\parindent}{0pt}
+\begin{document}
+"""
+
+
+def to_latex(markdown: str) -> str:
+    """The same document as LaTeX: headings become sections, $$ blocks stay."""
+    body = []
+    for line in markdown.splitlines():
+        if line.startswith("### "):
+            body.append(r"\subsubsection*{" + _tex_text(line[4:]) + "}")
+        elif line.startswith("## "):
+            body.append(r"\section*{" + _tex_text(line[3:]) + "}")
+        elif line.startswith("# "):
+            body.append(r"\section*{" + _tex_text(line[2:]) + "}")
+        elif line.startswith("$$"):
+            body.append(line.replace("$$\\begin{aligned}", "\\begin{align*}")
+                        .replace("\\end{aligned}$$", "\\end{align*}")
+                        if "aligned" in line else "\\[" + line.strip("$") + "\\]")
+        elif line.rstrip().endswith("$$") and "aligned" in line:
+            body.append(line.replace("\\end{aligned}$$", "\\end{align*}"))
+        else:
+            body.append(line.rstrip().removesuffix("  ") + ("\n" if line.strip() else ""))
+    return LATEX_HEAD + "\n".join(body) + "\n\\end{document}\n"
+
+
+def _tex_text(text: str) -> str:
+    return "".join({"_": r"\_", "&": r"\&", "%": r"\%", "#": r"\#"}.get(c, c) for c in text)

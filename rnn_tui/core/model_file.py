@@ -1,0 +1,485 @@
+"""Model files: TOML in, a validated :class:`ModelSpec` out, or one clear line.
+
+Every way a model file can be wrong ends in :class:`ModelFileError`, whose
+``str`` is the one line the CLI prints: ``FILE: FIELD: what is wrong``. The
+checks are pydantic's (types, ranges, unknown keys) plus the cross-field ones
+only a whole model can answer (shapes against K, D, H; text inside vocab).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from rnn_tui.core.maths import Params
+from rnn_tui.core.text import printable
+
+MAX_VOCAB = 256
+MAX_DIM = 1024
+MAX_TEXT = 5000
+DEFAULT_SCALE = 0.5
+
+
+class ModelFileError(Exception):
+    """A model file (or model name) that cannot be used; str() is one line."""
+
+    def __init__(self, source: str, field: str | None, message: str) -> None:
+        self.source = source
+        self.field = field
+        self.message = message
+        where = f"{source}: {field}" if field else source
+        super().__init__(printable(f"{where}: {message}"))
+
+
+class SpecError(ValueError):
+    """Raised inside validators to name the exact field that is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def _number(value: Any) -> float:
+    # TOML has real numbers; a bool or a string where a number belongs is a
+    # mistake we name rather than coerce.
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {_kind(value)}")
+    if isinstance(value, int):
+        try:
+            value = float(value)
+        except OverflowError:  # a whole number beyond float64's range
+            raise ValueError(f"must be a finite number, got {_show(value)}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
+    return float(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 20 else value[:17] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, (int, float)):
+        return f"a number ({_show(value)})"
+    return type(value).__name__
+
+
+def _show(value: Any, limit: int = 40) -> str:
+    """repr, shortened: a huge number or a long text stays readable (and a
+    whole number past Python's digit limit does not make repr raise)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "a whole number with thousands of digits"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _vector(value: Any) -> list[float]:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of numbers, got {_kind(value)}")
+    out = []
+    for i, v in enumerate(value):
+        try:
+            out.append(_number(v))
+        except ValueError as err:
+            raise ValueError(f"entry [{i}]: {err}") from None
+    return out
+
+
+def _matrix(value: Any) -> list[list[float]]:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of rows, got {_kind(value)}")
+    rows = []
+    for i, row in enumerate(value):
+        if not isinstance(row, list):
+            raise ValueError(
+                f"expected a list of rows (a matrix), but row {i} is {_kind(row)}"
+            )
+        try:
+            rows.append(_vector(row))
+        except ValueError as err:
+            raise ValueError(f"row {i}: {err}".replace(": entry [", " entry [")) from None
+    widths = {len(r) for r in rows}
+    if len(widths) > 1:
+        raise ValueError(f"rows have different lengths {sorted(widths)}")
+    return rows
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+Vector = Annotated[list[float], BeforeValidator(_vector)]
+Matrix = Annotated[list[list[float]], BeforeValidator(_matrix)]
+PARAM_FIELDS = ("E", "U", "W", "b", "V", "c")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class InitSpec(_Strict):
+    """Initial parameters: either all six given exactly, or drawn from a seed."""
+
+    E: Matrix | None = None
+    """Embedding, K x D: x_t = onehot(c_t) E."""
+    U: Matrix | None = None
+    """Input weights, H x D."""
+    W: Matrix | None = None
+    """Recurrent weights, H x H."""
+    b: Vector | None = None
+    """Hidden bias, H."""
+    V: Matrix | None = None
+    """Output weights, K x H."""
+    c: Vector | None = None
+    """Output bias, K."""
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    """Draw E, U, W, V from N(0, scale^2) with this seed (b and c start at 0)."""
+    scale: Number | None = Field(default=None, gt=0, le=100)
+    """Standard deviation for a seeded draw (default 0.5)."""
+
+    @model_validator(mode="after")
+    def _values_or_seed(self) -> InitSpec:
+        given = [n for n in PARAM_FIELDS if getattr(self, n) is not None]
+        if self.seed is None:
+            missing = [n for n in PARAM_FIELDS if n not in given]
+            if missing:
+                raise SpecError(
+                    f"init.{missing[0]}",
+                    "missing; give all of E, U, W, b, V, c, or a seed",
+                )
+            if self.scale is not None:
+                raise SpecError("init.scale", "only used with init.seed")
+        elif given:
+            raise SpecError(
+                f"init.{given[0]}", "give either init.seed or explicit values, not both"
+            )
+        return self
+
+
+class BpttSpec(_Strict):
+    """How BPTT assigns the gradient of E."""
+
+    embedding_rows: Literal["x_k", "x_t"] = "x_k"
+    """x_k: the exact gradient; x_t: the handout's printed dE (see NOTES.md)."""
+
+
+class ModelSpec(_Strict):
+    """One model file, validated. K = len(vocab), D, H as named below."""
+
+    name: str = Field(min_length=1, max_length=64)
+    """Shown in the header; defaults to the file's stem."""
+    text: str = Field(min_length=2, max_length=MAX_TEXT)
+    """Training sequence: inputs text[:-1], targets text[1:]."""
+    vocab: str | None = None
+    """Order of the one-hot encoding; default: characters by first appearance."""
+    embedding_dim: int = Field(ge=1, le=MAX_DIM)
+    """D."""
+    hidden_size: int = Field(ge=1, le=MAX_DIM)
+    """H."""
+    learning_rate: Number = Field(gt=0)
+    """eta, the SGD step."""
+    init: InitSpec
+    bptt: BpttSpec = BpttSpec()
+
+    @field_validator("vocab")
+    @classmethod
+    def _distinct(cls, vocab: str | None) -> str | None:
+        if vocab is None:
+            return None
+        seen: set[str] = set()
+        for ch in vocab:
+            if ch in seen:
+                raise ValueError(f"character {ch!r} appears twice")
+            seen.add(ch)
+        if len(vocab) < 2:
+            raise ValueError(f"needs at least 2 characters, got {len(vocab)}")
+        if len(vocab) > MAX_VOCAB:
+            raise ValueError(f"at most {MAX_VOCAB} characters, got {len(vocab)}")
+        return vocab
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        vocab = self.alphabet
+        if self.vocab is None and len(vocab) < 2:
+            raise SpecError("text", "needs at least 2 distinct characters (K >= 2)")
+        if self.vocab is None and len(vocab) > MAX_VOCAB:
+            raise SpecError("text", f"has {len(vocab)} distinct characters, max {MAX_VOCAB}")
+        for i, ch in enumerate(self.text):
+            if ch not in vocab:
+                raise SpecError("text", f"character {ch!r} at position {i} is not in vocab")
+        K, D, H = len(vocab), self.embedding_dim, self.hidden_size
+        expected = {
+            "E": ((K, D), "K x D"),
+            "U": ((H, D), "H x D"),
+            "W": ((H, H), "H x H"),
+            "V": ((K, H), "K x H"),
+        }
+        for name, (shape, label) in expected.items():
+            value = getattr(self.init, name)
+            if value is not None:
+                got = (len(value), len(value[0]) if value else 0)
+                if got != shape:
+                    raise SpecError(
+                        f"init.{name}",
+                        f"expected {shape[0]} x {shape[1]} ({label}), got {got[0]} x {got[1]}",
+                    )
+        for name, n, label in (("b", H, "H"), ("c", K, "K")):
+            value = getattr(self.init, name)
+            if value is not None and len(value) != n:
+                raise SpecError(
+                    f"init.{name}", f"expected {n} numbers ({label}), got {len(value)}"
+                )
+        return self
+
+    @property
+    def alphabet(self) -> str:
+        """The vocabulary: given, or the text's characters in order of appearance."""
+        return self.vocab if self.vocab is not None else "".join(dict.fromkeys(self.text))
+
+    @property
+    def K(self) -> int:
+        return len(self.alphabet)
+
+    @property
+    def T(self) -> int:
+        return len(self.text) - 1
+
+    def indices(self) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs, targets) as vocabulary indices, each of length T."""
+        lookup = {ch: i for i, ch in enumerate(self.alphabet)}
+        idx = np.array([lookup[ch] for ch in self.text], dtype=np.intp)
+        return idx[:-1], idx[1:]
+
+    def initial_params(self) -> Params:
+        """Exact values when given; otherwise a reproducible seeded draw."""
+        init = self.init
+        if init.seed is None:
+            return Params(**{n: np.array(getattr(init, n), dtype=np.float64) for n in PARAM_FIELDS})
+        return seeded_params(self.K, self.embedding_dim, self.hidden_size, init.seed, init.scale)
+
+
+def seeded_params(
+    K: int, D: int, H: int, seed: int, scale: float | None = None
+) -> Params:
+    """N(0, scale^2) draws for E, U, W, V in that order; zero biases."""
+    s = DEFAULT_SCALE if scale is None else scale
+    rng = np.random.default_rng(seed)
+    E = rng.normal(0.0, s, (K, D))
+    U = rng.normal(0.0, s, (H, D))
+    W = rng.normal(0.0, s, (H, H))
+    V = rng.normal(0.0, s, (K, H))
+    return Params(E=E, U=U, W=W, b=np.zeros(H), V=V, c=np.zeros(K))
+
+
+# ---------------------------------------------------------------- loading
+
+
+def builtin_dir() -> Path:
+    """Where the shipped models live: inside the installed package, or the
+    repository's models/ when running from a source checkout."""
+    packaged = Path(str(resources.files("rnn_tui"))) / "models"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.stem for p in builtin_dir().glob("*.toml"))
+
+
+def resolve(model: str) -> Path:
+    """A path if it looks like one or exists, else a built-in model's name."""
+    path = Path(model)
+    try:
+        exists = path.exists()
+    except OSError:  # e.g. a name too long for the file system: reading it says so
+        exists = True
+    looks_like_path = path.suffix == ".toml" or "/" in model or exists
+    if looks_like_path:
+        return path
+    candidate = builtin_dir() / f"{model}.toml"
+    if candidate.is_file():
+        return candidate
+    names = builtin_names()
+    hint = difflib.get_close_matches(model, names, n=1)
+    more = f" (did you mean {hint[0]!r}?)" if hint else ""
+    raise ModelFileError(
+        model,
+        None,
+        f"no such file, and not a built-in model{more}; built-ins: {', '.join(names)}",
+    )
+
+
+def load(model: str | Path) -> tuple[ModelSpec, Path]:
+    """Resolve, read, parse and validate a model; any failure is one line.
+
+    Errors name the file as the user wrote it (or the built-in's path)."""
+    path = resolve(str(model))
+    source = str(model) if path == Path(str(model)) else str(path)
+    return parse_bytes(_read(path, source), source, default_name=path.stem), path
+
+
+def _read(path: Path, source: str) -> bytes:
+    try:
+        if path.is_dir():
+            raise ModelFileError(source, None, "is a directory, not a model file")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(source, None, "no such file") from None
+    except PermissionError:
+        raise ModelFileError(source, None, "permission denied") from None
+    except OSError as err:
+        raise ModelFileError(source, None, f"cannot read: {err.strerror or err}") from None
+
+
+# tomllib takes time quadratic in the parts of one dotted key (a.b.c... = 1,
+# [a.b.c...], {a.b.c... = 1}): 50,000 parts, a 100 kB file, take minutes. A
+# model's keys have at most 2 parts (init.E), so longer keys are refused first.
+MAX_KEY_PARTS = 16
+_PART = r"""(?:[\w-]++|"[^"\n]*+"|'[^'\n]*+')"""
+_LONG_KEY = re.compile(rf"(?<![\w-]){_PART}(?:[ \t]*+\.[ \t]*+{_PART}){{{MAX_KEY_PARTS}}}")
+_TWO_DOTS = re.compile(rf"\.[ \t]*+{_PART}[ \t]*+\.")  # a key of 3 parts or more, or a string
+# Strings and comments, each alternative always matching once started (an
+# unterminated string runs to its end), so one pass is linear.
+_STRING_OR_COMMENT = re.compile(
+    r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|\Z)|'
+    r"'''[\s\S]*?(?:'''|\Z)|"
+    r'"(?:[^"\\\n]++|\\[^\n]?)*+"?|'
+    r"'[^'\n]*+'?|"
+    r"#[^\n]*+"
+)
+
+
+def _long_key_line(text: str) -> int | None:
+    """The line of a key with more than MAX_KEY_PARTS dotted parts, if any."""
+    if _TWO_DOTS.search(text) is None:  # a quick search settles almost every file
+        return None
+
+    def mask(m: re.Match[str]) -> str:  # keep the newlines, for the line number
+        return "" if m.group().startswith("#") else "s" + "\n" * m.group().count("\n")
+
+    found = _LONG_KEY.search(_STRING_OR_COMMENT.sub(mask, text))
+    return None if found is None else found.string[: found.start()].count("\n") + 1
+
+
+def parse_bytes(data: bytes, source: str, default_name: str = "model") -> ModelSpec:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ModelFileError(source, None, f"not UTF-8 text (bad byte at line {line})") from None
+    line = _long_key_line(text)
+    if line is not None:
+        raise ModelFileError(
+            source, None, f"invalid TOML for a model: a key of more than {MAX_KEY_PARTS} "
+            f"dotted parts (at line {line})"
+        )
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ModelFileError(source, None, f"invalid TOML: {_one_line(str(err))}") from None
+    except ValueError:  # tomllib's int() refuses a number past Python's digit limit (4300)
+        raise ModelFileError(source, None, "invalid TOML: a number with too many digits") from None
+    except RecursionError:  # tomllib reads nested arrays and tables recursively
+        raise ModelFileError(
+            source, None, "invalid TOML: arrays or tables nested too deeply"
+        ) from None
+    return validate(doc, source, default_name)
+
+
+def validate(doc: dict[str, Any], source: str, default_name: str = "model") -> ModelSpec:
+    data = doc if "name" in doc else {"name": default_name[:64] or "model", **doc}
+    try:
+        return ModelSpec.model_validate(data)
+    except ValidationError as err:
+        field, message = _describe(err)
+        raise ModelFileError(source, field, message) from None
+
+
+def _describe(err: ValidationError) -> tuple[str, str]:
+    """The first error, in the user's words: (dotted field, what is wrong)."""
+    e = err.errors(include_url=False)[0]
+    loc = [str(p) for p in e["loc"] if not isinstance(p, int)]
+    field = ".".join(_key(p) for p in loc)
+    cause = (e.get("ctx") or {}).get("error")
+    if isinstance(cause, SpecError):
+        return cause.field, str(cause)
+    kind = e["type"]
+    if kind == "missing":
+        return field, "missing (required)"
+    if kind == "extra_forbidden":
+        *parent, key = loc
+        return field, _unknown_key(key, parent)
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return field, f"expected a table, got {_kind(e['input'])}"
+    if kind in ("string_type",):
+        return field, f"expected a string, got {_kind(e['input'])}"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
+        return field, f"expected a whole number, got {_kind(e['input'])}"
+    if kind == "literal_error":
+        return field, f"expected one of {e['ctx']['expected']}, got {_show(e['input'])}"
+    if kind in ("string_too_short", "string_too_long"):
+        limit = e["ctx"].get("min_length", e["ctx"].get("max_length"))
+        word = "at least" if kind == "string_too_short" else "at most"
+        return field, f"needs {word} {limit} characters, got {len(e['input'])}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
+              "less_than_equal": "<="}[kind]
+        limit = next(iter(e["ctx"].values()))
+        return field, f"must be {op} {limit}, got {_show(e['input'])}"
+    message = e["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return field, _one_line(message)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(part: str, limit: int = 40) -> str:
+    """A key as TOML writes it: bare, or quoted (an empty key, a key with a
+    dot, a space or a newline in it); a very long one shortened."""
+    shown = part if len(part) <= limit else part[: limit - 3] + "..."
+    return shown if _BARE_KEY.fullmatch(part) else json.dumps(shown, ensure_ascii=False)
+
+
+def _allowed_keys(parent: Sequence[str]) -> list[str]:
+    model: type[BaseModel] = ModelSpec
+    for part in parent:
+        annotation = model.model_fields[part].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+    return list(model.model_fields)
+
+
+def _unknown_key(key: str, parent: Sequence[str]) -> str:
+    allowed = _allowed_keys(parent)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    where = f"[{'.'.join(parent)}]" if parent else "the top level"
+    return f"unknown key; {hint}allowed in {where}: {', '.join(allowed)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

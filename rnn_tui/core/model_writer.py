@@ -1,0 +1,61 @@
+"""Model files out: a validated spec as TOML with every number explicit.
+
+Strings go through tomli-w, which knows TOML's escaping rules for any text
+a user can type; numbers are written with repr, which round-trips float64
+exactly, one matrix row per line so the file stays readable.
+"""
+
+from __future__ import annotations
+
+import tomli_w
+
+from rnn_tui.core.maths import Array
+from rnn_tui.core.model_file import ModelSpec
+
+SHAPES = {"E": "K x D", "U": "H x D", "W": "H x H", "b": "H", "V": "K x H", "c": "K"}
+
+
+def _row(values: Array) -> str:
+    return "[" + ", ".join(repr(float(v)) for v in values) + "]"
+
+
+def _value(a: Array) -> str:
+    if a.ndim == 1:
+        return _row(a)
+    if a.shape[0] == 1:
+        return "[" + _row(a[0]) + "]"
+    return "[\n" + "".join(f"    {_row(r)},\n" for r in a) + "]"
+
+
+def model_toml(spec: ModelSpec) -> str:
+    """The whole model file, with the initial parameters spelled out."""
+    p = spec.initial_params()
+    origin = (
+        f"# initial values drawn with seed {spec.init.seed}"
+        + (f", scale {spec.init.scale}" if spec.init.scale is not None else "")
+        if spec.init.seed is not None
+        else "# initial values"
+    )
+    head = tomli_w.dumps(
+        {
+            "name": spec.name,
+            "text": spec.text,
+            "vocab": spec.alphabet,
+            "embedding_dim": spec.embedding_dim,
+            "hidden_size": spec.hidden_size,
+            "learning_rate": spec.learning_rate,
+        }
+    )
+    lines = [
+        f"# rnn-tui model: K={spec.K} (vocab), D={spec.embedding_dim} (embedding), "
+        f"H={spec.hidden_size} (hidden), T={spec.T} (steps)",
+        head.rstrip("\n"),
+        "",
+        "[init]",
+        origin,
+    ]
+    for name, shape in SHAPES.items():
+        lines.append(f"# {shape}")
+        lines.append(f"{name} = {_value(p.get(name))}")
+    lines += ["", "[bptt]", f'embedding_rows = "{spec.bptt.embedding_rows}"', ""]
+    return "\n".join(lines)

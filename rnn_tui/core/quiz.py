@@ -1,0 +1,79 @@
+"""Predict, then reveal: the question a step answers, asked before it runs.
+
+Before the debugger shows a forward step, an output gradient or an update,
+quiz mode asks the student for one of its values (h_t, the predicted
+character, δ_t at the target, an updated parameter), checks the answer at
+the precision the screen shows (4 decimals), and explains the right one
+with the step's own formula. Works for any model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.text import char, fmt
+from rnn_tui.core.why import Explainer
+
+HALF_UNIT = 0.5e-4  # what "equal at 4 decimals" allows
+
+
+@dataclass(frozen=True)
+class Question:
+    prompt: str
+    answer: float | str
+    explanation: str
+
+    def check(self, text: str) -> tuple[bool, str]:
+        """(right?, what to tell the student)."""
+        given = text.strip()
+        if isinstance(self.answer, str):
+            guess = given.strip("'\"")
+            guess = {"␣": " ", "space": " ", "↵": "\n"}.get(guess, guess)
+            ok = guess == self.answer
+            return ok, f"{'Right' if ok else 'Not quite'}: it predicts {char(self.answer)!r}."
+        try:
+            value = float(given)
+        except ValueError:
+            return False, f"{given!r} is not a number; the answer is {fmt(self.answer)}."
+        ok = math.isfinite(self.answer) and abs(value - self.answer) <= HALF_UNIT + 1e-9 * abs(
+            self.answer)
+        verdict = "Right" if ok else "Not quite"
+        return ok, f"{verdict}: {fmt(self.answer)} (you said {given})."
+
+
+def question_for(view: StepView) -> Question | None:
+    """The question the step at ``view`` answers, or None (BPTT terms)."""
+    why = Explainer(view)
+    f = view.fwd
+    if view.phase is Phase.FORWARD:
+        t = view.pos.index + 1
+        if t % 2 == 0:
+            pred = int(f.predictions[t - 1])
+            return Question(
+                f"Step {t}: input {char(view.spec.alphabet[int(f.inputs[t - 1])])!r}. "
+                f"Which character will the model predict (the argmax of ŷ_{t})?",
+                view.spec.alphabet[pred],
+                why.y_hat_vec(t).label + " = [" + " ".join(fmt(v) for v in f.y_hat[t - 1][:8])
+                + (" …" if f.y_hat.shape[1] > 8 else "") + "]",
+            )
+        return Question(f"Step {t}: what is h_{t}[1]?  (h_{t} = tanh(U x_{t} + W h_{t - 1} + b))",
+                        float(f.h[t, 0]), why.h(t, 0).label)
+    if view.phase is Phase.OUTPUT:
+        t = view.pos.index + 1
+        j = int(f.targets[t - 1])
+        return Question(
+            f"δ_{t} = ŷ_{t} − y_{t}: what is δ_{t}[{j + 1}], at the target "
+            f"{char(view.spec.alphabet[j])!r}?",
+            float(view.delta[t - 1, j]), why.delta(t, j).label)
+    if view.phase is Phase.UPDATE:
+        name = "VcWUbE"[view.pos.index]
+        value = view.params.get(name)
+        cell = (0,) * value.ndim
+        at = ",".join("1" for _ in cell)
+        entry = why.update_tree(name).open()[0].label
+        return Question(f"Update {name}: what is {name}_new[{at}]?  "
+                        f"({name}_new = {name} − η·d{name}, η = {view.spec.learning_rate:g})",
+                        float(value[cell]), entry)
+    return None

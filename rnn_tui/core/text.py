@@ -1,0 +1,81 @@
+"""The one way numbers and user text become characters.
+
+Everything that shows a number (the TUI, the text trace, ``train``, export,
+the why view, the quiz, gradcheck) formats it with :func:`fmt`; everything
+that shows a string the user controls (a model name, a file name, a
+vocabulary character, an error message) passes it through :func:`printable`
+or :func:`char`, so that no escape sequence, bidi override or line break in
+it ever reaches the terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import unicodedata
+
+import numpy as np
+from numpy.typing import NDArray
+
+PLACES = 4
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def fmt(x: float) -> str:
+    """The handout's 4 decimals; magnitudes from 1e5 in scientific notation;
+    ``NaN``, ``inf``, ``-inf`` spelled out; never ``-0.0000``.
+
+    Memoised: a screen formats the same numbers many times over (eliding a
+    long vector first measures a sample of its cells, a formula line is tried
+    at several widths), and a key changes few of them."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if abs(x) >= 1e5:
+        return f"{x:.3e}"
+    s = f"{x:.{PLACES}f}"
+    return s[1:] if s.startswith("-") and float(s) == 0.0 else s
+
+
+def vec(a: NDArray[np.float64]) -> str:
+    """``[a b c]``, every entry (for text output, not fitted to a width)."""
+    return "[" + " ".join(fmt(float(v)) for v in np.ravel(a)) + "]"
+
+
+def mat(a: NDArray[np.float64]) -> str:
+    """A matrix on one line, rows split by ``;``."""
+    if a.ndim == 1:
+        return vec(a)
+    return "[" + "; ".join(" ".join(fmt(float(v)) for v in row) for row in a) + "]"
+
+
+VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥"}
+
+
+def _escape(ch: str) -> str:
+    o = ord(ch)
+    return f"\\x{o:02x}" if o < 256 else f"\\u{o:04x}" if o < 0x10000 else f"\\U{o:08x}"
+
+
+def _unsafe(ch: str) -> bool:
+    """Control, format (bidi overrides, zero-width), separator and unassigned
+    characters: what could move the cursor, reorder text or hide it."""
+    return not ch.isprintable() or unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs", "Cn")
+
+
+def char(c: str) -> str:
+    """A vocabulary character as the screen shows it: blanks visible, control
+    and format characters escaped."""
+    if c in VISIBLE:
+        return VISIBLE[c]
+    return _escape(c) if _unsafe(c) else c
+
+
+def printable(text: str) -> str:
+    """User text on one line, safe for a terminal: control characters
+    (ESC, BEL, CR, LF, ...), bidi overrides and other format characters are
+    written as ``\\x1b``-style escapes; everything else is kept."""
+    if text.isprintable() and not any(_unsafe(ch) for ch in text):
+        return text
+    return "".join(_escape(ch) if _unsafe(ch) else ch for ch in text)

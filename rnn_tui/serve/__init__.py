@@ -1,0 +1,1 @@
+"""Serving the debugger in a browser (textual-serve) and over SSH (asyncssh)."""

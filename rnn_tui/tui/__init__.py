@@ -1,0 +1,1 @@
+"""The Textual app: the debugger screen, its widgets and screens."""

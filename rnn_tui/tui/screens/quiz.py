@@ -1,0 +1,60 @@
+"""Ask the question of the next step; answer, see why, then reveal."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from rnn_tui.core.quiz import Question
+
+
+class QuizScreen(ModalScreen[bool | None]):
+    """Dismisses with True/False (answered right/wrong) or None (skipped)."""
+
+    BINDINGS = [Binding("escape", "skip", "Skip the question")]
+    DEFAULT_CSS = """
+    QuizScreen { align: center middle; }
+    QuizScreen > Vertical {
+        width: 90%; max-width: 110; height: auto; border: thick $accent;
+        background: $surface; padding: 0 1;
+    }
+    QuizScreen #quiz-result { height: auto; text-style: bold; }
+    QuizScreen #quiz-why { height: auto; color: $text-muted; }
+    """
+
+    def __init__(self, question: Question, score: str) -> None:
+        super().__init__()
+        self.question = question
+        self.score = score
+        self.result: bool | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Predict, then reveal  ({self.score})")
+            yield Static(self.question.prompt, id="quiz-prompt")
+            yield Input(placeholder="your answer, then enter (esc skips)", id="quiz-input")
+            yield Static("", id="quiz-result")
+            yield Static("", id="quiz-why")
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.cursor_blink = getattr(self.app, "cursor_blink", True)
+        field.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if self.result is not None:  # second enter: reveal the step
+            self.dismiss(self.result)
+            return
+        if not event.value.strip():
+            return
+        self.result, message = self.question.check(event.value)
+        self.query_one("#quiz-result", Static).update(message)
+        self.query_one("#quiz-why", Static).update(
+            f"{self.question.explanation}\nenter: reveal the step")
+        event.input.disabled = False
+
+    def action_skip(self) -> None:
+        self.dismiss(self.result)

@@ -1,0 +1,109 @@
+"""The triangle of BPTT terms (t, k): which are done, which is current, and
+how big each one is, so vanishing or exploding products show at a glance."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+
+from rnn_tui.core.maths import Array
+from rnn_tui.core.stepper import Layout, Phase, StepView
+from rnn_tui.tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, fmt
+from rnn_tui.tui.widgets.panel import Panel
+
+SHADES = " ·░▒▓█"
+
+
+def shade(size: float, top: float) -> str:
+    """A glyph for |term| on a log scale: each step down is a factor of 10."""
+    if not math.isfinite(size):
+        return "!"
+    if size <= 0 or top <= 0:
+        return SHADES[0]
+    decades = math.log10(top / size)
+    level = len(SHADES) - 1 - int(decades)
+    return SHADES[max(0, min(len(SHADES) - 1, level))]
+
+
+class BpttPanel(Panel):
+    TITLE = "BPTT terms |∂L_t/∂a_k|"
+
+    def memo(self, view: StepView) -> object:
+        # Outside BPTT the triangle is all pending (forward, output) or all
+        # done (update): it changes only with the epoch.
+        return None if view.phase is Phase.BPTT else (view.epoch, view.phase is Phase.UPDATE)
+
+    def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        T = view.layout.T
+        if view.phase is Phase.BPTT:
+            t_cur, k_cur = view.term
+            done_upto = view.pos.index
+        else:
+            t_cur, k_cur = 0, 0
+            done_upto = -1 if view.phase in (Phase.FORWARD, Phase.OUTPUT) else 10**9
+        rows_room = max(1, height - 1)
+        center = t_cur or T
+        lo = max(1, min(center - rows_room // 2, T - rows_room + 1))
+        rows = range(lo, min(T, lo + rows_room - 1) + 1)
+        label_w = len(str(T)) + 4
+        numeric = label_w + 7 * T <= width  # every term as a number, else a shade each
+        cell_w = 7 if numeric else 1  # "0.1234 "
+        cols_room = max(1, (width - label_w) // cell_w)
+        k_center = k_cur or 1
+        k_lo = max(1, min(k_center - cols_room // 2, T - cols_room + 1))
+        k_hi = min(T, k_lo + cols_room - 1)
+        # How many terms of each row BPTT has reached (row t runs k = t..1).
+        # A term's size is shown once it is reached: rows not started are
+        # dots, so the forward pass of a big model computes no row at all.
+        done = {t: min(t, max(0, done_upto - Layout.term_index(t, t) + 1)) for t in rows}
+        norms = view.epoch.row_norms(t for t in rows if done[t])
+        top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
+                  default=0.0)
+        out: list[Text] = []
+        head = Text(" " * label_w)
+        for k in range(k_lo, k_hi + 1):
+            if numeric:
+                head.append(f"{'k=' + str(k):>{cell_w - 1}} ", style=LABEL)
+            else:
+                head.append(str(k % 10), style=LABEL)
+        out.append(head)
+        # A key moves one term: the other rows are the ones built last time.
+        kept = self.kept(view, 4 * rows_room)
+        shape = (k_lo, k_hi, numeric, label_w, None if numeric else top)
+        for t in rows:
+            cur = k_cur if t == t_cur else 0
+            key = (t, done[t], cur, shape)
+            line = kept.get(key)
+            if line is None:
+                line = kept[key] = self._row(t, k_lo, k_hi, cell_w, label_w, done[t], cur,
+                                             norms.get(t), top)
+            out.append(line.copy())
+        if not numeric:
+            out.append(Text("█ largest, each shade 10x smaller; ! not finite; · not yet",
+                            style=MUTED))
+        return out
+
+    @staticmethod
+    def _row(t: int, k_lo: int, k_hi: int, cell_w: int, label_w: int, done: int,
+             k_cur: int, norms: Array | None, top: float) -> Text:
+        """Row t of the triangle: terms k_lo..k_hi, the first ``done`` of the
+        row (k = t, t-1, ...) with their size, the rest dots."""
+        numeric = cell_w > 1
+        line = Text.assemble((f"t={t:<{label_w - 3}} ", LABEL))
+        for k in range(k_lo, k_hi + 1):
+            if k > t:
+                line.append(" " * cell_w)
+                continue
+            if t - k >= done or norms is None:
+                line.append(f"{'·':>{cell_w - 1}}" + (" " if numeric else ""), style=MUTED)
+                continue
+            size = float(norms[k - 1])
+            style = CURRENT if k == k_cur else DONE
+            if not math.isfinite(size):
+                style = NONFINITE
+            glyph = f"{fmt(size):>{cell_w - 1}}" if numeric else shade(size, top)
+            line.append(glyph, style=style)
+            if numeric:
+                line.append(" ")
+        return line

@@ -1,0 +1,55 @@
+"""x_t^o, x_t, h_{t-1}, h_t, Omega_t, y_hat_t and L_t of the focused step."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.core.stepper import StepView
+from rnn_tui.core.text import char
+from rnn_tui.tui.widgets.numbers import ARGMAX, LABEL, RIGHT, TARGET, WRONG, cell, vector
+from rnn_tui.tui.widgets.panel import Panel
+
+
+def label(name: str, pad: int = 6) -> Text:
+    return Text.assemble((f"{name:<{pad}}", LABEL))
+
+
+class ForwardPanel(Panel):
+    TITLE = "Forward"
+
+    def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        t = view.focus_t
+        f, vocab = view.fwd, view.spec.alphabet
+        i_in, i_out = int(f.inputs[t - 1]), int(f.targets[t - 1])
+        pred = int(f.predictions[t - 1])
+        w = width - 6
+        self.border_title = f"Forward  t={t}"
+        onehot = np.zeros(len(vocab))
+        onehot[i_in] = 1.0
+        xo = Text("[")
+        if len(vocab) <= max(4, (w - 8) // 2):
+            xo.append(" ".join("1" if i == i_in else "0" for i in range(len(vocab))))
+        else:
+            xo.append(f"… 1 at {i_in + 1} of {len(vocab)} …")
+        xo.append(f"] {char(vocab[i_in])!r}")
+        y_styles = {i_out: TARGET}
+        y_styles[pred] = TARGET if pred == i_out else ARGMAX
+        L = f.loss[t - 1]
+        loss = label(f"L_{t}").append_text(cell(float(L)))
+        loss.append("   ΣL = ", style=LABEL).append_text(cell(view.running_loss))
+        verdict = Text.assemble((f"predicts {char(vocab[pred])!r}", ARGMAX))
+        if pred == i_out:
+            verdict.append(", right", style=RIGHT)
+        else:
+            verdict.append(f", we want {char(vocab[i_out])!r}", style=WRONG)
+        return [
+            label(f"x°_{t}").append_text(xo),
+            label(f"x_{t}").append_text(vector(f.x[t - 1], w)),
+            label(f"h_{t - 1}").append_text(vector(f.h[t - 1], w)),
+            label(f"h_{t}").append_text(vector(f.h[t], w)),
+            label(f"Ω_{t}").append_text(vector(f.omega[t - 1], w, y_styles, focus=pred)),
+            label(f"ŷ_{t}").append_text(vector(f.y_hat[t - 1], w, y_styles, focus=pred)),
+            loss,
+            verdict,
+        ]

@@ -1,0 +1,52 @@
+"""dV, dc, dW, dU, db, dE as they accumulate; the current step's cells marked."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.core.maths import PARAM_NAMES, Array
+from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, block, rows_needed
+from rnn_tui.tui.widgets.panel import Panel
+
+
+def touched(view: StepView, name: str, g: Array) -> dict[tuple[int, int], str]:
+    """Cells the current step added to: all of dV/dc in the output phase, the
+    nonzero cells of the current term in BPTT."""
+    ph = view.phase
+    if ph is Phase.OUTPUT and name in ("V", "c"):
+        cells = np.ndindex(g.shape) if g.size <= 256 else iter(())
+    elif ph is Phase.BPTT and name in ("W", "U", "b", "E") and view.term_sums is not None:
+        part = getattr(view.term_sums, name)
+        cells = iter(np.argwhere(part != 0)[:256].tolist())
+    else:
+        return {}
+    out = {}
+    for c in cells:
+        out[(0, c[0]) if len(c) == 1 else (c[0], c[1])] = CHANGED
+    return out
+
+
+class GradientsPanel(Panel):
+    TITLE = "Gradients ∂L/∂θ"
+
+    def memo(self, view: StepView) -> object:
+        if view.phase is Phase.FORWARD:
+            return Phase.FORWARD  # every gradient "not yet"
+        if view.phase is Phase.UPDATE:
+            return (view.epoch, Phase.UPDATE)  # the complete gradients, nothing marked
+        return None
+
+    def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        grads = {n: view.grad(n) for n in PARAM_NAMES}
+        full = rows_needed([g for g in grads.values() if g is not None]) <= height
+        out: list[Text] = []
+        for name in PARAM_NAMES:
+            g = grads[name]
+            head = Text.assemble((f"d{name:<2}", LABEL))
+            if g is None:
+                out.append(head.append("not yet", style=MUTED))
+            else:
+                out += block(head, g, width, full, touched(view, name, g))
+        return out

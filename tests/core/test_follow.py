@@ -1,0 +1,174 @@
+"""Follow the lecturer: a presenter publishes its position into a room, and
+a follower (the real app) tracks it, breaks away, re-syncs, and survives a
+missing, garbled or untrustworthy state file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rnn_tui.core.follow import STATE_FILE, FollowError, Presenter, read_state
+from rnn_tui.core.model_file import builtin_dir, load
+from rnn_tui.core.stepper import Phase, Position
+from rnn_tui.tui.app import RnnApp
+
+from helpers.scenarios import settle
+from helpers.screen import text_of
+
+HELLO = builtin_dir() / "hello.toml"
+
+
+def follower(room: Path) -> RnnApp:
+    return RnnApp(load("hello")[0], cursor_blink=False, theme="dark", follow_room=room)
+
+
+async def wait_for(pilot, condition, seconds: float = 3.0) -> None:
+    """Poll the follower the way a person would wait: up to a few seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        if condition():
+            return
+    raise AssertionError("condition not met in time")
+
+
+def pos(epoch: int, phase: Phase, index: int) -> Position:
+    return Position(epoch=epoch, phase=phase, index=index)
+
+
+async def test_follower_tracks_breaks_away_and_resyncs(tmp_path: Path) -> None:
+    lecturer = Presenter(tmp_path, HELLO)
+    lecturer.publish("x_k", pos(1, Phase.FORWARD, 2))
+    app = follower(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: app.stepper.position == pos(1, Phase.FORWARD, 2))
+        start = time.monotonic()
+        lecturer.publish("x_k", pos(1, Phase.BPTT, 4))
+        await wait_for(pilot, lambda: app.stepper.position == pos(1, Phase.BPTT, 4))
+        assert time.monotonic() - start < 0.5 + 0.2  # within half a second (+ test slack)
+        await settle(pilot)
+        assert "following" in text_of(app, "#status")
+        await pilot.press("n")  # break away
+        await settle(pilot)
+        assert app.stepper.position == pos(1, Phase.BPTT, 5) and not app.following
+        lecturer.publish("x_t", pos(3, Phase.UPDATE, 1))
+        await pilot.pause(0.5)
+        assert app.stepper.position == pos(1, Phase.BPTT, 5)  # exploring: not moved
+        assert "exploring" in text_of(app, "#status")
+        await pilot.press("s")  # re-sync: the lecturer's mode and position
+        await wait_for(pilot, lambda: app.stepper.position == pos(3, Phase.UPDATE, 1))
+        assert app.stepper.mode == "x_t" and app.following
+
+
+async def test_lecturer_quits_and_garbage(tmp_path: Path) -> None:
+    app = follower(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        assert "no presenter yet" in text_of(app, "#status")
+        state = tmp_path / STATE_FILE
+        state.write_text("{not json")
+        await wait_for(pilot, lambda: "garbled state file" in text_of(app, "#status"))
+        state.write_text(json.dumps({"model": "hello", "epoch": "x"}))
+        await wait_for(pilot, lambda: "garbled" in text_of(app, "#status"))
+        lecturer = Presenter(tmp_path, HELLO)
+        lecturer.publish("x_k", pos(2, Phase.OUTPUT, 1))
+        await wait_for(pilot, lambda: app.stepper.position == pos(2, Phase.OUTPUT, 1))
+        lecturer.close("x_k", pos(2, Phase.OUTPUT, 1))
+        await wait_for(pilot, lambda: "stopped presenting" in text_of(app, "#status"))
+        await pilot.press("n")  # still a working debugger
+        assert app.stepper.position == pos(2, Phase.OUTPUT, 2)
+
+
+async def test_changed_model_file_is_not_followed(tmp_path: Path) -> None:
+    model = tmp_path / "m.toml"
+    shutil.copy(HELLO, model)
+    room = tmp_path / "room"
+    Presenter(room, model).publish("x_k", pos(1, Phase.FORWARD, 1))
+    model.write_text(model.read_text().replace("learning_rate = 0.1", "learning_rate = 0.2"))
+    app = follower(room)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: "differs from the presenter's copy" in
+                       text_of(app, "#status"))
+        assert app.stepper.position == pos(1, Phase.FORWARD, 0)
+
+
+def test_followers_refuse_untrusted_state_files(tmp_path: Path) -> None:
+    lecturer = Presenter(tmp_path, HELLO)
+    lecturer.publish("x_k", pos(1, Phase.FORWARD, 0))
+    state = tmp_path / STATE_FILE
+    assert state.stat().st_mode & 0o777 == 0o644
+    assert read_state(tmp_path).model == "hello"
+    state.chmod(0o666)
+    with pytest.raises(FollowError, match="writable by anyone"):
+        read_state(tmp_path)
+    state.chmod(0o644)
+    if os.getuid() == 0:
+        os.chown(state, 65534, 65534)  # owned by 'nobody' now
+        with pytest.raises(FollowError, match="owned by nobody; follow with --owner nobody"):
+            read_state(tmp_path)
+        assert read_state(tmp_path, owner="nobody").model == "hello"
+    link = tmp_path / "link"
+    link.mkdir()
+    (link / STATE_FILE).symlink_to(state)
+    with pytest.raises(FollowError, match="cannot read"):
+        read_state(link)  # no following symlinks planted in a shared room
+
+
+def test_presenter_file_is_written_atomically(tmp_path: Path) -> None:
+    lecturer = Presenter(tmp_path, HELLO)
+    for i in range(50):
+        lecturer.publish("x_k", pos(1, Phase.BPTT, i % 10))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [STATE_FILE]
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_two_real_processes(tmp_path: Path) -> None:
+    """The lecturer and a student as two real rnn-tui processes in tmux."""
+    exe = [str(Path(sys.executable).parent / "rnn-tui")]
+    if not Path(exe[0]).exists():
+        exe = [sys.executable, "-m", "rnn_tui"]
+    room = tmp_path / "room"
+    sock = str(tmp_path / "tmux.sock")
+    env = {**os.environ, "TERM": "xterm-256color"}
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-S", sock, *args], capture_output=True, text=True,
+                              env=env, timeout=20).stdout
+
+    lecture = " ".join([*exe, "hello", "--present", "--room", str(room), "--theme", "dark"])
+    student = " ".join([*exe, "follow", "--room", str(room), "--theme", "dark"])
+    tmux("new-session", "-d", "-s", "lecture", "-x", "120", "-y", "34", lecture)
+    tmux("new-session", "-d", "-s", "student", "-x", "120", "-y", "30", student)
+    try:
+        def screen(session: str) -> str:
+            return tmux("capture-pane", "-p", "-t", session)
+
+        def until(session: str, text: str, seconds: float = 15) -> str:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                shown = screen(session)
+                if text in shown:
+                    return shown
+                time.sleep(0.1)
+            raise AssertionError(f"{text!r} not on {session}'s screen:\n{screen(session)}")
+
+        until("lecture", "forward t=1 (1/4)")
+        until("student", "following")
+        tmux("send-keys", "-t", "lecture", "]", "]", "n", "n")
+        until("lecture", "BPTT t=2 k=1 (3/10)")
+        until("student", "BPTT t=2 k=1 (3/10)", seconds=5)
+        tmux("send-keys", "-t", "student", "p")  # break away
+        until("student", "exploring")
+        until("student", "BPTT t=2 k=2 (2/10)")
+        tmux("send-keys", "-t", "lecture", "q")
+        until("student", "stopped presenting")
+        tmux("send-keys", "-t", "student", "q")
+    finally:
+        tmux("kill-server")

@@ -1,0 +1,140 @@
+"""Named screens of the app, shared by the snapshot tests and by
+``python screenshots/make.py`` (so screenshots/ shows what the tests pin).
+
+Each scenario builds a fresh app and drives it with real key presses;
+long jobs are awaited so the picture is deterministic.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from rnn_tui.core.follow import Presenter
+from rnn_tui.core.model_file import ModelSpec, builtin_dir, load, validate
+from rnn_tui.core.stepper import Phase, Position
+from rnn_tui.tui.app import RnnApp
+
+WIDE = (160, 50)
+NARROW = (80, 24)
+
+
+def overflow_model() -> ModelSpec:
+    """The hello model with eta = 1e308: the update of V overflows in epoch 2."""
+    doc = load("hello")[0].model_dump()
+    doc["name"] = "hello-overflow"
+    doc["learning_rate"] = 1e308
+    return validate(doc, "hello-overflow")
+
+
+def make_app(model: str | ModelSpec = "hello", mode: str | None = None,
+             theme: str = "dark") -> RnnApp:
+    """The app as a test drives it: no cursor blink, a fixed theme (the
+    default theme depends on TERM and NO_COLOR, which differ between hosts)."""
+    spec = load(model)[0] if isinstance(model, str) else model
+    app = RnnApp(spec, mode, cursor_blink=False, theme=theme)  # type: ignore[arg-type]
+    app.toast_time_scale = 1000.0  # a slow machine must not change what a snapshot shows
+    return app
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for background jobs and the repaint they cause."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def keys(*presses: str) -> Callable[[Pilot], Awaitable[None]]:
+    async def run(pilot: Pilot) -> None:
+        await pilot.pause()
+        for key in presses:
+            await pilot.press(key)
+            if key in ("enter", "m", "c", "f", "l"):
+                await settle(pilot)
+        await settle(pilot)
+
+    return run
+
+
+def follow_keys() -> Callable[[Pilot], Awaitable[None]]:
+    async def run(pilot: Pilot) -> None:
+        for _ in range(100):  # the follower polls the room file
+            await pilot.pause(0.05)
+            if pilot.app.stepper.position.phase is Phase.BPTT:  # type: ignore[attr-defined]
+                break
+        await settle(pilot)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    about: str
+    run: Callable[[Pilot], Awaitable[None]]
+    size: tuple[int, int] = WIDE
+    model: Callable[[], str | ModelSpec] = field(default=lambda: "hello")
+    mode: str | None = None
+    theme: str = "dark"
+
+    follows: bool = False
+
+    def app(self) -> RnnApp:
+        app = make_app(self.model(), self.mode, self.theme)
+        if self.follows:  # a lecturer at BPTT t=3 k=2 in a fresh room
+            room = Path(tempfile.mkdtemp(prefix="rnn-tui-room-"))
+            lecturer = Presenter(room, builtin_dir() / "hello.toml")
+            lecturer.publish("x_k", Position(epoch=1, phase=Phase.BPTT, index=4))
+            app.follow_room, app.following = room, True
+        return app
+
+
+NEXT_PHASE = "right_square_bracket"
+
+SCENARIOS = [
+    Scenario("start", "the first step of the handout: forward t=1", keys()),
+    Scenario("mid_forward", "forward t=3: h_3, Ω_3, ŷ_3 and L_3", keys("n", "n")),
+    Scenario("delta", "the output gradient δ_2 and its share of dV, dc",
+             keys(NEXT_PHASE, "n")),
+    Scenario("bptt_term", "BPTT term (t=4, k=2): the factor chain and its contributions",
+             keys(NEXT_PHASE, NEXT_PHASE, *["n"] * 8)),
+    Scenario("update", "the update of W, third of six", keys(*[NEXT_PHASE] * 3, "n", "n")),
+    Scenario("epoch_2", "epoch 2 after its forward pass, with the loss curve",
+             keys("e", "n", "n", "n")),
+    Scenario("help", "the help screen, built from the live bindings", keys("question_mark")),
+    Scenario("handout_mode", "the handout's dE convention, BPTT term (t=3, k=1)",
+             keys(NEXT_PHASE, NEXT_PHASE, *["n"] * 5), mode="x_t"),
+    Scenario("diverged", "a model whose update overflows: NaN and inf shown plainly",
+             keys("f"), model=overflow_model),
+    Scenario("start_80x24", "the 80x24 layout", keys(), size=NARROW),
+    Scenario("bptt_80x24", "a BPTT term at 80x24", keys(NEXT_PHASE, NEXT_PHASE, "n", "n", "n"),
+             size=NARROW),
+    Scenario("update_80x24", "an update at 80x24", keys(*[NEXT_PHASE] * 3, *["n"] * 5),
+             size=NARROW),
+    Scenario("too_small", "below 80x24 the app says so", keys(), size=(60, 15)),
+    Scenario("projector", "the high-contrast projector theme", keys(NEXT_PHASE, NEXT_PHASE, "n"),
+             theme="projector"),
+    Scenario("light", "the light theme", keys("n"), theme="light"),
+    Scenario("mono", "monochrome: bold, underline and reverse only (NO_COLOR, 8 colours)",
+             keys(NEXT_PHASE, "n"), size=NARROW, theme="mono"),
+    Scenario("why", "the why view: dW[1,1] drilled down to the BPTT terms that make it up",
+             keys(*[NEXT_PHASE] * 3, "w", "down", "down", "enter", "down", "enter")),
+    Scenario("gradcheck", "the gradient check in handout mode: dE is not the gradient",
+             keys("d"), mode="x_t"),
+    Scenario("quiz", "quiz mode: predict h_3[1], then see why before the step is revealed",
+             keys("k", "n", "h", "enter", "enter", "n", *"-0.0462", "enter")),
+    Scenario("conformance", "handout marks: h_2 as printed (0.0537) against ours (0.0538)",
+             keys("j"), mode="x_t"),
+    Scenario("following", "a student following the lecturer (rnn-tui follow)",
+             follow_keys(), size=(120, 34), follows=True),
+    Scenario("presenter", "presenter mode: the formula and the step's panel, large",
+             keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
+]
+
+BY_NAME = {s.name: s for s in SCENARIOS}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
