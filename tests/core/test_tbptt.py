@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-import helpers.reference_autograd as ref
-from helpers.models import random_spec
 from rnn_tui.core import optim, tbptt
 from rnn_tui.core.maths import PARAM_NAMES, Params, forward
 from rnn_tui.core.model_file import _describe
 from rnn_tui.core.report import training
 from rnn_tui.core.train_options import TrainOptions
+
+import helpers.reference_autograd as ref
+from helpers.models import random_spec
 
 TOL = 1e-9
 CLIPS = {"none": {}, "clip_value": {"clip_value": 0.3}, "clip_norm": {"clip_norm": 0.5}}
