@@ -213,3 +213,27 @@ def test_train_options_defaults_are_the_handout() -> None:
     assert TrainOptions().is_handout
     assert not TrainOptions(seq_length=25).is_handout
     assert TrainOptions(optimizer="adagrad", clip_value=5, seq_length=25).clip_value == 5.0
+
+
+def test_chunk_gradient_with_a_carried_h0_matches_finite_differences(spec) -> None:
+    """Central differences of the chunk's loss, h0 held fixed (no gradient through it)."""
+    inputs, targets = spec.indices()
+    chunks = [ch for _, ch in zip(range(3), tbptt.training(spec.initial_params(), inputs,
+                                                          targets, 0.1, TrainOptions(seq_length=7)),
+                                  strict=False)]
+    ch = chunks[2]
+    assert np.abs(ch.h0).max() > 0.1  # really carried
+    xs, ys = inputs[ch.start:ch.stop], targets[ch.start:ch.stop]
+    rng = np.random.default_rng(0)
+    eps = 1e-6
+    for n in PARAM_NAMES:
+        theta = ch.params.get(n)
+        for _ in range(6):
+            idx = tuple(int(rng.integers(s)) for s in theta.shape)
+            up, down = theta.copy(), theta.copy()
+            up[idx] += eps
+            down[idx] -= eps
+            loss = [tbptt.forward_from(ch.params.replace(n, v), xs, ys, ch.h0).total_loss
+                    for v in (up, down)]
+            numeric = (loss[0] - loss[1]) / (2 * eps)
+            assert abs(numeric - ch.grads.get(n)[idx]) <= 1e-6 * max(1.0, abs(numeric)), (n, idx)
