@@ -34,6 +34,7 @@ from rnn_tui.core.text import fmt
 PLUGIN_COMMANDS = {
     "serve": "rnn_tui.serve.web",
     "ssh-serve": "rnn_tui.serve.ssh",
+    "sample": "rnn_tui.cli.sample",
 }
 COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", "follow",
             *PLUGIN_COMMANDS)
