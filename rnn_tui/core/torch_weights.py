@@ -105,7 +105,7 @@ class _Reader:
                             + ", ".join(f"{p}weight_ih_l0" for p in found)
                             + "); choose one with --prefix-rnn")
         p = found[0]
-        for name in sorted(self.shapes):
+        for name in sorted(self.shapes, key=lambda n: ("weight_ih" not in n, n)):
             if not name.startswith(p) or "." in name[len(p):]:
                 continue
             last = name[len(p):]
