@@ -135,6 +135,8 @@ class _Reader:
             raise self.fail(whh, f"is {_x(s_hh)}, expected H x H (nn.RNN's W_hh)")
         if s_ih[0] != H:
             raise self.fail(wih, f"is {_x(s_ih)}, expected H x D with H = {H} (from {whh})")
+        if max(s_ih) > MAX_DIM:
+            raise self.fail(wih, f"is {_x(s_ih)}: H and D must be at most {MAX_DIM}")
         biases = [n for n in (p + "bias_ih_l0", p + "bias_hh_l0") if n in self.shapes]
         for n in biases:
             if self.shapes[n] != (H,):
@@ -152,9 +154,13 @@ class _Reader:
         weights = sorted(n for n in self.shapes if _split(n)[1] == "weight"
                          and len(self.shapes[n]) == 2 and n not in taken)
         if wanted is not None:
-            if wanted + "weight" not in self.shapes:
-                raise self.fail(f"{wanted}weight", f"no such tensor (the {kind}'s weight)")
-            weights = [wanted + "weight"]
+            name = wanted + "weight"
+            if name not in self.shapes:
+                raise self.fail(name, f"no such tensor (the {kind}'s weight)")
+            if self.shapes[name] != (K, cols):
+                raise self.fail(name, f"is {_x(self.shapes[name])}, but the {kind} weight must "
+                                f"be K x {what} = {K} x {cols}")
+            weights = [name]
 
         def has_bias(n: str) -> bool:
             return _split(n)[0] + "bias" in self.shapes
@@ -204,9 +210,6 @@ def read_weights(path: Path, K: int, prefixes: dict[str, str | None] | None = No
             p, D, H, biased = r.rnn(want.get("rnn"))
             rnn_names = {p + s for s in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
                                          "bias_hh_l0")}
-            if max(D, H) > MAX_DIM:
-                raise r.fail(p + "weight_ih_l0", f"is {_x(shapes[p + 'weight_ih_l0'])}: H and D "
-                             f"must be at most {MAX_DIM}")
             emb_wanted = {want["embedding"] + "weight"} if want.get("embedding") is not None \
                 else set()
             lin, lin_bias = r.module("nn.Linear", "--prefix-linear", want.get("linear"), H,

@@ -122,6 +122,11 @@ def test_prefixes_choose_between_two_candidates(tmp_path: Path) -> None:
         read_weights(path2, 4)
     imp = read_weights(path2, 4, {"embedding": "emb_b"})
     np.testing.assert_array_equal(imp.params.E, s2["emb_b.weight"])
+    with pytest.raises(InteropError, match=r"emb.weight: is 4 x 2, but the nn.Linear weight "
+                       r"must be K x H = 4 x 3"):
+        read_weights(path2, 4, {"embedding": "emb_b", "linear": "emb"})
+    with pytest.raises(InteropError, match=r"nope.weight: no such tensor"):
+        read_weights(path2, 4, {"embedding": "nope"})
 
 
 BAD = {
@@ -150,6 +155,9 @@ BAD = {
                   "w.safetensors", "no nn.Linear weight of K x H = 4 x 3"),
     "integers": (lambda s: s | {"emb.weight": np.zeros((4, 2), np.int64)},
                  "emb.weight", "dtype I64"),
+    "too large": (lambda s: s | {"rnn.weight_ih_l0": np.zeros((1100, 2), np.float32),
+                                 "rnn.weight_hh_l0": np.zeros((1100, 1100), np.float32)},
+                  "rnn.weight_ih_l0", "at most 1024"),
     "NaN": (lambda s: s | {"fc.bias": np.array([0, 0, np.nan, 0], np.float32)},
             "fc.bias", "entry [3] (1-based) is nan"),
 }
@@ -217,7 +225,17 @@ def run_script(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
                           timeout=300, cwd=tmp_path)
 
 
+def awkward_text() -> ModelSpec:
+    """Quotes, a backslash, a newline and a non-ASCII letter in the text."""
+    text = "it's \"x\" \\ a\nb é it's"
+    from rnn_tui.core.model_file import validate
+
+    return validate({"name": "awk'ward\"\"\"", "text": text, "embedding_dim": 2,
+                     "hidden_size": 3, "learning_rate": 0.05, "init": {"seed": 3}}, "t")
+
+
 NOTEBOOK_MODELS = {
+    "awkward text": awkward_text,
     "hello": lambda: load("hello")[0],
     "hello-handout": lambda: load("hello-handout")[0],  # the handout's dE (rows of x_t)
     "random": lambda: random_spec(5, 3, 4, 12, seed=7, lr=0.2),
@@ -236,7 +254,8 @@ def test_the_notebook_is_valid_and_its_code_reproduces_every_number(
     # setup, preprocess, parameters, T steps, deltas, 6 updates, later epochs
     assert kinds.count("code") == spec.T + 11
     code = code_of(text)
-    assert code.count("check(") > 10 * spec.T
+    # per step: x, h, Omega, y_hat, the prediction, L, delta, and epoch 2's y_hat and L
+    assert code.count("check(") >= 9 * spec.T + 17
     result = run_script(code, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     # The first heading's number and the total loss are in the cells they belong to.
@@ -365,11 +384,12 @@ def run_exported(tmp_path: Path, spec: ModelSpec) -> dict[str, object]:
     return out
 
 
-@pytest.mark.parametrize("model", ["hello", "random"])
+@pytest.mark.parametrize("model", ["hello", "random", "awkward text"])
 def test_the_exported_script_prints_rnn_tuis_numbers(tmp_path: Path, model: str) -> None:
     pytest.importorskip("torch", reason="torch is not installed (optional: "
                         "pip install torch==2.13.0, the CPU build)")
-    spec = load("hello")[0] if model == "hello" else random_spec(7, 3, 4, 25, seed=5, lr=0.3)
+    spec = {"hello": lambda: load("hello")[0], "awkward text": awkward_text,
+            "random": lambda: random_spec(7, 3, 4, 25, seed=5, lr=0.3)}[model]()
     out = run_exported(tmp_path, spec)
     first = next(islice(training(spec), 1))
     assert isinstance(out["total_loss"], float)
