@@ -35,6 +35,8 @@ PLUGIN_COMMANDS = {
     "serve": "rnn_tui.serve.web",
     "ssh-serve": "rnn_tui.serve.ssh",
     "sample": "rnn_tui.cli.sample",
+    "import-torch": "rnn_tui.cli.import_torch",
+    "export-torch": "rnn_tui.cli.export_torch",
 }
 COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", "follow",
             *PLUGIN_COMMANDS)
@@ -134,7 +136,7 @@ def build_command_parser(command: str | None = None) -> Parser:
     export.add_argument("model", metavar="MODEL")
     export.add_argument("--epochs", type=int_in(2, MAX_TRACE_EPOCHS), default=100,
                         help="epochs to run for the minimum total loss (default 100)")
-    export.add_argument("--format", choices=("markdown", "latex"), default="markdown")
+    export.add_argument("--format", choices=("markdown", "latex", "ipynb"), default="markdown")
     export.add_argument("-o", "--output", type=Path, default=None,
                         help="file to write (default: standard output)")
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -272,6 +274,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     spec, mode = _load(args.model, args.mode)
     minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
+    if args.format == "ipynb":
+        from rnn_tui.cli.interop import export_notebook
+
+        return export_notebook(args, spec, mode, minima)
     text = export.worked_example(spec, epochs=2, mode=mode, minima=minima)
     if args.format == "latex":
         text = export.to_latex(text)
