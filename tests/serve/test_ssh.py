@@ -283,7 +283,7 @@ def test_connect_step_resize_quit(shared: Server, keys: dict[str, Path],
     assert env["RNN_TUI_SERVED"] == "1" and env["TERM"] == "xterm-256color"
     assert "COLUMNS" not in env and "LINES" not in env
     assert Path(f"/proc/{child}/cmdline").read_text().split("\0")[1:3] == [
-        "-m", "rnn_tui.serve.ssh"]
+        "-m", "rnn_tui.serve.ssh_child"]
 
     mark = c.mark()
     c.send(b" ")
@@ -311,6 +311,7 @@ def test_connect_step_resize_quit(shared: Server, keys: dict[str, Path],
     shared.wait_line(r"disconnect #\d+ student from 127\.0\.0\.1:\d+ after", 10)
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_sessions(shared: Server, keys: dict[str, Path],
                                     clients: list[Client]) -> None:
     before = set(shared.children())
@@ -548,6 +549,7 @@ def test_sigint_ends_every_session(start, keys: dict[str, Path],
         c.wait(10)
 
 
+@pytest.mark.slow
 def test_idle_sessions_end(start, keys: dict[str, Path], clients: list[Client]) -> None:
     server = start("--idle-timeout", "4")
     c = connect(clients, server, keys)
@@ -562,7 +564,7 @@ def test_idle_sessions_end(start, keys: dict[str, Path], clients: list[Client]) 
 
 def test_password_file_format(tmp_path: Path) -> None:
     from rnn_tui.cli.args import UsageError
-    from rnn_tui.serve.ssh import read_password_file
+    from rnn_tui.serve.ssh_auth import read_password_file
 
     f = tmp_path / "pw"
     f.write_text("# comment\n\nalice: a:b \n*:any-user\nbob:bob1\nshared-too\n")
@@ -584,7 +586,7 @@ def test_password_file_format(tmp_path: Path) -> None:
 def test_host_key_location_and_permissions(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from rnn_tui.cli.args import UsageError
-    from rnn_tui.serve.ssh import default_host_key_path, load_or_create_host_key
+    from rnn_tui.serve.ssh_auth import default_host_key_path, load_or_create_host_key
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert default_host_key_path() == tmp_path / "rnn-tui" / "ssh_host_ed25519_key"
@@ -601,32 +603,28 @@ def test_host_key_location_and_permissions(tmp_path: Path,
         load_or_create_host_key(path)
 
 
-def test_follow_hook(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_session_command(tmp_path: Path) -> None:
     import argparse
-    import importlib.util
 
     from rnn_tui.cli.args import UsageError
-    from rnn_tui.serve import ssh as ssh_server
+    from rnn_tui.core.model_file import builtin_dir
+    from rnn_tui.serve.common import child_command
 
     def args(**kw: object) -> argparse.Namespace:
-        return argparse.Namespace(**{"follow": True, "room": None, "model": None,
-                                     "mode": None, **kw})
+        return argparse.Namespace(**{"follow": True, "room": None, "owner": None,
+                                     "model": None, "mode": None, **kw})
 
-    assert ssh_server._follow_argv(args(follow=False)) is None
-    with monkeypatch.context() as m:  # before the follow mode exists
-        m.setattr(importlib.util, "find_spec", lambda name, *a: None)
-        with pytest.raises(UsageError, match=r"^--follow needs the classroom follow mode, "
-                           r"not available yet$"):
-            ssh_server._follow_argv(args())
-    if importlib.util.find_spec(ssh_server.FOLLOW_MODULE) is None:
-        return
+    launcher = [sys.executable, "-m", "rnn_tui.serve.ssh_child"]
     with pytest.raises(UsageError, match="give no MODEL"):
-        ssh_server._follow_argv(args(model="hello"))
-    follow = ssh_server._follow_argv(args(room=tmp_path))
-    assert follow == ["follow", "--room", str(tmp_path)]
-    argv = ssh_server._child_argv(args(), None, follow)
-    assert argv == [sys.executable, "-m", "rnn_tui.serve.ssh", "follow", "--room",
-                    str(tmp_path)]
+        child_command(args(model="hello"), launcher)
+    with pytest.raises(UsageError, match="--owner needs --follow"):
+        child_command(args(follow=False, owner="alice"), launcher)
+    assert child_command(args(room=tmp_path, owner="alice"), launcher) == (
+        [*launcher, "follow", "--room", str(tmp_path), "--owner", "alice"],
+        f"the room {tmp_path} (follow mode)")
+    hello = str((builtin_dir() / "hello.toml").resolve())
+    assert child_command(args(follow=False, mode="x_t"), launcher) == (
+        [*launcher, hello, "--handout"], "hello")
 
 
 def test_follow_sessions(start, tmp_path: Path, keys: dict[str, Path],
@@ -645,4 +643,4 @@ def test_follow_sessions(start, tmp_path: Path, keys: dict[str, Path],
     c.expect(FIRST_FRAME)
     (child,) = set(server.children()) - before
     cmd = Path(f"/proc/{child}/cmdline").read_text().split("\0")
-    assert cmd[1:6] == ["-m", "rnn_tui.serve.ssh", "follow", "--room", str(room)]
+    assert cmd[1:6] == ["-m", "rnn_tui.serve.ssh_child", "follow", "--room", str(room)]
