@@ -35,6 +35,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from functools import partialmethod
 from pathlib import Path
 from typing import Any
 
@@ -296,27 +297,16 @@ class Connection(asyncssh.SSHServer):
         chan = self.conn.create_server_channel(encoding=None, window=CHANNEL_WINDOW)
         return chan, Session(self.hub, self)
 
-    def connection_requested(self, *_: Any) -> bool:
-        log(f"#{self.id}: refused TCP forwarding")
+    def refuse(self, what: str, *_: Any) -> bool:
+        if what:
+            log(f"#{self.id}: refused {what}")
         return False
 
-    def server_requested(self, *_: Any) -> bool:
-        log(f"#{self.id}: refused remote TCP forwarding")
-        return False
-
-    def unix_connection_requested(self, *_: Any) -> bool:
-        log(f"#{self.id}: refused unix socket forwarding")
-        return False
-
-    def unix_server_requested(self, *_: Any) -> bool:
-        log(f"#{self.id}: refused remote unix socket forwarding")
-        return False
-
-    def tun_requested(self, *_: Any) -> bool:
-        return False
-
-    def tap_requested(self, *_: Any) -> bool:
-        return False
+    connection_requested = partialmethod(refuse, "TCP forwarding")
+    server_requested = partialmethod(refuse, "remote TCP forwarding")
+    unix_connection_requested = partialmethod(refuse, "unix socket forwarding")
+    unix_server_requested = partialmethod(refuse, "remote unix socket forwarding")
+    tun_requested = tap_requested = partialmethod(refuse, "")
 
 
 def duration(seconds: float) -> str:

@@ -179,6 +179,8 @@ class AuthorizedKeys:
     def _read(self) -> tuple[asyncssh.SSHAuthorizedKeys, tuple[int, ...] | None]:
         text, st = read_auth_file(self.path, "an authorized_keys file")
         try:
+            if not text.strip():
+                raise ValueError("empty")
             keys = asyncssh.import_authorized_keys(text)
         except (ValueError, asyncssh.KeyImportError):  # no line is a key
             raise UsageError(f"{self.path}: no keys (one public key a line, e.g. the "

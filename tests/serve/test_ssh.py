@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.server_process import ServerProcess, gone, state_of, wait_for
+from helpers.server_process import SshServer as Server
+from helpers.server_process import gone, state_of, wait_for
 
 SSH = shutil.which("ssh")
 KEYGEN = shutil.which("ssh-keygen")
@@ -40,27 +41,11 @@ pytest.importorskip("asyncssh", reason="ssh-serve needs asyncssh: pip install as
 
 HOST = "127.0.0.1"  # every connection of these tests stays on loopback
 FIRST_FRAME = b"finite"  # in the status line of the first frame
-START_TIMEOUT = 30.0
 FRAME_TIMEOUT = 60.0
 MANY = 20
 
 
 # ------------------------------------------------------------------ server
-
-
-class Server(ServerProcess):
-    """`rnn-tui ssh-serve ... --port 0` as a subprocess; its stderr collected."""
-
-    def __init__(self, args: list[str], state: Path) -> None:
-        env = {**os.environ, "XDG_STATE_HOME": str(state)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rnn_tui", "ssh-serve", *args, "--port", "0"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env=env,
-        )
-        self._collect()
-        m = self.wait_line(r"serving .* on 127\.0\.0\.1:(\d+) ", START_TIMEOUT)
-        self.port = int(m.group(1))
 
 
 def memory_kib(pid: int) -> tuple[int, int]:
