@@ -198,7 +198,7 @@ class WebServer(Server):
         self.stopping = False
 
     # ---------------------------------------------------------- the app
-    async def _make_app(self) -> web.Application:
+    async def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard], client_max_size=64 * 1024)
         loader = jinja2.DictLoader({INDEX_TEMPLATE: self._index_template()})
         aiohttp_jinja2.setup(app, loader=loader)
@@ -332,7 +332,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def serve(server: WebServer, host: str, port: int) -> int:
     signals = Signals()
-    runner = web.AppRunner(await server._make_app(), handle_signals=False, access_log=None,
+    runner = web.AppRunner(await server.make_app(), handle_signals=False, access_log=None,
                            shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     try:
