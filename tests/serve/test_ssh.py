@@ -6,6 +6,7 @@ and resizes go through ssh's own SIGWINCH handling. Every wait is bounded and
 every process is ended in a fixture finaliser, even when a test fails.
 
 Numbers (first frame, memory per session) are printed; see them with `-s`.
+The end-to-end tests are marked slow (`pytest -m "not slow"` skips them).
 """
 
 from __future__ import annotations
@@ -255,6 +256,7 @@ def test_starting_without_auth_flags_fails_with_one_line(tmp_path: Path) -> None
     assert not (tmp_path / "rnn-tui").exists()  # refused before making a host key
 
 
+@pytest.mark.slow
 def test_connect_step_resize_quit(shared: Server, keys: dict[str, Path],
                                  clients: list[Client]) -> None:
     before = set(shared.children())
@@ -328,6 +330,7 @@ def test_twenty_concurrent_sessions(shared: Server, keys: dict[str, Path],
     assert shared.proc.poll() is None
 
 
+@pytest.mark.slow
 def test_misbehaving_clients_do_not_affect_others(shared: Server, keys: dict[str, Path],
                                                  clients: list[Client]) -> None:
     good = connect(clients, shared, keys)
@@ -369,6 +372,7 @@ def test_misbehaving_clients_do_not_affect_others(shared: Server, keys: dict[str
     good.close()
 
 
+@pytest.mark.slow
 def test_exec_requests_are_refused(shared: Server, keys: dict[str, Path], tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     r = run_ssh(ssh_argv(shared.port, keys, f"touch {marker}", tty=False))
@@ -389,6 +393,7 @@ def test_exec_requests_are_refused(shared: Server, keys: dict[str, Path], tmp_pa
     shared.wait_line(r"refused command", 5)
 
 
+@pytest.mark.slow
 def test_sftp_subsystems_and_forwarding_are_refused(shared: Server, keys: dict[str, Path],
                                                     tmp_path: Path) -> None:
     base = ssh_argv(shared.port, keys, tty=False)
@@ -427,6 +432,7 @@ def test_sftp_subsystems_and_forwarding_are_refused(shared: Server, keys: dict[s
         c.close()
 
 
+@pytest.mark.slow
 def test_max_sessions_refuses_the_next_with_a_message(start, keys: dict[str, Path],
                                                       clients: list[Client]) -> None:
     server = start("--max-sessions", "2")
@@ -445,6 +451,7 @@ def test_max_sessions_refuses_the_next_with_a_message(start, keys: dict[str, Pat
     d.expect(FIRST_FRAME)
 
 
+@pytest.mark.slow
 def test_password_auth(start, tmp_path: Path, keys: dict[str, Path],
                        clients: list[Client]) -> None:
     pw = tmp_path / "passwords"
@@ -489,6 +496,7 @@ def test_password_auth(start, tmp_path: Path, keys: dict[str, Path],
     server.wait_line(r"disconnect #\d+ alice \(not authenticated\)", 5)
 
 
+@pytest.mark.slow
 def test_host_key_is_private_and_reused(start, tmp_path: Path, keys: dict[str, Path]) -> None:
     state = tmp_path / "xdg-state"
     key = state / "rnn-tui" / "ssh_host_ed25519_key"
@@ -517,6 +525,7 @@ def test_host_key_is_private_and_reused(start, tmp_path: Path, keys: dict[str, P
     assert made.group(1) in fp
 
 
+@pytest.mark.slow
 def test_sigint_ends_every_session(start, keys: dict[str, Path],
                                    clients: list[Client]) -> None:
     server = start()
@@ -612,6 +621,7 @@ def test_session_command(tmp_path: Path) -> None:
         [*launcher, hello, "--handout"], "hello")
 
 
+@pytest.mark.slow
 def test_follow_sessions(start, tmp_path: Path, keys: dict[str, Path],
                          clients: list[Client]) -> None:
     import importlib.util

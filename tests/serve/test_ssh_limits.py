@@ -159,6 +159,7 @@ def closed_by_server(s: socket.socket, timeout: float) -> bool:
 # ------------------------------------------------------------------ tests
 
 
+@pytest.mark.slow
 def test_silent_sockets_do_not_lock_out_a_key_holder(start, files, key) -> None:
     if not other_address_works():
         pytest.skip(f"cannot bind {OTHER} (a loopback address other than {HOST})")
@@ -192,6 +193,7 @@ def test_login_grace_closes_silent_sockets(start, files) -> None:
     server.wait_line(r"\(not authenticated\) from .* after \ds: login timeout expired", 5)
 
 
+@pytest.mark.slow
 def test_password_guesses_are_cut_off(start, files, key) -> None:
     server = start("--authorized-keys", str(files["keys"]), "--password-file",
                    str(files["passwords"]))
