@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from rnn_tui.cli.args import (
     EXIT_USAGE,
@@ -38,6 +39,8 @@ PLUGIN_COMMANDS = {
     "import-torch": "rnn_tui.cli.import_torch",
     "export-torch": "rnn_tui.cli.export_torch",
 }
+# The extra that installs a plugin's optional packages: pip install 'rnn-tui[EXTRA]'.
+PLUGIN_EXTRAS = {"serve": "web", "ssh-serve": "ssh"}
 COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", "follow",
             *PLUGIN_COMMANDS)
 MAX_TRACE_EPOCHS = 100_000
@@ -70,11 +73,23 @@ def build_parser() -> Parser:
     return top
 
 
+def import_plugin(command: str) -> ModuleType:
+    """A plugin command's module; a missing optional package is one line."""
+    try:
+        return importlib.import_module(PLUGIN_COMMANDS[command])
+    except ImportError as err:
+        package = (err.name or "").split(".")[0]
+        if not package or package == "rnn_tui" or command not in PLUGIN_EXTRAS:
+            raise
+        raise UsageError(f"{command} needs the {package.replace('_', '-')} package: "
+                         f"pip install 'rnn-tui[{PLUGIN_EXTRAS[command]}]'") from None
+
+
 def build_command_parser(command: str | None = None) -> Parser:
     root = Parser(prog=PROG)
     sub = root.add_subparsers(dest="command", parser_class=Parser, required=True)
     if command in PLUGIN_COMMANDS:
-        module = importlib.import_module(PLUGIN_COMMANDS[command])
+        module = import_plugin(command)
         plugin = sub.add_parser(command, help=module.HELP, description=module.HELP)
         module.add_arguments(plugin)
         plugin.set_defaults(handler=module.run)
