@@ -44,8 +44,7 @@ def rel_diff(a, b) -> float:
 def run(quick: bool) -> Section:
     import numpy as np
 
-    from rnn_tui.core.cells import backward, backward_by_terms, forward, train
-    from rnn_tui.core.cells import fast
+    from rnn_tui.core.cells import backward, backward_by_terms, fast, forward, train
 
     sec = Section("cells")
     reps, seconds = (3, 0.03) if quick else (7, 0.3)

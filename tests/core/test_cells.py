@@ -270,3 +270,21 @@ def test_gru_differs_from_torch_only_where_r_is_applied() -> None:
     q = p.replace("W_h", np.zeros((H, H)))
     assert_close(forward(q, inputs, targets).h[1:], torch_h(q), "GRU with W_h = 0", tol=1e-12)
     assert np.abs(forward(p, inputs, targets).h[1:] - torch_h(p)).max() > 1e-3
+
+
+@pytest.mark.parametrize("mode", ["x_k", "x_t"])
+@pytest.mark.parametrize(("K", "D", "H", "T"), [(6, 2, 3, 8), (11, 5, 9, 30), (40, 16, 64, 60)])
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_fused_loop_is_bit_identical(cell: str, K: int, D: int, H: int, T: int,
+                                     mode: str) -> None:
+    """cells.fast.train: the same losses and parameters as cells.train, bit for bit."""
+    from rnn_tui.core.cells import fast
+
+    p, inputs, targets = random_cell(cell, K, D, H, T, seed=H + T, scale=1.0 / np.sqrt(H))
+    slow, slow_after = train(p, inputs, targets, 0.05, 4, mode)
+    quick, quick_after = fast.train(p, inputs, targets, 0.05, 4, mode)
+    assert np.array_equal(quick, slow)
+    for n in p.names:
+        assert np.array_equal(quick_after[n], slow_after[n]), n
+    assert not np.array_equal(quick_after["W_" + GATES[cell][0]], p["W_" + GATES[cell][0]])
+    assert np.array_equal(fast.train(p, inputs, targets, 0.05, 0, mode)[1]["E"], p["E"])
