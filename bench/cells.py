@@ -1,5 +1,6 @@
 """GRU and LSTM training throughput (issue 17): epochs per second through the
-project's fused loop (``rnn_tui.core.cells.fast.train``) against plain NumPy
+project's fused loop (``rnn_tui.core.cells.fast.train``; the unfused
+``cells.train`` for reference) against plain NumPy
 loops in min-char-rnn style (bench/baseline_cells.py), interleaved in the same run.
 
 Before timing, the bench checks the comparison is fair and the maths right:
@@ -78,7 +79,10 @@ def run(quick: bool) -> Section:
                            lr=lr) -> None:
                 baseline_cells.MinCharGated(cell, dict(p.arrays), inputs, targets, lr).train(n)
 
-            contenders = {"project": project, "numpy": numpy_loop}
+            def unfused(n: int, p=p, inputs=inputs, targets=targets, lr=lr) -> None:
+                train(p, inputs, targets, lr, n)
+
+            contenders = {"project": project, "unfused": unfused, "numpy": numpy_loop}
             runs = {k: rate(fn, calibrate(fn, seconds)) for k, fn in contenders.items()}
             got = {k: median(v) for k, v in interleaved(runs, reps).items()}
             want = TARGET.get(name)
@@ -86,6 +90,8 @@ def run(quick: bool) -> Section:
             sec.add(case, "rnn-tui fused loop (cells.fast.train)", si(got["project"], " ep/s"),
                     f"{r:.2f}x numpy", f">= {want:g}x numpy" if want else "",
                     verdict(r >= want) if want else "")
+            sec.add(case, "rnn-tui unfused (cells.train)", si(got["unfused"], " ep/s"),
+                    f"{got['unfused'] / got['numpy']:.2f}x numpy")
             sec.add(case, "plain NumPy, min-char-rnn style", si(got["numpy"], " ep/s"),
                     "1.00x numpy")
     return sec
