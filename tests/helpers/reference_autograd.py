@@ -79,29 +79,31 @@ def sgd(params: dict, g: dict, lr: float) -> dict:
 # gradients by autograd, then clipping, then one optimizer update per chunk.
 
 
-def clip(g: dict, clip_value=None, clip_norm=None) -> dict:
+def clip(g: dict, clip_value=None, clip_norm=None, names=NAMES) -> dict:
     if clip_value is not None:
-        return {n: np.minimum(np.maximum(g[n], -clip_value), clip_value) for n in NAMES}
+        return {n: np.minimum(np.maximum(g[n], -clip_value), clip_value) for n in names}
     if clip_norm is not None:
-        flat = np.concatenate([np.ravel(g[n]) for n in NAMES])
+        flat = np.concatenate([np.ravel(g[n]) for n in names])
         norm = np.sqrt(np.dot(flat, flat))
-        return {n: g[n] * min(1.0, clip_norm / norm) for n in NAMES}
+        return {n: g[n] * min(1.0, clip_norm / norm) for n in names}
     return dict(g)
 
 
 class Optimizer:
     """sgd, momentum, adagrad or adam on dicts of arrays; state kept here."""
 
-    def __init__(self, kind: str, params: dict, mu=0.9, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, kind: str, params: dict, mu=0.9, beta1=0.9, beta2=0.999, eps=1e-8,
+                 names=NAMES):
         self.kind, self.mu, self.beta1, self.beta2, self.eps = kind, mu, beta1, beta2, eps
-        self.a = {n: np.zeros_like(params[n]) for n in NAMES}  # v, Adagrad's m, Adam's m
-        self.b = {n: np.zeros_like(params[n]) for n in NAMES}  # Adam's v
+        self.names = tuple(names)
+        self.a = {n: np.zeros_like(params[n]) for n in self.names}  # v, Adagrad's m, Adam's m
+        self.b = {n: np.zeros_like(params[n]) for n in self.names}  # Adam's v
         self.n = 0
 
     def update(self, params: dict, g: dict, lr: float) -> dict:
         self.n += 1
         out = {}
-        for k in NAMES:
+        for k in self.names:
             if self.kind == "sgd":
                 out[k] = params[k] - lr * g[k]
             elif self.kind == "momentum":
@@ -220,3 +222,33 @@ def cell_gradients(cell: str, params: dict, inputs, targets, h0=None, C0=None,
 
 def cell_sgd(params: dict, g: dict, lr: float) -> dict:
     return {n: params[n] - lr * g[n] for n in params}
+
+
+def cell_train_chunks(cell: str, params: dict, inputs, targets, lr: float, seq_length: int,
+                      epochs: int, optimizer: str = "sgd", clip_value=None, clip_norm=None,
+                      **constants):
+    """train_chunks for a GRU or an LSTM: h_0 (and C_0) carried from chunk to
+    chunk as constants, zero at every epoch's start; autograd's raw gradients,
+    clipping, one update per chunk. A list of dicts as train_chunks'."""
+    names = tuple(params)
+    opt = Optimizer(optimizer, params, names=names, **constants)
+    T, H = len(inputs), params["V"].shape[1]
+    out = []
+    for epoch in range(1, epochs + 1):
+        h0, C0 = np.zeros(H), (np.zeros(H) if cell == "lstm" else None)
+        for start in range(0, T, seq_length):
+            xs, ys = inputs[start:start + seq_length], targets[start:start + seq_length]
+
+            def total(p, xs=xs, ys=ys, h0=h0, C0=C0):
+                return anp.sum(anp.array(cell_losses(cell, p, xs, ys, h0, C0)))
+
+            g = {n: np.asarray(v) for n, v in grad(total)(params).items()}
+            f = cell_forward(cell, params, xs, ys, h0, C0)
+            g_clipped = clip(g, clip_value, clip_norm, names)
+            after = opt.update(params, g_clipped, lr)
+            out.append({"epoch": epoch, "start": start, "h0": h0, "C0": C0, "h": f["h"],
+                        "loss": f["loss"].sum(), "grads": g, "clipped": g_clipped,
+                        "params": params, "after": after, "n": opt.n})
+            params, h0 = after, f["h"][-1]
+            C0 = f["C"][-1] if cell == "lstm" else None
+    return out
