@@ -3,8 +3,10 @@ model file and the TUI use for ``cell = "gru"`` and ``cell = "lstm"``.
 
 params.py (names, shapes, CellParams, SGD), gru.py and lstm.py (forward, one
 step backward, the step Jacobian), bptt.py (the recursion and the per-term
-double sum for either cell), fast.py (a fused training loop). docs/cells.md
-has the equations and the mapping to PyTorch.
+double sum for either cell), fast.py (a fused training loop, bit-for-bit
+bptt.train), optim.py (the [train] optimizers and clipping over a cell's
+names), tbptt.py (truncated BPTT with h_0, C_0 carried). docs/cells.md has
+the equations and the mapping to PyTorch.
 """
 
 from rnn_tui.core.cells.bptt import (
