@@ -26,6 +26,7 @@ BENCHMARKS = {
     "memory": ("bench.memory", "peak RSS after long jumps and back"),
     "growth": ("bench.growth", "cost growth with T and with the epoch jumped to"),
     "tbptt": ("bench.tbptt", "truncated BPTT + Adagrad against min-char-rnn's loop"),
+    "cells": ("bench.cells", "GRU and LSTM training against plain NumPy loops"),
 }
 
 

@@ -10,14 +10,15 @@ import sys
 
 import rnn_tui.core
 
-CORE_MODULES = sorted(
-    f"rnn_tui.core.{m.name}" for m in pkgutil.iter_modules(rnn_tui.core.__path__)
+CORE_MODULES = sorted(  # subpackages (core/cells) and their modules too
+    m.name for m in pkgutil.walk_packages(rnn_tui.core.__path__, "rnn_tui.core.")
 )
 
 
 def test_the_core_has_modules_to_check() -> None:
     # If discovery broke, the next test would pass on nothing.
-    assert {"rnn_tui.core.maths", "rnn_tui.core.stepper", "rnn_tui.core.why"} <= set(CORE_MODULES)
+    assert {"rnn_tui.core.maths", "rnn_tui.core.stepper", "rnn_tui.core.why",
+            "rnn_tui.core.cells.fast"} <= set(CORE_MODULES)
 
 
 def test_core_never_loads_textual_or_rich() -> None:

@@ -40,3 +40,14 @@ def random_spec(
         "bptt": {"embedding_rows": mode},
     }
     return validate(doc, "random model")
+
+
+def random_cell(cell: str, K: int, D: int, H: int, T: int, seed: int, scale: float = 0.5):
+    """A random GRU or LSTM (rnn_tui.core.cells) with nonzero biases and a random
+    text of T + 1 characters: (params, inputs, targets)."""
+    from rnn_tui.core.cells import CellParams, shapes
+
+    rng = np.random.default_rng(seed)
+    arrays = {n: rng.normal(0, scale, s) for n, s in shapes(cell, K, D, H).items()}
+    text = rng.integers(0, K, T + 1).astype(np.intp)
+    return CellParams(cell, arrays), text[:-1], text[1:]

@@ -1,0 +1,85 @@
+"""What the GRU and the LSTM share: σ, the output layer, the forward record.
+
+    Ω_t = V h_t + c,   ŷ_t = softmax(Ω_t),   L_t = −ln ŷ_t[target]
+
+exactly as for the RNN (maths.softmax and maths.cross_entropy, the one
+softmax and log-sum-exp of the project).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnn_tui.core.maths import Array, cross_entropy, softmax
+
+
+def sigmoid(a: Array) -> Array:
+    """σ(a) = 1 / (1 + e^−a), the logistic function (0 or 1 at ±inf, no warning)."""
+    with np.errstate(all="ignore"):
+        return 1.0 / (1.0 + np.exp(-a))
+
+
+def outputs(V: Array, c: Array, h: Array, targets: NDArray[np.intp]) -> tuple[Array, Array, Array]:
+    """(Ω, ŷ, L) for h = h_1..h_T (T, H): Ω_t = V h_t + c (T, K), softmax, −ln ŷ_t[target] (T,)."""
+    with np.errstate(all="ignore"):
+        omega = h @ V.T + c  # (T, K)
+    return omega, softmax(omega), cross_entropy(omega, targets)
+
+
+def zeros_or(v: Array | None, H: int) -> Array:
+    """A carried state as a fresh float64 (H,) array, or h_0 = 0 / C_0 = 0."""
+    if v is None:
+        return np.zeros(H)
+    out = np.array(v, dtype=np.float64)
+    if out.shape != (H,):
+        raise ValueError(f"a carried state must have shape ({H},), not {out.shape}")
+    return out
+
+
+class CellForward(Protocol):
+    """What the generic BPTT code (cells.bptt) reads from a GRU's or an LSTM's forward record."""
+
+    inputs: NDArray[np.intp]  # (T,)
+    targets: NDArray[np.intp]  # (T,)
+    x: Array  # (T, D)   x_t = x°_t E
+    h: Array  # (T+1, H) h[0] = h_0
+    omega: Array  # (T, K)
+    y_hat: Array  # (T, K)
+    loss: Array  # (T,)
+
+    @property
+    def T(self) -> int: ...
+
+    @property
+    def states(self) -> tuple[Array, ...]: ...
+
+    def gate(self, name: str) -> Array: ...
+
+    def W_input(self, name: str) -> Array: ...
+
+
+class Record:
+    """Properties every forward record has (mixed into GruForward, LstmForward)."""
+
+    __slots__ = ()
+
+    inputs: NDArray[np.intp]
+    y_hat: Array
+    loss: Array
+
+    @property
+    def T(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def total_loss(self) -> float:
+        with np.errstate(all="ignore"):
+            return float(self.loss.sum())
+
+    @property
+    def predictions(self) -> NDArray[np.intp]:
+        """argmax of ŷ_t; NaN rows predict index 0 (np.argmax's choice)."""
+        return np.argmax(self.y_hat, axis=1)
