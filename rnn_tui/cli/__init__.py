@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rnn_tui.cli import streams
 from rnn_tui.cli.args import (
     EXIT_USAGE,
     PROG,
@@ -26,7 +27,7 @@ from rnn_tui.cli.args import (
 from rnn_tui.core.files import WriteError, write_atomic
 from rnn_tui.core.maths import PARAM_NAMES
 from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
-from rnn_tui.core.text import fmt
+from rnn_tui.core.text import fmt, printable
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
@@ -284,6 +285,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
+    streams.for_terminal()
     presenter = None
     if args.present:
         from rnn_tui.core.follow import FollowError, Presenter, default_room
@@ -305,6 +307,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
     from rnn_tui.core.follow import default_room
     from rnn_tui.tui.app import run_app
 
+    streams.for_terminal()
     room = args.room or default_room()
     spec, _ = load("hello")  # shown until the lecturer's model is read from the room
     return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
@@ -315,6 +318,26 @@ HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": c
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    streams.guard()
+    try:
+        code = _main(argv)
+    except SystemExit as done:  # --help and --version end through argparse's exit
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+    except streams.OutputError as err:
+        streams.silence()
+        return 0 if err.broken_pipe else _fail(str(err))
+    failed = streams.finish()
+    if failed is not None and not failed.broken_pipe:
+        return _fail(str(failed))
+    return code
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_in and args_in[0] in COMMANDS:
@@ -324,9 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_in)
         return cmd_tui(args)
     except (ModelFileError, UsageError, WriteError) as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(printable(str(err)))
     except BrokenPipeError:
+        streams.silence()
         return 0
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
