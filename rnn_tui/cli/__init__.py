@@ -184,8 +184,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     n = args.epochs
     wanted = sorted({e for e in (args.report or default_report_epochs(n)) if e <= n} | {n})
     show_progress = sys.stderr.isatty() and n >= 20_000
-    print(f"{spec.name}: T={spec.T} K={spec.K} D={spec.embedding_dim} H={spec.hidden_size} "
-          f"eta={spec.learning_rate} dE rows={mode}")
+    print(f"{printable(spec.name)}: T={spec.T} K={spec.K} D={spec.embedding_dim} "
+          f"H={spec.hidden_size} eta={spec.learning_rate} dE rows={mode}")
     print(f"{'epoch':>8}  {'total loss':>12}  {'min so far':>12}")
     best = float("inf")
     e = 0
@@ -214,8 +214,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     p = spec.initial_params()
     n_params = sum(p.get(name).size for name in PARAM_NAMES)
     init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
-    print(f"{path}: ok")
-    print(f"  name      {spec.name}")
+    print(f"{printable(str(path))}: ok")
+    print(f"  name      {printable(spec.name)}")
     print(f"  text      {''.join(char(c) for c in spec.text[:60])}"
           f"{'...' if len(spec.text) > 60 else ''} (T = {T})")
     print(f"  vocab     {' '.join(char(c) for c in spec.alphabet)} (K = {spec.K})")
@@ -248,8 +248,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     write_atomic(args.output, text, force=args.force)
-    print(f"wrote {args.output} (K={spec.K}, D={spec.embedding_dim}, H={spec.hidden_size}, "
-          f"T={spec.T})", file=sys.stderr)
+    print(f"wrote {printable(str(args.output))} (K={spec.K}, D={spec.embedding_dim}, "
+          f"H={spec.hidden_size}, T={spec.T})", file=sys.stderr)
     return 0
 
 
@@ -262,7 +262,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     params = stepper.epoch(args.epoch).params
     results = gradcheck.check(params, stepper.inputs, stepper.targets, mode,  # type: ignore[arg-type]
                               max_entries=args.max_entries)
-    print(f"{spec.name}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
+    print(f"{printable(spec.name)}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
     print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
     return 0 if all(r.ok for r in results) else 1
 
@@ -279,7 +279,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     write_atomic(args.output, text, force=args.force)
-    print(f"wrote {args.output}", file=sys.stderr)
+    print(f"wrote {printable(str(args.output))}", file=sys.stderr)
     return 0
 
 

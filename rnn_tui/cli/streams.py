@@ -90,7 +90,7 @@ def guard() -> None:
                 os.dup2(null, fd)
                 os.close(null)
     if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+        sys.stderr = open(os.devnull, "w")
     if not isinstance(sys.stdout, Output):
         sys.stdout = Output(sys.stdout)  # type: ignore[arg-type]
 
@@ -136,4 +136,4 @@ def for_terminal(what: str = "the debugger") -> None:
     if sys.stdin is None:
         raise UsageError(f"standard input is closed; {what} needs a terminal")
     if isinstance(sys.stdout, Output):
-        sys.stdout = sys.stdout.stream or open(os.devnull, "w")  # noqa: SIM115
+        sys.stdout = sys.stdout.stream or open(os.devnull, "w")

@@ -17,6 +17,8 @@ import stat
 import tempfile
 from pathlib import Path
 
+from rnn_tui.core.text import printable
+
 
 class ReadError(Exception):
     """Why a file was not read, in a few words (the caller names the file)."""
@@ -76,7 +78,7 @@ class WriteError(Exception):
 
     def __init__(self, message: str) -> None:
         # A file name may hold a newline or an escape: shown escaped, one line.
-        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
+        super().__init__(printable(message))
 
 
 def _mode_for(path: Path) -> int:
