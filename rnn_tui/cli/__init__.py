@@ -64,7 +64,7 @@ def build_parser() -> Parser:
                      help="quiz mode: predict each value before it is revealed (k toggles)")
     top.add_argument("--room", type=Path, default=None,
                      help="room directory for --present (default: $RNN_TUI_ROOM or "
-                     "/tmp/rnn-tui-room)")
+                     "/tmp/rnn-tui-room-$USER); it must be yours and writable only by you")
     return top
 
 
@@ -145,10 +145,11 @@ def build_command_parser(command: str | None = None) -> Parser:
                             "lecturer who runs rnn-tui --present on this machine. Any stepping "
                             "key breaks away to explore; s follows again.")
     follow.add_argument("--room", type=Path, default=None,
-                        help="the lecturer's room directory (default: $RNN_TUI_ROOM or "
-                        "/tmp/rnn-tui-room)")
+                        help="the lecturer's room directory (default: $RNN_TUI_ROOM, or "
+                        "/tmp/rnn-tui-room-USER for --owner USER, else your own room)")
     follow.add_argument("--owner", default=None, metavar="USER",
-                        help="trust a state file owned by this user (the lecturer)")
+                        help="the lecturer's user name: trust a state file owned by USER, and "
+                        "find the room /tmp/rnn-tui-room-USER")
     follow.add_argument("--theme", choices=("dark", "light", "projector", "mono"), default=None)
     return root
 
@@ -308,7 +309,14 @@ def cmd_follow(args: argparse.Namespace) -> int:
     from rnn_tui.tui.app import run_app
 
     streams.for_terminal()
-    room = args.room or default_room()
+    if args.owner is not None:
+        import pwd
+
+        try:
+            pwd.getpwnam(args.owner)
+        except KeyError:
+            raise UsageError(f"--owner: no user named {args.owner!r} on this machine") from None
+    room = args.room or default_room(args.owner)
     spec, _ = load("hello")  # shown until the lecturer's model is read from the room
     return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
 

@@ -40,7 +40,7 @@ def add_session_arguments(
                    "(rnn-tui follow) instead of opening MODEL")
     p.add_argument("--room", type=Path, default=None, metavar="DIR",
                    help="with --follow: the lecturer's room directory (default: "
-                   "$RNN_TUI_ROOM or /tmp/rnn-tui-room)")
+                   "$RNN_TUI_ROOM, else /tmp/rnn-tui-room-USER of --owner or of you)")
     if owner:
         p.add_argument("--owner", default=None, metavar="USER",
                        help="with --follow: trust a state file owned by this user (the "

@@ -148,7 +148,7 @@ def child_argv(args: argparse.Namespace) -> tuple[list[str], str]:
         raise UsageError("--follow shows the lecturer's mode: give no --handout/--exact")
     from rnn_tui.core.follow import default_room
 
-    room = Path(args.room or default_room()).absolute()
+    room = Path(args.room or default_room(args.owner)).absolute()
     argv = [*python, "follow", "--room", str(room)]
     if args.owner is not None:
         argv += ["--owner", args.owner]

@@ -597,7 +597,7 @@ class RnnApp(App[int]):
 
         assert self.follow_room is not None
         try:
-            room = read_state(self.follow_room, self.follow_owner)
+            room = read_state(self.follow_room, self.follow_owner, self._room)
         except FollowError as err:  # the header names the problem, not the long path
             self._set_note(str(err).removeprefix(f"{self.follow_room / STATE_FILE}: "))
             return
