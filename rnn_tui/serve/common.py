@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from rnn_tui.cli.args import int_in, mode_args
+from rnn_tui.core.text import printable
 
 LOOPBACK = "127.0.0.1"
 
@@ -53,7 +54,8 @@ def add_session_arguments(
 def log(message: str) -> None:
     """One line on stderr; a log that cannot be written never stops the server."""
     try:
-        print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+        # printable(): a user name, a path or a peer's text never drives the terminal
+        print(f"{time.strftime('%H:%M:%S')} {printable(message)}", file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 
@@ -61,7 +63,7 @@ def log(message: str) -> None:
 def say(prog: str, message: str) -> None:
     """One line on stderr in the command's name (``rnn-tui serve: ...``)."""
     try:
-        print(f"{prog}: {message}", file=sys.stderr, flush=True)
+        print(f"{prog}: {printable(message)}", file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 

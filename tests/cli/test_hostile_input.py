@@ -210,3 +210,14 @@ def test_a_closed_pipe_is_quiet() -> None:
     r = subprocess.run(["sh", "-c", f"{cmd} trace hello --epochs 300 | head -c 10"],
                        capture_output=True, text=True, timeout=60)
     assert r.stderr == "" and r.stdout.startswith('{"model": ')
+
+
+def test_server_log_lines_are_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    from rnn_tui.serve.common import log, say
+
+    log(f"#1 {EVIL}: session started")
+    say("rnn-tui serve", f"serving {EVIL} at http://127.0.0.1:8000/")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and EVIL_SHOWN in err
+    for raw in RAW:
+        assert raw not in err
