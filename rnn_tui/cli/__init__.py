@@ -328,16 +328,19 @@ HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": c
 def main(argv: Sequence[str] | None = None) -> int:
     streams.guard()
     try:
-        code = _main(argv)
-    except SystemExit as done:  # --help and --version end through argparse's exit
-        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
-    except streams.OutputError as err:
-        streams.silence()
-        return 0 if err.broken_pipe else _fail(str(err))
-    failed = streams.finish()
-    if failed is not None and not failed.broken_pipe:
-        return _fail(str(failed))
-    return code
+        try:
+            code = _main(argv)
+        except SystemExit as done:  # --help ends through argparse's exit
+            code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        except streams.OutputError as err:
+            streams.silence()
+            return 0 if err.broken_pipe else _fail(str(err))
+        failed = streams.finish()
+        if failed is not None and not failed.broken_pipe:
+            return _fail(str(failed))
+        return code
+    finally:
+        streams.restore()
 
 
 def _fail(message: str) -> int:

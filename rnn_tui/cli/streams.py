@@ -137,3 +137,10 @@ def for_terminal(what: str = "the debugger") -> None:
         raise UsageError(f"standard input is closed; {what} needs a terminal")
     if isinstance(sys.stdout, Output):
         sys.stdout = sys.stdout.stream or open(os.devnull, "w")
+
+
+def restore() -> None:
+    """Standard output as it was before :func:`guard` (for callers of main
+    in-process); a closed one stays wrapped, so the flush at exit is silent."""
+    if isinstance(sys.stdout, Output) and sys.stdout.stream is not None:
+        sys.stdout = sys.stdout.stream

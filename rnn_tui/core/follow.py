@@ -111,9 +111,13 @@ def digest(path: Path) -> str:
 def claim_room(room: Path) -> None:
     """Create the room (0755: followers are other users) or accept an existing
     one only if it is this user's own directory that nobody else can write."""
-    parent = os.stat(room.parent if str(room.parent) else ".") if room.parent.is_dir() else None
+    # Whoever owns or can write the room's directory could rename the room away
+    # and put theirs (or a link) in its place: only ours, root's, or sticky.
+    parent = os.stat(room.parent) if room.parent.is_dir() else None
+    if parent is not None and parent.st_uid not in (0, os.geteuid()):
+        raise FollowError(f"{room}: its directory {room.parent} belongs to "
+                          f"{_user(parent.st_uid)}; refusing to present in it")
     if parent is not None and parent.st_mode & 0o022 and not parent.st_mode & stat.S_ISVTX:
-        # anyone who can write the parent could rename the room away and put theirs
         raise FollowError(f"{room}: its directory {room.parent} is writable by others (and "
                           "not sticky like /tmp); refusing to present in it")
     try:

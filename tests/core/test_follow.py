@@ -225,6 +225,8 @@ def test_presenter_refuses_a_room_another_user_made(mallory: str, shared_tmp: Pa
     subprocess.run(["mkdir", "-m", "755", str(tidy)], user=mallory, check=True)
     with pytest.raises(FollowError, match="not to you"):
         Presenter(tidy, HELLO)
+    with pytest.raises(FollowError, match=f"its directory {tidy} belongs to {mallory}"):
+        Presenter(tidy / "inner", HELLO)  # mallory could swap the room for a link later
 
 
 def test_presenter_refuses_open_rooms_and_links(tmp_path: Path) -> None:
@@ -242,6 +244,11 @@ def test_presenter_refuses_open_rooms_and_links(tmp_path: Path) -> None:
     link.symlink_to(room)
     with pytest.raises(FollowError, match="symbolic link"):
         Presenter(link, HELLO)
+    open_parent = tmp_path / "open"
+    open_parent.mkdir()
+    open_parent.chmod(0o777)
+    with pytest.raises(FollowError, match="writable by others .and not sticky"):
+        Presenter(open_parent / "room", HELLO)
     new = tmp_path / "new"
     Presenter(new, HELLO)
     assert new.stat().st_mode & 0o777 == 0o755  # followers (other users) can read it
