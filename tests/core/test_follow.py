@@ -247,7 +247,7 @@ def test_presenter_refuses_open_rooms_and_links(tmp_path: Path) -> None:
     open_parent = tmp_path / "open"
     open_parent.mkdir()
     open_parent.chmod(0o777)
-    with pytest.raises(FollowError, match="writable by others .and not sticky"):
+    with pytest.raises(FollowError, match=r"writable by others \(and not sticky"):
         Presenter(open_parent / "room", HELLO)
     new = tmp_path / "new"
     Presenter(new, HELLO)
