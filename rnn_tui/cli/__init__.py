@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from rnn_tui.cli import streams
 from rnn_tui.cli.args import (
     EXIT_USAGE,
     PROG,
@@ -27,7 +28,7 @@ from rnn_tui.cli.args import (
 from rnn_tui.core.files import WriteError, write_atomic
 from rnn_tui.core.maths import PARAM_NAMES
 from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
-from rnn_tui.core.text import fmt
+from rnn_tui.core.text import fmt, printable
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
@@ -69,7 +70,7 @@ def build_parser() -> Parser:
                      help="quiz mode: predict each value before it is revealed (k toggles)")
     top.add_argument("--room", type=Path, default=None,
                      help="room directory for --present (default: $RNN_TUI_ROOM or "
-                     "/tmp/rnn-tui-room)")
+                     "/tmp/rnn-tui-room-$USER); it must be yours and writable only by you")
     return top
 
 
@@ -162,10 +163,11 @@ def build_command_parser(command: str | None = None) -> Parser:
                             "lecturer who runs rnn-tui --present on this machine. Any stepping "
                             "key breaks away to explore; s follows again.")
     follow.add_argument("--room", type=Path, default=None,
-                        help="the lecturer's room directory (default: $RNN_TUI_ROOM or "
-                        "/tmp/rnn-tui-room)")
+                        help="the lecturer's room directory (default: $RNN_TUI_ROOM, or "
+                        "/tmp/rnn-tui-room-USER for --owner USER, else your own room)")
     follow.add_argument("--owner", default=None, metavar="USER",
-                        help="trust a state file owned by this user (the lecturer)")
+                        help="the lecturer's user name: trust a state file owned by USER, and "
+                        "find the room /tmp/rnn-tui-room-USER")
     follow.add_argument("--theme", choices=("dark", "light", "projector", "mono"), default=None)
     return root
 
@@ -201,8 +203,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     n = args.epochs
     wanted = sorted({e for e in (args.report or default_report_epochs(n)) if e <= n} | {n})
     show_progress = sys.stderr.isatty() and n >= 20_000
-    print(f"{spec.name}: T={spec.T} K={spec.K} D={spec.embedding_dim} H={spec.hidden_size} "
-          f"eta={spec.learning_rate} dE rows={mode}")
+    print(f"{printable(spec.name)}: T={spec.T} K={spec.K} D={spec.embedding_dim} "
+          f"H={spec.hidden_size} eta={spec.learning_rate} dE rows={mode}")
     print(f"{'epoch':>8}  {'total loss':>12}  {'min so far':>12}")
     best = float("inf")
     e = 0
@@ -231,8 +233,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     p = spec.initial_params()
     n_params = sum(p.get(name).size for name in PARAM_NAMES)
     init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
-    print(f"{path}: ok")
-    print(f"  name      {spec.name}")
+    print(f"{printable(str(path))}: ok")
+    print(f"  name      {printable(spec.name)}")
     print(f"  text      {''.join(char(c) for c in spec.text[:60])}"
           f"{'...' if len(spec.text) > 60 else ''} (T = {T})")
     print(f"  vocab     {' '.join(char(c) for c in spec.alphabet)} (K = {spec.K})")
@@ -265,8 +267,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     write_atomic(args.output, text, force=args.force)
-    print(f"wrote {args.output} (K={spec.K}, D={spec.embedding_dim}, H={spec.hidden_size}, "
-          f"T={spec.T})", file=sys.stderr)
+    print(f"wrote {printable(str(args.output))} (K={spec.K}, D={spec.embedding_dim}, "
+          f"H={spec.hidden_size}, T={spec.T})", file=sys.stderr)
     return 0
 
 
@@ -279,7 +281,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     params = stepper.epoch(args.epoch).params
     results = gradcheck.check(params, stepper.inputs, stepper.targets, mode,  # type: ignore[arg-type]
                               max_entries=args.max_entries)
-    print(f"{spec.name}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
+    print(f"{printable(spec.name)}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
     print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
     return 0 if all(r.ok for r in results) else 1
 
@@ -300,12 +302,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     write_atomic(args.output, text, force=args.force)
-    print(f"wrote {args.output}", file=sys.stderr)
+    print(f"wrote {printable(str(args.output))}", file=sys.stderr)
     return 0
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
+    streams.for_terminal()
     presenter = None
     if args.present:
         from rnn_tui.core.follow import FollowError, Presenter, default_room
@@ -327,7 +330,15 @@ def cmd_follow(args: argparse.Namespace) -> int:
     from rnn_tui.core.follow import default_room
     from rnn_tui.tui.app import run_app
 
-    room = args.room or default_room()
+    streams.for_terminal()
+    if args.owner is not None:
+        import pwd
+
+        try:
+            pwd.getpwnam(args.owner)
+        except KeyError:
+            raise UsageError(f"--owner: no user named {args.owner!r} on this machine") from None
+    room = args.room or default_room(args.owner)
     spec, _ = load("hello")  # shown until the lecturer's model is read from the room
     return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
 
@@ -337,6 +348,29 @@ HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": c
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    streams.guard()
+    try:
+        try:
+            code = _main(argv)
+        except SystemExit as done:  # --help ends through argparse's exit
+            code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        except streams.OutputError as err:
+            streams.silence()
+            return 0 if err.broken_pipe else _fail(str(err))
+        failed = streams.finish()
+        if failed is not None and not failed.broken_pipe:
+            return _fail(str(failed))
+        return code
+    finally:
+        streams.restore()
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_in and args_in[0] in COMMANDS:
@@ -346,9 +380,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(args_in)
         return cmd_tui(args)
     except (ModelFileError, UsageError, WriteError) as err:
-        print(f"{PROG}: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(printable(str(err)))
     except BrokenPipeError:
+        streams.silence()
         return 0
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -4,6 +4,12 @@ or a standalone LaTeX document.
 
 Sections: 1 preprocess, 2 parameters, 3 forward pass step by step,
 4 backpropagation through time and the updates, 5 later epochs' losses.
+
+Size-aware: a parameter of more than :data:`MAX_INLINE` entries is printed
+once, in section 2, and referred to by its name in every step (like the
+handout, which writes out its tiny matrices at every step). So the output
+grows with T (H + D + K), not with T H^2: at H = D = 1,024 and T = 100 it is
+a few tens of megabytes, not gigabytes.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ import numpy as np
 from rnn_tui.core.maths import PARAM_NAMES, Array, output_delta
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.report import training
+from rnn_tui.core.text import char, printable
 
 PLACES = 4
+MAX_INLINE = 64  # entries; larger parameters are shown once and then named
 
 
 def num(x: float) -> str:
@@ -26,6 +34,9 @@ def num(x: float) -> str:
         return r"\mathrm{NaN}"
     if math.isinf(x):
         return r"\infty" if x > 0 else r"-\infty"
+    if abs(x) >= 1e5:  # as the screen shows it (text.fmt), never hundreds of digits
+        mantissa, exponent = f"{x:.3e}".split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
     s = f"{x:.{PLACES}f}"
     return s[1:] if s.startswith("-") and float(s) == 0 else s
 
@@ -35,14 +46,28 @@ def tex_char(c: str) -> str:
     special = {" ": r"\textvisiblespace{}", "\n": r"\textbackslash{}n", "\t": r"\textbackslash{}t",
                "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
                "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
-    return special.get(c, c)
+    if c in special:
+        return special[c]
+    shown = char(c)  # an escape, a bidi override: spelled out, never raw
+    return c if shown == c else shown.replace("\\", r"\textbackslash{}")
+
+
+def cells(v: Array) -> list[str]:
+    """num() of every entry; the common case (finite, below 1e5) formatted in
+    one go, since a large model has millions of them."""
+    flat = np.ravel(v).astype(np.float64)
+    if not (np.isfinite(flat).all() and (np.abs(flat) < 1e5).all()):
+        return [num(float(x)) for x in flat]
+    shown = (f"%.{PLACES}f\n" * flat.size % tuple(flat.tolist())).split("\n")[:-1]
+    zero = "-" + f"{0:.{PLACES}f}"
+    return [c[1:] if c == zero else c for c in shown]
 
 
 def row(v: Array, bold: int | None = None) -> str:
-    cells = [num(float(x)) for x in np.ravel(v)]
+    cells_ = cells(v)
     if bold is not None:
-        cells[bold] = rf"\mathbf{{{cells[bold]}}}"
-    return "[" + r" \quad ".join(cells) + "]"
+        cells_[bold] = rf"\mathbf{{{cells_[bold]}}}"
+    return "[" + r" \quad ".join(cells_) + "]"
 
 
 def bmatrix(m: Array, bold: int | None = None) -> str:
@@ -50,10 +75,10 @@ def bmatrix(m: Array, bold: int | None = None) -> str:
     a = np.atleast_2d(m) if m.ndim == 2 else m.reshape(-1, 1)
     lines = []
     for r, values in enumerate(a):
-        cells = [num(float(x)) for x in values]
+        shown = cells(values)
         if bold is not None and r == bold:
-            cells = [rf"\mathbf{{{c}}}" for c in cells]
-        lines.append(" & ".join(cells))
+            shown = [rf"\mathbf{{{c}}}" for c in shown]
+        lines.append(" & ".join(shown))
     return r"\begin{bmatrix} " + r" \\ ".join(lines) + r" \end{bmatrix}"
 
 
@@ -77,8 +102,8 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
     n_max = max([epochs, *minima])
     eta = f"{spec.learning_rate:g}"
     out: list[str] = [
-        f"# Worked example: {spec.name}\n",
-        f"A vanilla RNN with an embedding layer trained on \"{spec.text}\" "
+        f"# Worked example: {printable(spec.name)}\n",
+        f"A vanilla RNN with an embedding layer trained on \"{printable(spec.text)}\" "
         f"(K = {K}, D = {spec.embedding_dim}, H = {spec.hidden_size}, T = {T}, "
         f"$\\eta$ = {eta}; dE rows: {emb}). Numbers computed by rnn-tui in float64, "
         f"printed to {PLACES} decimals.\n",
@@ -93,6 +118,11 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
         out.append(f"$$x_{{{t + 1}}}^o = {onehot_row(int(inputs[t]), K)} \\quad "
                    f"y_{{{t + 1}}} = {onehot_row(int(targets[t]), K)}$$\n")
     out.append("## 2 Parameters initialized\n")
+    big = [n for n in ("E", "U", "W", "b", "V", "c") if p.get(n).size > MAX_INLINE]
+    if big:
+        out.append(f"{', '.join(f'${n}$' for n in big)} {'has' if len(big) == 1 else 'have'} "
+                   f"more than {MAX_INLINE} entries: shown here once, and by name in the "
+                   "steps below.\n")
     for name in ("E", "U", "W", "b", "V", "c"):
         out.append(f"$${name} = {bmatrix(p.get(name))}$$\n")
 
@@ -122,6 +152,12 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
     return "\n".join(out)
 
 
+def param(p, name: str) -> str:
+    """A parameter in a step: its numbers, or its name when it is large."""
+    value = p.get(name)
+    return name if value.size > MAX_INLINE else bmatrix(value)
+
+
 def _forward_section(spec: ModelSpec, p, f) -> list[str]:
     vocab = spec.alphabet
     out = ["## 3 Forward pass\n"]
@@ -132,22 +168,22 @@ def _forward_section(spec: ModelSpec, p, f) -> list[str]:
         out.append(f"### 3.{s} Step {s}\n")
         out.append(block([
             f"x_{{{s}}} &= x_{{{s}}}^o \\cdot E = {onehot_row(i_in, len(vocab))} \\cdot "
-            f"{bmatrix(p.E)}",
+            f"{param(p, 'E')}",
             f"x_{{{s}}} &= {row(f.x[t])}",
             f"h_{{{s}}} &= \\tanh(U \\cdot x_{{{s}}} + W \\cdot h_{{{s - 1}}} + b)",
-            f"&= \\tanh\\left({bmatrix(p.U)} \\cdot {bmatrix(f.x[t])} + {bmatrix(p.W)} \\cdot "
-            f"{bmatrix(f.h[t])} + {bmatrix(p.b)}\\right)",
+            f"&= \\tanh\\left({param(p, 'U')} \\cdot {bmatrix(f.x[t])} + {param(p, 'W')} \\cdot "
+            f"{bmatrix(f.h[t])} + {param(p, 'b')}\\right)",
             f"h_{{{s}}} &= {row(f.h[s])}",
-            f"\\Omega_{{{s}}} &= V \\cdot h_{{{s}}} + c = {bmatrix(p.V)} \\cdot {bmatrix(f.h[s])}"
-            f" + {bmatrix(p.c)}",
+            f"\\Omega_{{{s}}} &= V \\cdot h_{{{s}}} + c = {param(p, 'V')} \\cdot {bmatrix(f.h[s])}"
+            f" + {param(p, 'c')}",
             f"\\Omega_{{{s}}} &= {bmatrix(f.omega[t])}",
             f"\\hat{{y}}_{{{s}}} &= \\mathrm{{softmax}}(\\Omega_{{{s}}})",
             f"\\hat{{y}}_{{{s}}} &= {bmatrix(f.y_hat[t], bold=pred)}",
         ]))
         verdict = ("which is right" if pred == i_out else
-                   f"but we actually want it to predict '{vocab[i_out]}'")
+                   f"but we actually want it to predict '{printable(vocab[i_out])}'")
         out.append(f"Based on the maximum value of the softmax function, our model predicts "
-                   f"it as '{vocab[pred]}', {verdict}.\n")
+                   f"it as '{printable(vocab[pred])}', {verdict}.\n")
         out.append(block([
             f"L_{{{s}}} &= -y_{{{s}}} \\cdot \\ln(\\hat{{y}}_{{{s}}}) = "
             f"-\\ln {num(float(f.y_hat[t, i_out]))}",
@@ -182,8 +218,9 @@ def _bptt_section(spec: ModelSpec, p, f, g, after) -> list[str]:
         out.append(block([
             f"\\frac{{\\partial L}}{{\\partial {name}}} &= {sub[name]}",
             f"\\frac{{\\partial L}}{{\\partial {name}}} &= {bmatrix(g.get(name))}",
-            f"{name}_{{new}} &= {name} - \\eta \\frac{{\\partial L}}{{\\partial {name}}} = "
-            f"{bmatrix(p.get(name))} - {eta} \\cdot {bmatrix(g.get(name))}",
+            f"{name}_{{new}} &= {name} - \\eta \\frac{{\\partial L}}{{\\partial {name}}}"
+            + ("" if p.get(name).size > MAX_INLINE else
+               f" = {bmatrix(p.get(name))} - {eta} \\cdot {bmatrix(g.get(name))}"),
             f"{name}_{{new}} &= {bmatrix(after.get(name))}",
         ]))
     return out

@@ -1,4 +1,8 @@
-"""Writing files without ever losing what the user had.
+"""Reading and writing files without hanging and without losing what the user had.
+
+A read (:func:`read_regular`) refuses anything but a regular file of bounded
+size before reading a byte of it: a FIFO would block forever, ``/dev/zero``
+never ends, and a sparse file of gigabytes would be read whole.
 
 A write goes to a temporary file in the target's directory and is then
 moved into place in one step, so a crash or a full disk leaves either the
@@ -13,13 +17,68 @@ import stat
 import tempfile
 from pathlib import Path
 
+from rnn_tui.core.text import printable
+
+
+class ReadError(Exception):
+    """Why a file was not read, in a few words (the caller names the file)."""
+
+
+_KINDS = ((stat.S_ISDIR, "is a directory"), (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+          (stat.S_ISCHR, "is a character device"), (stat.S_ISBLK, "is a block device"),
+          (stat.S_ISSOCK, "is a socket"))
+
+
+def _kind(mode: int) -> str:
+    return next((what for test, what in _KINDS if test(mode)), "is not a regular file")
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB" if n >= 2**30 else f"{n / 2**20:.3g} MiB"
+
+
+def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
+    """The bytes of ``path``, a regular file of at most ``limit`` bytes.
+
+    Anything else raises :class:`ReadError` before a byte is read: the type is
+    checked with stat before opening (a device is never even opened), the file
+    is opened non-blocking (a FIFO swapped in meanwhile cannot block the open)
+    and checked again with fstat on the descriptor, and at most ``limit + 1``
+    bytes are read (a file that grows meanwhile). ``what`` names the file's
+    kind in the messages ("a model file"). OSError (missing, permission) is
+    the caller's to word."""
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        raise ReadError(f"{_kind(mode)}, not {what}")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ReadError(f"{_kind(info.st_mode)}, not {what}")
+        if info.st_size > limit:
+            raise ReadError(f"is {_size(info.st_size)}, more than {what} can be "
+                            f"(at most {_size(limit)})")
+        chunks: list[bytes] = []
+        got = 0
+        while got <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    finally:
+        os.close(fd)
+    if got > limit:
+        raise ReadError(f"is more than {what} can be (at most {_size(limit)})")
+    return b"".join(chunks)
+
 
 class WriteError(Exception):
     """One line naming the path and what went wrong."""
 
     def __init__(self, message: str) -> None:
         # A file name may hold a newline or an escape: shown escaped, one line.
-        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
+        super().__init__(printable(message))
 
 
 def _mode_for(path: Path) -> int:

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from rnn_tui.core.files import ReadError, read_regular
 from rnn_tui.core.maths import Params
 from rnn_tui.core.text import printable
 
@@ -340,11 +341,17 @@ def load(model: str | Path) -> tuple[ModelSpec, Path]:
     return parse_bytes(_read(path, source), source, default_name=path.stem), path
 
 
+# The largest valid model as `new` writes it (K = 256, D = H = 1,024: 2.6 million
+# numbers of up to 24 characters) is about 70 MB; anything past this limit is
+# refused before it is read (it would take minutes and gigabytes to parse).
+MAX_MODEL_BYTES = 128 * 2**20
+
+
 def _read(path: Path, source: str) -> bytes:
     try:
-        if path.is_dir():
-            raise ModelFileError(source, None, "is a directory, not a model file")
-        return path.read_bytes()
+        return read_regular(path, MAX_MODEL_BYTES, "a model file")
+    except ReadError as err:
+        raise ModelFileError(source, None, str(err)) from None
     except FileNotFoundError:
         raise ModelFileError(source, None, "no such file") from None
     except PermissionError:

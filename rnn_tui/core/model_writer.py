@@ -11,6 +11,7 @@ import tomli_w
 
 from rnn_tui.core.maths import Array
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.text import printable
 
 SHAPES = {"E": "K x D", "U": "H x D", "W": "H x H", "b": "H", "V": "K x H", "c": "K"}
 
@@ -46,6 +47,12 @@ def model_toml(spec: ModelSpec) -> str:
             "learning_rate": spec.learning_rate,
         }
     )
+    # tomli_w escapes control characters but writes bidi overrides, zero-width
+    # and other invisible characters as they are: escaped here too (\uXXXX is
+    # valid in the basic strings tomli_w writes), so the file is safe to print.
+    head = "".join(ch if ch == "\n" or printable(ch) == ch else
+                   f"\\u{ord(ch):04X}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08X}"
+                   for ch in head)
     lines = [
         f"# rnn-tui model: K={spec.K} (vocab), D={spec.embedding_dim} (embedding), "
         f"H={spec.hidden_size} (hidden), T={spec.T} (steps)",

@@ -63,7 +63,7 @@ def add_session_arguments(
                    "(rnn-tui follow) instead of opening MODEL")
     p.add_argument("--room", type=Path, default=None, metavar="DIR",
                    help="with --follow: the lecturer's room directory (default: "
-                   "$RNN_TUI_ROOM or /tmp/rnn-tui-room)")
+                   "$RNN_TUI_ROOM, else /tmp/rnn-tui-room-USER of --owner or of you)")
     p.add_argument("--owner", default=None, metavar="USER",
                    help="with --follow: trust a state file owned by this user (the lecturer)")
     p.add_argument("--max-sessions", type=int_in(1, 10_000), default=max_sessions,
@@ -91,7 +91,7 @@ def child_command(args: argparse.Namespace, launcher: list[str]) -> tuple[list[s
         raise UsageError("--follow shows the lecturer's model: give no MODEL")
     if args.mode is not None:
         raise UsageError("--follow shows the lecturer's mode: give no --handout/--exact")
-    room = Path(args.room or default_room()).absolute()
+    room = Path(args.room or default_room(args.owner)).absolute()
     argv = [*launcher, "follow", "--room", str(room)]
     if args.owner is not None:
         argv += ["--owner", args.owner]
@@ -198,7 +198,8 @@ def quiet_logs(levels: Mapping[str, int]) -> None:
 def log(message: str) -> None:
     """One line on stderr; a log that cannot be written never stops the server."""
     try:
-        print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+        # printable(): a user name, a path or a peer's text never drives the terminal
+        print(f"{time.strftime('%H:%M:%S')} {printable(message)}", file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 
@@ -206,7 +207,7 @@ def log(message: str) -> None:
 def say(prog: str, message: str) -> None:
     """One line on stderr in the command's name (``rnn-tui serve: ...``)."""
     try:
-        print(f"{prog}: {message}", file=sys.stderr, flush=True)
+        print(f"{prog}: {printable(message)}", file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 

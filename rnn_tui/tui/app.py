@@ -40,6 +40,7 @@ from rnn_tui.core import conformance
 from rnn_tui.core.maths import EmbeddingRows
 from rnn_tui.core.model_file import ModelFileError, ModelSpec, load
 from rnn_tui.core.stepper import MAX_EPOCH, Cancelled, Phase, Position, Stepper
+from rnn_tui.core.text import printable
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
 from rnn_tui.tui.widgets.bptt import BpttPanel
 from rnn_tui.tui.widgets.formula import FormulaPanel
@@ -561,7 +562,7 @@ class RnnApp(App[int]):
         self._stop_playing()
         self.stepper = Stepper(spec)
         self._repaint_all()
-        self.notify(f"Opened {spec.name}", timeout=3)
+        self.notify(f"Opened {printable(spec.name)}", timeout=3, markup=False)
 
     # ------------------------------------------------------ follow mode
 
@@ -596,7 +597,7 @@ class RnnApp(App[int]):
 
         assert self.follow_room is not None
         try:
-            room = read_state(self.follow_room, self.follow_owner)
+            room = read_state(self.follow_room, self.follow_owner, self._room)
         except FollowError as err:  # the header names the problem, not the long path
             self._set_note(str(err).removeprefix(f"{self.follow_room / STATE_FILE}: "))
             return

@@ -275,7 +275,7 @@ def test_bad_targets_are_one_line(tmp_path: Path, where: str, words: list[str]) 
     if "\n" in where:
         target.write_bytes(USER_BYTES)
     r = cli("new", "--text", "abc", "--name", "m", "-o", str(target))
-    shown = str(target).replace("\n", "\\n")
+    shown = str(target).replace("\n", "\\x0a")  # printable(): the one escape for user text
     assert_one_line_error(r, shown, *words)
     if "\n" in where:
         assert target.read_bytes() == USER_BYTES

@@ -7,13 +7,15 @@ right; at the slips it prints the true value.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rnn_tui.core.export import to_latex, worked_example
+from rnn_tui.core.export import num, to_latex, worked_example
 from rnn_tui.core.model_file import ModelSpec
 
 import helpers.handout_figures as H
@@ -127,3 +129,48 @@ def test_cli_export_any_model(tmp_path: Path) -> None:
     r = run("export", str(model), "--epochs", "10")
     assert r.returncode == 0, r.stderr
     assert "### 3.10 Step 10" in r.stdout and "Up to epoch 10" in r.stdout
+
+
+# The hello exports as they were before the size-aware layout (sha256 of the
+# CLI's Markdown): a small model's worked example must not change by a byte.
+HELLO_MD_SHA256 = {
+    "hello": "392b3b3f4235c39432d90294b0f80517e089a724816ff5687e391deec292b63c",
+    "hello-handout": "1f72b2585cc3763dbfbe1fa6b87e6bf0af1fe2714acd2790408b218d3be1379a",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELLO_MD_SHA256))
+def test_small_model_export_is_unchanged(name: str) -> None:
+    r = run("export", name)
+    assert r.returncode == 0, r.stderr
+    assert hashlib.sha256(r.stdout.encode()).hexdigest() == HELLO_MD_SHA256[name]
+    assert "shown here once" not in r.stdout
+    assert r"\cdot \begin{bmatrix}" in r.stdout  # every parameter written out in the steps
+
+
+def test_large_model_export_is_bounded(tmp_path: Path) -> None:
+    """H = D = 256, T = 60: U and W (65,536 entries each) printed at every
+    step made 85 MB; shown once and then named, under 5 MB."""
+    model = tmp_path / "big.toml"
+    text = "".join(np.random.default_rng(0).choice(list("abcdefgh"), 61))
+    r = run("new", "--text", text, "--hidden", "256", "--embed", "256", "--seed", "0",
+            "--scale", "0.05", "-o", str(model))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "big.md"
+    started = time.monotonic()
+    r = run("export", str(model), "--epochs", "2", "-o", str(out))
+    took = time.monotonic() - started
+    assert r.returncode == 0, r.stderr
+    size = out.stat().st_size
+    assert size < 6_000_000 and took < 15, (size, took)
+    md = out.read_text()
+    assert "$E$, $U$, $W$, $b$, $V$ have more than 64 entries: shown here once" in md
+    assert md.count("$$W = \\begin{bmatrix}") == 1  # once, in section 2
+    assert "\\tanh\\left(U \\cdot \\begin{bmatrix}" in md  # named in the steps
+    assert md.count("W_{new} &= \\begin{bmatrix}") == 1
+    assert md.count("\\frac{\\partial L}{\\partial W} &= \\begin{bmatrix}") == 1
+
+
+def test_huge_values_are_short() -> None:
+    assert num(-2.370279e24) == r"-2.370 \times 10^{24}"
+    assert num(99999.0) == "99999.0000" and num(-0.00001) == "0.0000"

@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rnn_tui.core.follow import STATE_FILE, FollowError, Presenter, read_state
+from rnn_tui.core.follow import STATE_FILE, FollowError, Presenter, default_room, read_state
 from rnn_tui.core.model_file import builtin_dir, load
 from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.tui.app import RnnApp
 
+from helpers.cli import assert_one_line_error, run
 from helpers.scenarios import settle
 from helpers.screen import text_of
 
@@ -172,3 +177,160 @@ def test_two_real_processes(tmp_path: Path) -> None:
         tmux("send-keys", "-t", "student", "q")
     finally:
         tmux("kill-server")
+
+
+# ------------------------------------------------- trust on a shared machine
+
+MALLORY = "rnntui-mallory"
+
+
+@pytest.fixture(scope="module")
+def mallory() -> Iterator[str]:
+    """A second real user on this machine (created for the test, removed after)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a second real user with useradd")
+    if shutil.which("useradd") is None:
+        pytest.skip("useradd is not installed")
+    created = False
+    try:
+        pwd.getpwnam(MALLORY)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", MALLORY],
+                       check=True, capture_output=True)
+        created = True
+    yield MALLORY
+    if created:
+        subprocess.run(["userdel", MALLORY], capture_output=True)
+
+
+@pytest.fixture
+def shared_tmp() -> Iterator[Path]:
+    """A directory like /tmp: anyone may create in it (sticky)."""
+    shared = Path(tempfile.mkdtemp(prefix="rnn-tui-shared-"))
+    shared.chmod(0o1777)
+    yield shared
+    shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_presenter_refuses_a_room_another_user_made(mallory: str, shared_tmp: Path) -> None:
+    room = shared_tmp / "room"
+    subprocess.run(["mkdir", "-m", "777", str(room)], user=mallory, check=True)
+    with pytest.raises(FollowError, match=f"belongs to {mallory}, not to you"):
+        Presenter(room, HELLO)
+    assert not (room / STATE_FILE).exists()
+    r = run("hello", "--present", "--room", str(room))
+    assert_one_line_error(r, str(room), f"belongs to {mallory}")
+    assert list(room.iterdir()) == []
+    tidy = shared_tmp / "tidy"  # not writable by others, but still not ours
+    subprocess.run(["mkdir", "-m", "755", str(tidy)], user=mallory, check=True)
+    with pytest.raises(FollowError, match="not to you"):
+        Presenter(tidy, HELLO)
+    with pytest.raises(FollowError, match=f"its directory {tidy} belongs to {mallory}"):
+        Presenter(tidy / "inner", HELLO)  # mallory could swap the room for a link later
+
+
+def test_presenter_refuses_open_rooms_and_links(tmp_path: Path) -> None:
+    room = tmp_path / "room"
+    room.mkdir()
+    room.chmod(0o777)
+    with pytest.raises(FollowError, match="others can write to it"):
+        Presenter(room, HELLO)
+    room.chmod(0o775)
+    with pytest.raises(FollowError, match="others can write to it"):
+        Presenter(room, HELLO)
+    room.chmod(0o700)
+    Presenter(room, HELLO)  # one's own private room is fine
+    link = tmp_path / "link"
+    link.symlink_to(room)
+    with pytest.raises(FollowError, match="symbolic link"):
+        Presenter(link, HELLO)
+    open_parent = tmp_path / "open"
+    open_parent.mkdir()
+    open_parent.chmod(0o777)
+    with pytest.raises(FollowError, match=r"writable by others \(and not sticky"):
+        Presenter(open_parent / "room", HELLO)
+    new = tmp_path / "new"
+    Presenter(new, HELLO)
+    assert new.stat().st_mode & 0o777 == 0o755  # followers (other users) can read it
+
+
+def test_a_fifo_state_file_never_blocks_the_follower(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / STATE_FILE)
+    outcome: list[BaseException | object] = []
+
+    def follow() -> None:
+        try:
+            outcome.append(read_state(tmp_path))
+        except BaseException as err:
+            outcome.append(err)
+
+    reader = threading.Thread(target=follow, daemon=True)
+    started = time.monotonic()
+    reader.start()
+    reader.join(2)
+    if reader.is_alive():  # release the blocked open before failing
+        os.close(os.open(tmp_path / STATE_FILE, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(2)
+    assert time.monotonic() - started < 2, "read_state blocked on a FIFO"
+    assert isinstance(outcome[0], FollowError) and "not a regular file" in str(outcome[0])
+
+
+def test_a_replayed_state_is_ignored(tmp_path: Path) -> None:
+    lecturer = Presenter(tmp_path, HELLO)
+    lecturer.publish("x_k", pos(1, Phase.FORWARD, 1))
+    state = tmp_path / STATE_FILE
+    old = state.read_bytes()
+    lecturer.publish("x_k", pos(2, Phase.BPTT, 3))
+    newest = read_state(tmp_path)
+    assert newest.seq == 2 and newest.position == pos(2, Phase.BPTT, 3)
+
+    def put_back(data: bytes) -> None:  # as an attacker would: atomically, mode 0644
+        tmp = tmp_path / ".replay"
+        tmp.write_bytes(data)
+        tmp.chmod(0o644)
+        os.replace(tmp, state)
+
+    put_back(old)
+    with pytest.raises(FollowError, match="older state file than one already seen"):
+        read_state(tmp_path, newest=newest)
+    earlier = json.loads(old)
+    earlier.update(seq=99, started=earlier["started"] - 60)  # an earlier lecture's file
+    put_back(json.dumps(earlier).encode())
+    with pytest.raises(FollowError, match="replayed"):
+        read_state(tmp_path, newest=newest)
+    restarted = Presenter(tmp_path, HELLO)  # a new lecture: later start, seq from 1
+    restarted.publish("x_t", pos(1, Phase.UPDATE, 2))
+    again = read_state(tmp_path, newest=newest)
+    assert again.seq == 1 and again.position == pos(1, Phase.UPDATE, 2)
+
+
+async def test_the_follower_app_does_not_go_back_to_a_replayed_state(tmp_path: Path) -> None:
+    lecturer = Presenter(tmp_path, HELLO)
+    lecturer.publish("x_k", pos(1, Phase.FORWARD, 1))
+    old = (tmp_path / STATE_FILE).read_bytes()
+    lecturer.publish("x_k", pos(1, Phase.BPTT, 4))
+    app = follower(tmp_path)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: app.stepper.position == pos(1, Phase.BPTT, 4))
+        (tmp_path / ".replay").write_bytes(old)
+        os.replace(tmp_path / ".replay", tmp_path / STATE_FILE)
+        await wait_for(pilot, lambda: "older state file" in text_of(app, "#status"))
+        await pilot.pause(0.4)
+        assert app.stepper.position == pos(1, Phase.BPTT, 4)
+
+
+def test_a_nesting_bomb_is_a_garbled_file(tmp_path: Path) -> None:
+    (tmp_path / STATE_FILE).write_text("[" * 60_000)
+    with pytest.raises(FollowError, match="garbled state file"):
+        read_state(tmp_path)
+
+
+def test_default_room_is_per_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RNN_TUI_ROOM", raising=False)
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    assert default_room() == Path(f"/tmp/rnn-tui-room-{me}")
+    assert default_room("alice") == Path("/tmp/rnn-tui-room-alice")
+    monkeypatch.setenv("RNN_TUI_ROOM", "/srv/lecture")
+    assert default_room("alice") == Path("/srv/lecture")
+    assert_one_line_error(run("follow", "--owner", "no-such-user-here"), "--owner",
+                          "no user named 'no-such-user-here'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from rnn_tui.core.stepper import StepView
+from rnn_tui.core.text import printable
 from rnn_tui.tui.widgets.numbers import LABEL, NONFINITE, RIGHT, WRONG
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -31,7 +32,7 @@ class StatusBar(Panel):
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         sep = Text(" │ ", style=LABEL)
         mode = "handout dE" if view.mode == "x_t" else "exact"
-        out = Text.assemble((view.spec.name, "bold"))
+        out = Text.assemble((printable(view.spec.name), "bold"))
         out.append_text(sep).append(f"epoch {view.pos.epoch}")
         out.append_text(sep).append(view.label)
         out.append_text(sep).append(mode)
@@ -44,7 +45,7 @@ class StatusBar(Panel):
             if first is not None:
                 out.append(f" since {first}", style=WRONG)
         if self.follow:
-            out.append_text(sep).append(self.follow, style="bold")
+            out.append_text(sep).append(printable(self.follow), style="bold")
         if self.activity:
             out.append_text(sep).append(self.activity, style="bold")
         out.truncate(width, overflow="ellipsis")
