@@ -32,6 +32,8 @@ from rnn_tui.core.text import fmt
 # module), imported only when used. Each
 # module has HELP (one line), add_arguments(parser) and run(args) -> int.
 PLUGIN_COMMANDS = {
+    "compare": "rnn_tui.cli.compare",
+    "grade": "rnn_tui.cli.grade",
     "serve": "rnn_tui.serve.web",
     "ssh-serve": "rnn_tui.serve.ssh",
 }
