@@ -67,9 +67,11 @@ def diagnose(report: Report, learning_rate: float) -> Diagnosis | None:
                          f"updated parameters ({name}_new); your {name} differs from them")
     if head.position.phase is Phase.FORWARD:
         if e > 1:
-            return Diagnosis("backward pass or update", f"epoch {e - 1} agrees but epoch {e}'s "
-                             "forward values differ: the gradients or the update (give grads "
-                             "and params_after to see which)")
+            before = (f"epoch {e - 1} agrees but" if e - 1 in report.epochs
+                      else f"epoch {e} is the first compared, and")
+            return Diagnosis("backward pass or update", f"{before} epoch {e}'s forward values "
+                             "differ: the gradients or the update of an earlier epoch (give "
+                             "grads and params_after to see which)")
         text = f"the forward pass: {head.quantity} is the first value that differs; " + FORWARD[
             head.field]
         if head.field == "h" and head.position.index > 0 and _agrees(blocks, "h", 0):
