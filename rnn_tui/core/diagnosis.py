@@ -29,13 +29,14 @@ FORWARD = {
     "total_loss": "the total loss L = sum over t of L_t",
 }
 SINGLE = {
-    "W": ("h_k vs h_{k-1}",
-          "dW += term(t,k) h_{k-1}^T: the state before step k, h_{k-1} (h_0 = 0), not h_k"),
-    "c": ("dc not summed over t",
-          "dc = sum over t = 1..T of delta_t: every output step adds its delta_t"),
-    "V": ("dV", "dV = sum over t of delta_t h_t^T: each output step's delta_t times its h_t"),
-    "U": ("dU", "dU += term(t,k) x_k^T: the input of step k, x_k, not x_t"),
-    "b": ("db", "db = sum over t and k <= t of term(t,k)"),
+    "W": ("h_k vs h_{k-1}", "h_k where h_{k-1} belongs: dW alone differs; dW += term(t,k) "
+          "h_{k-1}^T, the state before step k (h_0 = 0)"),
+    "c": ("dc not summed over t", "dc not summed over t: dc alone differs{note}; dc = sum "
+          "over t = 1..T of delta_t, every output step adds its delta_t"),
+    "V": ("dV", "dV alone differs: dV = sum over t of delta_t h_t^T, each output step's "
+          "delta_t times its own h_t"),
+    "U": ("dU", "dU alone differs: dU += term(t,k) x_k^T, the input of step k (x_k, not x_t)"),
+    "b": ("db", "db alone differs: db = sum over t and k <= t of term(t,k)"),
 }
 
 
@@ -95,21 +96,21 @@ def diagnose(report: Report, learning_rate: float) -> Diagnosis | None:
         if bptt is not None:
             t, k = Layout.term(bptt.position.index)
             if t != k:
-                return Diagnosis("BPTT chain", f"the chain back from t={t} to k={k}: each step "
-                                 "back multiplies by W^T (1 - h_j^2), W transposed, with the "
-                                 "h of the later step; term(t,t) agrees")
-        return Diagnosis("tanh derivative", "term(t,k) = delta_t^T V W^T(1-h_t^2) ... "
-                         "W^T(1-h_{k+1}^2) (1-h_k^2): the tanh derivative (1 - h_k^2) is "
-                         "missing or wrong (dW, dU, db and dE all differ"
-                         + (" from the first term)" if bptt else ", dV and dc agree)"))
+                return Diagnosis("BPTT chain", f"the BPTT chain: term({t},{t}) agrees, "
+                                 f"term({t},{k}) not; each step back multiplies by "
+                                 "W^T (1 - h_j^2), W transposed, with the h of the later step")
+        return Diagnosis("tanh derivative", "the tanh derivative (1 - h_k^2) is missing or "
+                         "wrong: dW, dU, db and dE all differ"
+                         + (" from the first term" if bptt else ", dV and dc agree")
+                         + "; term(t,k) = delta_t^T V W^T(1-h_t^2) ... W^T(1-h_{k+1}^2) "
+                         "(1-h_k^2)")
     if len(wrong) == 1 and not term_wrong:
         (name,) = wrong
         key, text = SINGLE.get(name, (f"d{name}", f"d{name} alone differs"))
         if name == "c":
             got = next((b.got for b in bad if b.field == "grad.c"), None)
             t = _their_rows_match(got, ep.delta, 1e-9) if got is not None else None
-            if t is not None:
-                text += f" (yours is delta_{t} alone)"
+            text = text.format(note=f" (yours is delta_{t} alone)" if t is not None else "")
         return Diagnosis(key, text)
     if wrong <= {"V", "c"}:
         return Diagnosis("output gradient", "delta_t = y_hat_t - y_t, and dV = sum delta_t "
@@ -143,10 +144,10 @@ def _embedding_rows(report: Report, blocks: list[Block]) -> Diagnosis:
                                            atol=max(report.tolerance, 1e-12))
     note = " (yours is exactly that convention's dE)" if exact else ""
     if mode == "x_k":
-        return Diagnosis("dE rows: the handout's x_t", "dE: the handout's x_t row convention "
-                         "puts term (t,k) into the row of x°_t (the loss step's input); the "
-                         "gradient puts U^T term(t,k) into the row of x°_k, the input at step k"
-                         + note)
-    return Diagnosis("dE rows: x_k", "dE: this model uses the handout's x_t rows (term (t,k) "
-                     "into the row of x°_t) and yours the exact x_k rows; compare with --exact"
-                     + note)
+        return Diagnosis("dE rows: the handout's x_t", "the handout's x_t row convention: dE "
+                         f"alone differs{note}; the gradient puts U^T term(t,k) into the row "
+                         "of E of x°_k, the input at step k, not of x°_t, the loss step's "
+                         "input")
+    return Diagnosis("dE rows: x_k", f"the exact x_k rows: dE alone differs{note}; this model "
+                     "uses the handout's x_t rows (U^T term(t,k) into the row of x°_t, the loss "
+                     "step's input); compare with --exact")

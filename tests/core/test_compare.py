@@ -99,7 +99,7 @@ def test_the_handouts_dE_row_convention(spec: ModelSpec) -> None:
     row = min(xs[t - 1], xs[k - 1]) + 1
     assert first.startswith(f"epoch 1, BPTT t={t} k={k}, dE[{row},1]: ")
     assert key == "dE rows: the handout's x_t"
-    assert "row of x°_k" in text and "exactly that convention's dE" in text
+    assert "row of E of x°_k" in text and "exactly that convention's dE" in text
 
 
 def test_the_dE_convention_from_the_gradients_alone(spec: ModelSpec) -> None:
