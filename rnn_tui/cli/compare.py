@@ -15,6 +15,7 @@ from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, positive_float
 from rnn_tui.core.compare import Report, compare
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
 from rnn_tui.core.model_file import ModelSpec, load
+from rnn_tui.core.report import _num as spelled  # JSON's names for NaN and inf
 from rnn_tui.core.theirs import MAX_EPOCHS, InputError
 from rnn_tui.core.theirs import load as load_theirs
 
@@ -92,7 +93,7 @@ def as_dict(report: Report, diagnosis: Diagnosis | None) -> dict[str, Any]:
         pos = first.position
         where = {"epoch": pos.epoch, "phase": pos.phase.value, "step": first.step,
                  "quantity": first.quantity, "entry": [i + 1 for i in first.entry],
-                 "expected": _num(first.expected), "got": _num(first.got),
+                 "expected": spelled(first.expected), "got": spelled(first.got),
                  "text": first.describe()}
     return {
         "agree": report.all_agree, "compared": report.compared, "differ": report.differ,
@@ -103,12 +104,6 @@ def as_dict(report: Report, diagnosis: Diagnosis | None) -> dict[str, Any]:
         "diagnosis": None if diagnosis is None else {"key": diagnosis.key,
                                                      "text": diagnosis.text},
     }
-
-
-def _num(x: float) -> float | str:
-    from rnn_tui.core.report import _num as spelled
-
-    return spelled(x)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -81,6 +81,9 @@ def diagnose(report: Report, learning_rate: float) -> Diagnosis | None:
     if head.field == "delta":
         return Diagnosis("output gradient", "delta_t = y_hat_t - y_t, with y_t the one-hot "
                          "vector of the target")
+    if head.field.startswith("out."):
+        return Diagnosis("output gradient", f"output step t adds to {head.quantity}: "
+                         "dV += delta_t h_t^T, dc += delta_t")
     wrong = {_param(b) for b in bad} - {None}
     term_wrong = any(b.field == "term" for b in bad)
     if not wrong and not term_wrong:

@@ -13,7 +13,7 @@ from rnn_tui.core import report as R
 from rnn_tui.core import theirs as TH
 from rnn_tui.core.diagnosis import diagnose
 from rnn_tui.core.model_file import ModelSpec
-from rnn_tui.core.stepper import Phase, Position
+from rnn_tui.core.stepper import Layout, Phase, Position
 
 from helpers.models import random_spec
 from helpers.students import student_trace
@@ -114,6 +114,14 @@ def test_a_forward_bug_is_named_at_its_first_value(spec: ModelSpec) -> None:
     assert key == "forward pass: h" and "tanh(U x_t + W h_{t-1} + b)" in text
 
 
+def test_a_wrong_output_term(spec: ModelSpec) -> None:
+    doc = student_trace(spec)
+    doc["epochs"][0]["outputs"][2]["dV"][4][1] *= 2
+    first, key, text = first_and_diagnosis(spec, doc)
+    assert first.startswith("epoch 1, output gradients t=3, dV[5,2]: ")
+    assert key == "output gradient" and "dV += delta_t h_t^T" in text
+
+
 def test_a_wrong_update_and_wrong_initial_values(spec: ModelSpec) -> None:
     doc = student_trace(spec, terms=False)
     doc["epochs"][0]["params_after"]["b"][1] += 0.01
@@ -159,7 +167,7 @@ def test_agreement_rules() -> None:
     assert C.agree(math.nan, math.nan, 1e-6) and not C.agree(math.nan, 0.0, 1e-6)
     assert C.agree(math.inf, math.inf, 1e-6) and not C.agree(math.inf, 1e308, 1e-6)
     assert not C.agree(-math.inf, math.inf, math.inf)
-    lay = C.Stepper(random_spec(3, 1, 1, 3, seed=0)).layout
+    lay = Layout(T=3)
     b = C.block(lay, Position(epoch=1, phase=Phase.FORWARD, index=0), "h_1", "h",
                 np.array([1.0, math.nan, math.inf, 2e6]),
                 np.array([1.0 + 5e-7, math.nan, math.inf, 2e6 + 1.0]),
