@@ -25,6 +25,7 @@ BENCHMARKS = {
     "startup": ("bench.startup", "rnn-tui to its first painted frame, in a pty"),
     "memory": ("bench.memory", "peak RSS after long jumps and back"),
     "growth": ("bench.growth", "cost growth with T and with the epoch jumped to"),
+    "tbptt": ("bench.tbptt", "truncated BPTT + Adagrad against min-char-rnn's loop"),
 }
 
 

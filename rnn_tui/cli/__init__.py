@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 from rnn_tui.cli.args import (
     EXIT_USAGE,
@@ -36,7 +37,12 @@ PLUGIN_COMMANDS = {
     "grade": "rnn_tui.cli.grade",
     "serve": "rnn_tui.serve.web",
     "ssh-serve": "rnn_tui.serve.ssh",
+    "sample": "rnn_tui.cli.sample",
+    "import-torch": "rnn_tui.cli.import_torch",
+    "export-torch": "rnn_tui.cli.export_torch",
 }
+# The extra that installs a plugin's optional packages: pip install 'rnn-tui[EXTRA]'.
+PLUGIN_EXTRAS = {"serve": "web", "ssh-serve": "ssh"}
 COMMANDS = ("trace", "train", "check", "new", "gradcheck", "export", "follow",
             *PLUGIN_COMMANDS)
 MAX_TRACE_EPOCHS = 100_000
@@ -69,11 +75,23 @@ def build_parser() -> Parser:
     return top
 
 
+def import_plugin(command: str) -> ModuleType:
+    """A plugin command's module; a missing optional package is one line."""
+    try:
+        return importlib.import_module(PLUGIN_COMMANDS[command])
+    except ImportError as err:
+        package = (err.name or "").split(".")[0]
+        if not package or package == "rnn_tui" or command not in PLUGIN_EXTRAS:
+            raise
+        raise UsageError(f"{command} needs the {package.replace('_', '-')} package: "
+                         f"pip install 'rnn-tui[{PLUGIN_EXTRAS[command]}]'") from None
+
+
 def build_command_parser(command: str | None = None) -> Parser:
     root = Parser(prog=PROG)
     sub = root.add_subparsers(dest="command", parser_class=Parser, required=True)
     if command in PLUGIN_COMMANDS:
-        module = importlib.import_module(PLUGIN_COMMANDS[command])
+        module = import_plugin(command)
         plugin = sub.add_parser(command, help=module.HELP, description=module.HELP)
         module.add_arguments(plugin)
         plugin.set_defaults(handler=module.run)
@@ -138,7 +156,7 @@ def build_command_parser(command: str | None = None) -> Parser:
     export.add_argument("model", metavar="MODEL")
     export.add_argument("--epochs", type=int_in(2, MAX_TRACE_EPOCHS), default=100,
                         help="epochs to run for the minimum total loss (default 100)")
-    export.add_argument("--format", choices=("markdown", "latex"), default="markdown")
+    export.add_argument("--format", choices=("markdown", "latex", "ipynb"), default="markdown")
     export.add_argument("-o", "--output", type=Path, default=None,
                         help="file to write (default: standard output)")
     export.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -277,6 +295,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     spec, mode = _load(args.model, args.mode)
     minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
+    if args.format == "ipynb":
+        from rnn_tui.cli.interop import export_notebook
+
+        return export_notebook(args, spec, mode, minima)
     text = export.worked_example(spec, epochs=2, mode=mode, minima=minima)
     if args.format == "latex":
         text = export.to_latex(text)

@@ -22,7 +22,7 @@ def test_bench_quick_runs_and_prints_the_table() -> None:
     header = next(line for line in out.splitlines() if line.startswith("benchmark"))
     for column in ("benchmark", "case", "measure", "median", "ratio", "target", "status"):
         assert column in header
-    for name in ("train", "latency", "startup", "memory", "growth"):
+    for name in ("train", "latency", "startup", "memory", "growth", "tbptt"):
         assert any(line.startswith(name + " ") for line in out.splitlines()), name
     assert "FAILED" not in out
     assert "targets:" in out and "checks:" in out

@@ -23,11 +23,12 @@ def _onehot(i: int, K: int) -> np.ndarray:
     return v
 
 
-def losses(params: dict, inputs, targets, xs=None):
-    """Per-step losses L_t; ``xs`` overrides the embedded inputs x_t."""
+def losses(params: dict, inputs, targets, xs=None, h0=None):
+    """Per-step losses L_t; ``xs`` overrides the embedded inputs x_t; ``h0``
+    is a constant starting state (default 0)."""
     E, U, W, b, V, c = (params[n] for n in NAMES)
     K = E.shape[0]
-    h = anp.zeros(W.shape[0])
+    h = anp.zeros(W.shape[0]) if h0 is None else h0
     out = []
     for t, (i, j) in enumerate(zip(inputs, targets, strict=True)):
         x_t = anp.dot(_onehot(i, K), E) if xs is None else xs[t]  # x_t = x_t^o E
@@ -38,10 +39,10 @@ def losses(params: dict, inputs, targets, xs=None):
     return out
 
 
-def forward(params: dict, inputs, targets) -> dict:
+def forward(params: dict, inputs, targets, h0=None) -> dict:
     """h_t, y_hat_t, L_t written out again, for the forward comparison."""
     E, U, W, b, V, c = (np.asarray(params[n]) for n in NAMES)
-    h = np.zeros(W.shape[0])
+    h = np.zeros(W.shape[0]) if h0 is None else np.asarray(h0)
     hs, ys = [], []
     for i in inputs:
         h = np.tanh(U @ E[i] + W @ h + b)
@@ -68,3 +69,75 @@ def gradients(params: dict, inputs, targets, embedding_rows: str = "x_k") -> dic
 
 def sgd(params: dict, g: dict, lr: float) -> dict:
     return {n: params[n] - lr * g[n] for n in NAMES}
+
+
+# ------------------------------------------- truncated BPTT and optimizers
+#
+# Issue 16's training loop, written again from its text: chunks of N steps,
+# h_0 carried from the previous chunk as a constant (autograd sees a plain
+# array, so no gradient flows into it), zero at every epoch's start; raw
+# gradients by autograd, then clipping, then one optimizer update per chunk.
+
+
+def clip(g: dict, clip_value=None, clip_norm=None) -> dict:
+    if clip_value is not None:
+        return {n: np.minimum(np.maximum(g[n], -clip_value), clip_value) for n in NAMES}
+    if clip_norm is not None:
+        flat = np.concatenate([np.ravel(g[n]) for n in NAMES])
+        norm = np.sqrt(np.dot(flat, flat))
+        return {n: g[n] * min(1.0, clip_norm / norm) for n in NAMES}
+    return dict(g)
+
+
+class Optimizer:
+    """sgd, momentum, adagrad or adam on dicts of arrays; state kept here."""
+
+    def __init__(self, kind: str, params: dict, mu=0.9, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.kind, self.mu, self.beta1, self.beta2, self.eps = kind, mu, beta1, beta2, eps
+        self.a = {n: np.zeros_like(params[n]) for n in NAMES}  # v, Adagrad's m, Adam's m
+        self.b = {n: np.zeros_like(params[n]) for n in NAMES}  # Adam's v
+        self.n = 0
+
+    def update(self, params: dict, g: dict, lr: float) -> dict:
+        self.n += 1
+        out = {}
+        for k in NAMES:
+            if self.kind == "sgd":
+                out[k] = params[k] - lr * g[k]
+            elif self.kind == "momentum":
+                self.a[k] = self.mu * self.a[k] + g[k]
+                out[k] = params[k] - lr * self.a[k]
+            elif self.kind == "adagrad":
+                self.a[k] = self.a[k] + g[k] ** 2
+                out[k] = params[k] - lr * g[k] / np.sqrt(self.a[k] + 1e-8)
+            else:
+                self.a[k] = self.beta1 * self.a[k] + (1 - self.beta1) * g[k]
+                self.b[k] = self.beta2 * self.b[k] + (1 - self.beta2) * g[k] ** 2
+                m_hat = self.a[k] / (1 - self.beta1**self.n)
+                v_hat = self.b[k] / (1 - self.beta2**self.n)
+                out[k] = params[k] - lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        return out
+
+
+def train_chunks(params: dict, inputs, targets, lr: float, seq_length: int, epochs: int,
+                 optimizer: str = "sgd", clip_value=None, clip_norm=None, **constants):
+    """Every chunk of ``epochs`` epochs: a dict with epoch, start, h0, loss,
+    grads (raw), clipped, params (before), after, n (updates so far)."""
+    opt = Optimizer(optimizer, params, **constants)
+    T, H = len(inputs), params["W"].shape[0]
+    out = []
+    for epoch in range(1, epochs + 1):
+        h0 = np.zeros(H)
+        for start in range(0, T, seq_length):
+            xs, ys = inputs[start:start + seq_length], targets[start:start + seq_length]
+            total = grad(lambda p, xs=xs, ys=ys, h0=h0: anp.sum(anp.array(losses(p, xs, ys,
+                                                                                  h0=h0))))
+            g = {n: np.asarray(v) for n, v in total(params).items()}
+            f = forward(params, xs, ys, h0)
+            g_clipped = clip(g, clip_value, clip_norm)
+            after = opt.update(params, g_clipped, lr)
+            out.append({"epoch": epoch, "start": start, "h0": h0, "h": f["h"],
+                        "loss": f["loss"].sum(), "grads": g, "clipped": g_clipped,
+                        "params": params, "after": after, "n": opt.n})
+            params, h0 = after, f["h"][-1]
+    return out

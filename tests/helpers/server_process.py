@@ -1,5 +1,5 @@
 """A server under test (``rnn-tui serve`` in test_serve, ``rnn-tui
-ssh-serve`` in test_ssh) as a subprocess: its stderr collected line by line
+ssh-serve`` in test_ssh and test_ssh_limits) as a subprocess: its stderr collected line by line
 in a thread, so a test can wait for a line; its session processes found
 through /proc; stopping it by a signal, or killing it and its sessions."""
 
@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -107,3 +108,19 @@ class ServerProcess:
     def log(self) -> str:
         with self._cond:
             return "\n".join(self.lines)
+
+
+class SshServer(ServerProcess):
+    """`rnn-tui ssh-serve ARGS --port 0` as a subprocess, its host key under
+    ``state``; ``port`` is the one it picked."""
+
+    def __init__(self, args: list[str], state: Path, timeout: float = 30.0) -> None:
+        env = {**os.environ, "XDG_STATE_HOME": str(state)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "rnn_tui", "ssh-serve", *args, "--port", "0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=env,
+        )
+        self._collect()
+        m = self.wait_line(r"serving .* on 127\.0\.0\.1:(\d+) ", timeout)
+        self.port = int(m.group(1))

@@ -334,6 +334,7 @@ def squeezed(text: str) -> str:
     return text.replace(" ", "")
 
 
+@pytest.mark.slow
 @needs_browser
 def test_browser_shows_the_debugger_and_steps(serve, open_page, tmp_path: Path) -> None:
     server = serve()
@@ -355,6 +356,7 @@ def test_browser_shows_the_debugger_and_steps(serve, open_page, tmp_path: Path) 
     wait_for(lambda: server.children() == [], 10, "the session's process to end")
 
 
+@pytest.mark.slow
 @needs_browser
 def test_browser_follows_the_presenter(serve, open_page, tmp_path: Path) -> None:
     room = tmp_path / "room"

@@ -6,6 +6,7 @@ and resizes go through ssh's own SIGWINCH handling. Every wait is bounded and
 every process is ended in a fixture finaliser, even when a test fails.
 
 Numbers (first frame, memory per session) are printed; see them with `-s`.
+The end-to-end tests are marked slow (`pytest -m "not slow"` skips them).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.server_process import ServerProcess, gone, state_of, wait_for
+from helpers.server_process import SshServer as Server
+from helpers.server_process import gone, state_of, wait_for
 
 SSH = shutil.which("ssh")
 KEYGEN = shutil.which("ssh-keygen")
@@ -40,27 +42,11 @@ pytest.importorskip("asyncssh", reason="ssh-serve needs asyncssh: pip install as
 
 HOST = "127.0.0.1"  # every connection of these tests stays on loopback
 FIRST_FRAME = b"finite"  # in the status line of the first frame
-START_TIMEOUT = 30.0
 FRAME_TIMEOUT = 60.0
 MANY = 20
 
 
 # ------------------------------------------------------------------ server
-
-
-class Server(ServerProcess):
-    """`rnn-tui ssh-serve ... --port 0` as a subprocess; its stderr collected."""
-
-    def __init__(self, args: list[str], state: Path) -> None:
-        env = {**os.environ, "XDG_STATE_HOME": str(state)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rnn_tui", "ssh-serve", *args, "--port", "0"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            env=env,
-        )
-        self._collect()
-        m = self.wait_line(r"serving .* on 127\.0\.0\.1:(\d+) ", START_TIMEOUT)
-        self.port = int(m.group(1))
 
 
 def memory_kib(pid: int) -> tuple[int, int]:
@@ -270,6 +256,7 @@ def test_starting_without_auth_flags_fails_with_one_line(tmp_path: Path) -> None
     assert not (tmp_path / "rnn-tui").exists()  # refused before making a host key
 
 
+@pytest.mark.slow
 def test_connect_step_resize_quit(shared: Server, keys: dict[str, Path],
                                  clients: list[Client]) -> None:
     before = set(shared.children())
@@ -283,7 +270,7 @@ def test_connect_step_resize_quit(shared: Server, keys: dict[str, Path],
     assert env["RNN_TUI_SERVED"] == "1" and env["TERM"] == "xterm-256color"
     assert "COLUMNS" not in env and "LINES" not in env
     assert Path(f"/proc/{child}/cmdline").read_text().split("\0")[1:3] == [
-        "-m", "rnn_tui.serve.ssh"]
+        "-m", "rnn_tui.serve.ssh_child"]
 
     mark = c.mark()
     c.send(b" ")
@@ -311,6 +298,7 @@ def test_connect_step_resize_quit(shared: Server, keys: dict[str, Path],
     shared.wait_line(r"disconnect #\d+ student from 127\.0\.0\.1:\d+ after", 10)
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_sessions(shared: Server, keys: dict[str, Path],
                                     clients: list[Client]) -> None:
     before = set(shared.children())
@@ -342,6 +330,7 @@ def test_twenty_concurrent_sessions(shared: Server, keys: dict[str, Path],
     assert shared.proc.poll() is None
 
 
+@pytest.mark.slow
 def test_misbehaving_clients_do_not_affect_others(shared: Server, keys: dict[str, Path],
                                                  clients: list[Client]) -> None:
     good = connect(clients, shared, keys)
@@ -383,6 +372,7 @@ def test_misbehaving_clients_do_not_affect_others(shared: Server, keys: dict[str
     good.close()
 
 
+@pytest.mark.slow
 def test_exec_requests_are_refused(shared: Server, keys: dict[str, Path], tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     r = run_ssh(ssh_argv(shared.port, keys, f"touch {marker}", tty=False))
@@ -403,6 +393,7 @@ def test_exec_requests_are_refused(shared: Server, keys: dict[str, Path], tmp_pa
     shared.wait_line(r"refused command", 5)
 
 
+@pytest.mark.slow
 def test_sftp_subsystems_and_forwarding_are_refused(shared: Server, keys: dict[str, Path],
                                                     tmp_path: Path) -> None:
     base = ssh_argv(shared.port, keys, tty=False)
@@ -441,6 +432,7 @@ def test_sftp_subsystems_and_forwarding_are_refused(shared: Server, keys: dict[s
         c.close()
 
 
+@pytest.mark.slow
 def test_max_sessions_refuses_the_next_with_a_message(start, keys: dict[str, Path],
                                                       clients: list[Client]) -> None:
     server = start("--max-sessions", "2")
@@ -459,6 +451,7 @@ def test_max_sessions_refuses_the_next_with_a_message(start, keys: dict[str, Pat
     d.expect(FIRST_FRAME)
 
 
+@pytest.mark.slow
 def test_password_auth(start, tmp_path: Path, keys: dict[str, Path],
                        clients: list[Client]) -> None:
     pw = tmp_path / "passwords"
@@ -503,6 +496,7 @@ def test_password_auth(start, tmp_path: Path, keys: dict[str, Path],
     server.wait_line(r"disconnect #\d+ alice \(not authenticated\)", 5)
 
 
+@pytest.mark.slow
 def test_host_key_is_private_and_reused(start, tmp_path: Path, keys: dict[str, Path]) -> None:
     state = tmp_path / "xdg-state"
     key = state / "rnn-tui" / "ssh_host_ed25519_key"
@@ -531,6 +525,7 @@ def test_host_key_is_private_and_reused(start, tmp_path: Path, keys: dict[str, P
     assert made.group(1) in fp
 
 
+@pytest.mark.slow
 def test_sigint_ends_every_session(start, keys: dict[str, Path],
                                    clients: list[Client]) -> None:
     server = start()
@@ -548,6 +543,7 @@ def test_sigint_ends_every_session(start, keys: dict[str, Path],
         c.wait(10)
 
 
+@pytest.mark.slow
 def test_idle_sessions_end(start, keys: dict[str, Path], clients: list[Client]) -> None:
     server = start("--idle-timeout", "4")
     c = connect(clients, server, keys)
@@ -562,7 +558,7 @@ def test_idle_sessions_end(start, keys: dict[str, Path], clients: list[Client]) 
 
 def test_password_file_format(tmp_path: Path) -> None:
     from rnn_tui.cli.args import UsageError
-    from rnn_tui.serve.ssh import read_password_file
+    from rnn_tui.serve.ssh_auth import read_password_file
 
     f = tmp_path / "pw"
     f.write_text("# comment\n\nalice: a:b \n*:any-user\nbob:bob1\nshared-too\n")
@@ -584,7 +580,7 @@ def test_password_file_format(tmp_path: Path) -> None:
 def test_host_key_location_and_permissions(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from rnn_tui.cli.args import UsageError
-    from rnn_tui.serve.ssh import default_host_key_path, load_or_create_host_key
+    from rnn_tui.serve.ssh_auth import default_host_key_path, load_or_create_host_key
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert default_host_key_path() == tmp_path / "rnn-tui" / "ssh_host_ed25519_key"
@@ -601,34 +597,31 @@ def test_host_key_location_and_permissions(tmp_path: Path,
         load_or_create_host_key(path)
 
 
-def test_follow_hook(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_session_command(tmp_path: Path) -> None:
     import argparse
-    import importlib.util
 
     from rnn_tui.cli.args import UsageError
-    from rnn_tui.serve import ssh as ssh_server
+    from rnn_tui.core.model_file import builtin_dir
+    from rnn_tui.serve.common import child_command
 
     def args(**kw: object) -> argparse.Namespace:
-        return argparse.Namespace(**{"follow": True, "room": None, "model": None,
-                                     "mode": None, **kw})
+        return argparse.Namespace(**{"follow": True, "room": None, "owner": None,
+                                     "model": None, "mode": None, **kw})
 
-    assert ssh_server._follow_argv(args(follow=False)) is None
-    with monkeypatch.context() as m:  # before the follow mode exists
-        m.setattr(importlib.util, "find_spec", lambda name, *a: None)
-        with pytest.raises(UsageError, match=r"^--follow needs the classroom follow mode, "
-                           r"not available yet$"):
-            ssh_server._follow_argv(args())
-    if importlib.util.find_spec(ssh_server.FOLLOW_MODULE) is None:
-        return
+    launcher = [sys.executable, "-m", "rnn_tui.serve.ssh_child"]
     with pytest.raises(UsageError, match="give no MODEL"):
-        ssh_server._follow_argv(args(model="hello"))
-    follow = ssh_server._follow_argv(args(room=tmp_path))
-    assert follow == ["follow", "--room", str(tmp_path)]
-    argv = ssh_server._child_argv(args(), None, follow)
-    assert argv == [sys.executable, "-m", "rnn_tui.serve.ssh", "follow", "--room",
-                    str(tmp_path)]
+        child_command(args(model="hello"), launcher)
+    with pytest.raises(UsageError, match="--owner needs --follow"):
+        child_command(args(follow=False, owner="alice"), launcher)
+    assert child_command(args(room=tmp_path, owner="alice"), launcher) == (
+        [*launcher, "follow", "--room", str(tmp_path), "--owner", "alice"],
+        f"the room {tmp_path} (follow mode)")
+    hello = str((builtin_dir() / "hello.toml").resolve())
+    assert child_command(args(follow=False, mode="x_t"), launcher) == (
+        [*launcher, hello, "--handout"], "hello")
 
 
+@pytest.mark.slow
 def test_follow_sessions(start, tmp_path: Path, keys: dict[str, Path],
                          clients: list[Client]) -> None:
     import importlib.util
@@ -645,4 +638,4 @@ def test_follow_sessions(start, tmp_path: Path, keys: dict[str, Path],
     c.expect(FIRST_FRAME)
     (child,) = set(server.children()) - before
     cmd = Path(f"/proc/{child}/cmdline").read_text().split("\0")
-    assert cmd[1:6] == ["-m", "rnn_tui.serve.ssh", "follow", "--room", str(room)]
+    assert cmd[1:6] == ["-m", "rnn_tui.serve.ssh_child", "follow", "--room", str(room)]

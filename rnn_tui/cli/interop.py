@@ -1,0 +1,40 @@
+"""What the interop commands share: the optional packages they need, and
+`rnn-tui export --format ipynb` (the export command's notebook branch)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from types import ModuleType
+
+from rnn_tui.cli.args import PROG, UsageError
+
+# package -> the extra of pyproject.toml that installs it
+EXTRAS = {"safetensors": "torch", "nbformat": "notebook"}
+
+
+def need(module: str, command: str) -> ModuleType:
+    """Import an optional package, or one line naming the pip command."""
+    package = module.split(".")[0]
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UsageError(f"{PROG} {command} needs the {package} package: "
+                         f"pip install 'rnn-tui[{EXTRAS[package]}]' (or pip install {package})"
+                         ) from None
+
+
+def export_notebook(args: argparse.Namespace, spec, mode: str, minima: list[int]) -> int:
+    from rnn_tui.core.files import write_atomic
+
+    need("nbformat", "export --format ipynb")
+    from rnn_tui.core.notebook import worked_notebook
+
+    text = worked_notebook(spec, mode=mode, minima=minima)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    write_atomic(args.output, text, force=args.force)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0

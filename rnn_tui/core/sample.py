@@ -1,0 +1,80 @@
+"""Generation: feed a starting text, then let the model write (issue 16).
+
+From h_0 = 0 the prime's characters go in one at a time,
+
+    x_t = E[x_t^o];   h_t = tanh(U x_t + b + W h_{t-1});   Omega_t = V h_t + c,
+
+and after the last of them every step picks the next character from
+Omega_t and feeds it back in. With temperature tau > 0 the pick is a draw
+from y_hat = softmax(Omega_t / tau) with NumPy's ``default_rng(seed)``;
+tau = 0 is greedy: argmax Omega_t (y_hat is then reported as softmax(Omega_t)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_tui.core.maths import Array, Params, softmax
+
+
+class SampleError(ValueError):
+    """Generation cannot go on (the model's numbers are not finite)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SampleStep:
+    """One generated character."""
+
+    input: int  # vocabulary index fed in at this step
+    h: Array  # (H,) h_t after that input
+    omega: Array  # (K,) Omega_t = V h_t + c
+    y_hat: Array  # (K,) softmax(Omega_t / tau), or softmax(Omega_t) when tau = 0
+    next: int  # the chosen character's index
+
+
+def step_h(p: Params, i: int, h: Array) -> tuple[Array, Array]:
+    """h_t = tanh(U x_t + b + W h_{t-1}) with x_t = E[i]; returns (h_t, Omega_t)."""
+    with np.errstate(all="ignore"):
+        x = p.E[i]  # (D,)
+        h_t = np.tanh(x @ p.U.T + p.b + p.W @ h)  # (H,)
+        return h_t, h_t @ p.V.T + p.c  # (K,)
+
+
+def choose(omega: Array, temperature: float, rng: np.random.Generator) -> tuple[Array, int]:
+    """(y_hat, next index): greedy when temperature is 0, else a draw."""
+    if temperature == 0:
+        y_hat = softmax(omega)
+        pick = int(np.argmax(omega))
+    else:
+        with np.errstate(all="ignore"):
+            y_hat = softmax(omega / temperature)  # (K,)
+        if not np.isfinite(y_hat).all():
+            raise SampleError("the probabilities are not finite numbers (has the model "
+                              "diverged?)")
+        pick = int(rng.choice(y_hat.shape[0], p=y_hat))
+    return y_hat, pick
+
+
+def generate(
+    p: Params, prime: Sequence[int], length: int, temperature: float = 0.0, seed: int = 0
+) -> list[SampleStep]:
+    """``length`` characters after the prime (at least one character), from h_0 = 0."""
+    if not prime:
+        raise ValueError("the prime needs at least one character")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    rng = np.random.default_rng(seed)
+    h = np.zeros(p.W.shape[0])  # h_0 = 0
+    for i in prime[:-1]:
+        h, _ = step_h(p, i, h)
+    steps: list[SampleStep] = []
+    current = int(prime[-1])
+    for _ in range(length):
+        h, omega = step_h(p, current, h)
+        y_hat, nxt = choose(omega, temperature, rng)
+        steps.append(SampleStep(input=current, h=h, omega=omega, y_hat=y_hat, next=nxt))
+        current = nxt
+    return steps

@@ -1,0 +1,254 @@
+"""The fast path of truncated BPTT: many chunks in one loop (issue 16).
+
+What :func:`maths.train` is to the handout's loop, :func:`train_chunks` is to
+:func:`tbptt.training`: the same operations in the same order, so the chunk
+losses, the parameters and the optimizer state are bit-for-bit those of
+``tbptt.training`` (tested for every optimizer and clipping), for when only
+the losses are wanted (long runs, ``train``, the benchmark). The six
+parameters live in one flat buffer, and so do the gradients and the
+optimizer's buffers; every update and clipping is then a handful of NumPy
+calls on all six at once (element by element, the same arithmetic), and every
+intermediate lives in a buffer allocated once per chunk length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnn_tui.core.maths import PARAM_NAMES, Array, EmbeddingRows, Params
+from rnn_tui.core.optim import (
+    ADAGRAD_EPS,
+    AdagradState,
+    AdamState,
+    MomentumState,
+    OptimizerState,
+    SgdState,
+    initial_state,
+)
+from rnn_tui.core.tbptt import spans
+from rnn_tui.core.train_options import TrainOptions
+
+
+def _flat(p: Params) -> Array:
+    return np.concatenate([p.get(n).ravel() for n in PARAM_NAMES])
+
+
+def _views(buf: Array, like: Params) -> dict[str, Array]:
+    out, at = {}, 0
+    for n in PARAM_NAMES:
+        shape = like.get(n).shape
+        size = int(np.prod(shape))
+        out[n] = buf[at : at + size].reshape(shape)
+        at += size
+    return out
+
+
+def _params(buf: Array, like: Params) -> Params:
+    return Params(**{n: v.copy() for n, v in _views(buf, like).items()})
+
+
+@dataclass
+class _Work:
+    """Buffers for chunks of n steps (names as in maths.train)."""
+
+    x: Array  # (n, D)
+    uxb: Array  # (n, H)
+    h: Array  # (n+1, H)
+    omega: Array  # (n, K)  becomes exp(z), y_hat and delta in place
+    m: Array  # (n, 1)
+    s: Array  # (n, 1)
+    dh_out: Array  # (n, H)
+    dtanh: Array  # (n, H)
+    da: Array  # (n, H)
+    dE_rows: Array  # (n, D)
+
+    @staticmethod
+    def make(n: int, K: int, D: int, H: int) -> _Work:
+        e = np.empty
+        return _Work(x=e((n, D)), uxb=e((n, H)), h=e((n + 1, H)), omega=e((n, K)),
+                     m=e((n, 1)), s=e((n, 1)), dh_out=e((n, H)), dtanh=e((n, H)),
+                     da=e((n, H)), dE_rows=e((n, D)))
+
+
+def train_chunks(
+    p: Params,
+    inputs: NDArray[np.intp],
+    targets: NDArray[np.intp],
+    learning_rate: float,
+    options: TrainOptions,
+    n_chunks: int,
+    mode: EmbeddingRows = "x_k",
+) -> tuple[Array, Params, OptimizerState]:
+    """``n_chunks`` chunks from the start of an epoch (wrapping into the next
+    epochs): each chunk's total loss before its update, and the parameters
+    and optimizer state after the last update."""
+    T = int(inputs.shape[0])
+    K, H = p.V.shape
+    D = p.E.shape[1]
+    parts = spans(T, options.seq_length)
+    theta = _flat(p)
+    grad = np.empty_like(theta)
+    P, G = _views(theta, p), _views(grad, p)
+    E, U, W, b, V, c = (P[n] for n in ("E", "U", "W", "b", "V", "c"))
+    dE, dU, dW, db, dV, dc = (G[n] for n in ("E", "U", "W", "b", "V", "c"))
+    eta, opt = learning_rate, options.optimizer
+    state0 = initial_state(opt, p)
+    buf_a = np.zeros_like(theta)  # momentum's v, Adagrad's m, Adam's m
+    buf_b = np.zeros_like(theta)  # Adam's v
+    t1, t2 = np.empty_like(theta), np.empty_like(theta)
+    n_up = 0
+    works: dict[int, _Work] = {}
+    losses = np.empty(n_chunks)
+    tmp = np.empty(H)
+    UT, VT = U.T, V.T
+    tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
+    amax, asum = np.maximum.reduce, np.add.reduce
+    w_dot, wt_dot = W.dot, W.T.dot
+    h_last = np.zeros(H)
+    with np.errstate(all="ignore"):
+        for k in range(n_chunks):
+            j = k % len(parts)
+            if j == 0:
+                h_last = np.zeros(H)  # every epoch starts from h_0 = 0
+            i0, i1 = parts[j]
+            n = i1 - i0
+            w = works.get(n) or works.setdefault(n, _Work.make(n, K, D, H))
+            xs, ys = inputs[i0:i1], targets[i0:i1]
+            # forward from h_0 = h_last: x_t = E[x_t^o], h_t = tanh(U x_t + b + W h_{t-1})
+            h, x, uxb, omega = w.h, w.x, w.uxb, w.omega
+            h[0] = h_last
+            np.take(E, xs, axis=0, out=x)
+            np.matmul(x, UT, out=uxb)
+            add(uxb, b, out=uxb)
+            for t in range(n):
+                w_dot(h[t], tmp)
+                add(uxb[t], tmp, out=tmp)
+                tanh(tmp, out=h[t + 1])
+            h1, h0 = h[1:], h[:-1]
+            np.matmul(h1, VT, out=omega)
+            add(omega, c, out=omega)
+            # loss: sum_t (m_t + ln sum exp(Omega_t - m_t)) - Omega_t[target]
+            picked = np.take(omega.reshape(-1), np.arange(n) * K + ys)
+            m, s = w.m, w.s
+            amax(omega, 1, keepdims=True, out=m)
+            sub(omega, m, out=omega)
+            np.exp(omega, out=omega)
+            asum(omega, 1, keepdims=True, out=s)
+            np.divide(omega, s, out=omega)  # y_hat
+            np.log(s, out=s)
+            add(m, s, out=m)
+            losses[k] = asum(sub(m[:, 0], picked, out=picked), None)
+            # backward (maths.backward's operations)
+            omega[np.arange(n), ys] -= 1.0  # delta_t = y_hat_t - y_t
+            np.matmul(omega.T, h1, out=dV)
+            asum(omega, 0, out=dc)
+            dh_out, dtanh, da = w.dh_out, w.dtanh, w.da
+            np.matmul(omega, V, out=dh_out)  # V^T delta_t
+            mul(h1, h1, out=dtanh)
+            sub(1.0, dtanh, out=dtanh)
+            if mode == "x_k":
+                tmp.fill(0.0)
+                for t in range(n - 1, -1, -1):
+                    add(dh_out[t], tmp, out=tmp)
+                    mul(tmp, dtanh[t], out=da[t])
+                    wt_dot(da[t], tmp)  # W^T da_t
+                np.matmul(da, U, out=w.dE_rows)
+                dE.fill(0.0)
+                np.add.at(dE, xs, w.dE_rows)
+            else:
+                chars, channel = np.unique(xs, return_inverse=True)
+                dh_g = np.zeros((chars.shape[0], H))
+                acc_g = np.zeros_like(dh_g)
+                for t in range(n - 1, -1, -1):
+                    dh_g[channel[t]] += dh_out[t]
+                    da_g = dh_g * dtanh[t]
+                    da[t] = da_g.sum(axis=0)
+                    acc_g += da_g
+                    dh_g = da_g @ W
+                dE.fill(0.0)
+                dE[chars] = acc_g @ U
+            np.matmul(da.T, h0, out=dW)
+            np.matmul(da.T, w.x, out=dU)
+            asum(da, 0, out=db)
+            h_last = h[n].copy()
+            _clip(options, grad, G)
+            # the update, on all six at once
+            if opt == "sgd":
+                mul(grad, eta, out=grad)  # theta - eta g
+                sub(theta, grad, out=theta)
+            elif opt == "momentum":
+                mul(buf_a, options.momentum, out=buf_a)  # v <- mu v + g
+                add(buf_a, grad, out=buf_a)
+                mul(buf_a, eta, out=t1)  # theta <- theta - eta v
+                sub(theta, t1, out=theta)
+            elif opt == "adagrad":
+                mul(grad, grad, out=t1)  # m <- m + g*g
+                add(buf_a, t1, out=buf_a)
+                add(buf_a, ADAGRAD_EPS, out=t2)  # sqrt(m + 1e-8)
+                np.sqrt(t2, out=t2)
+                mul(grad, eta, out=t1)  # eta g / sqrt(...)
+                np.divide(t1, t2, out=t1)
+                sub(theta, t1, out=theta)
+            else:
+                n_up += 1
+                b1, b2 = options.beta1, options.beta2
+                mul(buf_a, b1, out=buf_a)  # m <- beta1 m + (1 - beta1) g
+                mul(grad, 1.0 - b1, out=t1)
+                add(buf_a, t1, out=buf_a)
+                mul(grad, grad, out=t1)  # v <- beta2 v + (1 - beta2) g*g
+                mul(t1, 1.0 - b2, out=t1)
+                mul(buf_b, b2, out=buf_b)
+                add(buf_b, t1, out=buf_b)
+                np.divide(buf_a, 1.0 - b1**n_up, out=t1)  # m_hat
+                np.divide(buf_b, 1.0 - b2**n_up, out=t2)  # v_hat
+                np.sqrt(t2, out=t2)
+                add(t2, options.eps, out=t2)
+                mul(t1, eta, out=t1)
+                np.divide(t1, t2, out=t1)
+                sub(theta, t1, out=theta)
+    return losses, _params(theta, p), _state(state0, buf_a, buf_b, n_up, p)
+
+
+def _clip(options: TrainOptions, grad: Array, G: dict[str, Array]) -> None:
+    """optim.clip in place on the flat gradient (the same arithmetic)."""
+    if options.clip_value is not None:
+        np.clip(grad, -options.clip_value, options.clip_value, out=grad)
+    elif options.clip_norm is not None:
+        # the norm summed parameter by parameter, as optim.grad_norm does
+        norm = float(np.sqrt(sum(float(np.sum(G[n] * G[n])) for n in PARAM_NAMES)))
+        scale = min(1.0, options.clip_norm / norm) if norm > 0 else 1.0
+        if scale != 1.0:
+            np.multiply(grad, scale, out=grad)
+
+
+def _state(state0: OptimizerState, a: Array, b: Array, n_up: int, p: Params) -> OptimizerState:
+    if isinstance(state0, SgdState):
+        return state0
+    if isinstance(state0, MomentumState):
+        return MomentumState(v=_params(a, p))
+    if isinstance(state0, AdagradState):
+        return AdagradState(m=_params(a, p))
+    return AdamState(m=_params(a, p), v=_params(b, p), n=n_up)
+
+
+def train(
+    p: Params,
+    inputs: NDArray[np.intp],
+    targets: NDArray[np.intp],
+    learning_rate: float,
+    options: TrainOptions,
+    epochs: int,
+    mode: EmbeddingRows = "x_k",
+) -> tuple[Array, Params, OptimizerState]:
+    """``epochs`` epochs: each epoch's total loss (its chunks' losses added in
+    order, as tbptt.train adds them), the parameters and optimizer state after."""
+    per_epoch = len(spans(int(inputs.shape[0]), options.seq_length))
+    chunk_losses, after, state = train_chunks(p, inputs, targets, learning_rate, options,
+                                              epochs * per_epoch, mode)
+    losses = np.zeros(epochs)
+    for k, loss in enumerate(chunk_losses.tolist()):
+        losses[k // per_epoch] += loss
+    return losses, after, state
