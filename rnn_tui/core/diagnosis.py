@@ -90,21 +90,22 @@ def diagnose(report: Report, learning_rate: float) -> Diagnosis | None:
         names = sorted({b.field[4:] for b in bad if b.field.startswith("new.")})
         return Diagnosis("update", "the update X_new = X - eta dX with eta = "
                          f"{learning_rate} (your {', '.join(n + '_new' for n in names)} "
-                         "differ while the gradients agree)") if names else None
+                         f"{'differs' if len(names) == 1 else 'differ'} while the gradients "
+                         "agree)") if names else None
     if wrong == {"E"} and not term_wrong:
         return _embedding_rows(report, blocks)
     if {"W", "U", "b", "E"} <= wrong | ({"W", "U", "b", "E"} if term_wrong else set()) and \
             not wrong & {"V", "c"}:
         bptt = next((b for b in bad if b.position.phase is Phase.BPTT), None)
+        t, k = Layout.term(bptt.position.index) if bptt is not None else (0, 0)
         if bptt is not None:
-            t, k = Layout.term(bptt.position.index)
             if t != k:
                 return Diagnosis("BPTT chain", f"the BPTT chain: term({t},{t}) agrees, "
                                  f"term({t},{k}) not; each step back multiplies by "
                                  "W^T (1 - h_j^2), W transposed, with the h of the later step")
         return Diagnosis("tanh derivative", "the tanh derivative (1 - h_k^2) is missing or "
                          "wrong: dW, dU, db and dE all differ"
-                         + (" from the first term" if bptt else ", dV and dc agree")
+                         + (f" from term({t},{k}) on" if bptt else ", dV and dc agree")
                          + "; term(t,k) = delta_t^T V W^T(1-h_t^2) ... W^T(1-h_{k+1}^2) "
                          "(1-h_k^2)")
     if len(wrong) == 1 and not term_wrong:

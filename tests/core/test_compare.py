@@ -74,6 +74,12 @@ def test_missing_tanh_derivative_from_the_gradients_alone(spec: ModelSpec) -> No
     assert key == "tanh derivative"
 
 
+def test_W_where_W_transposed_belongs(spec: ModelSpec) -> None:
+    first, key, text = first_and_diagnosis(spec, student_trace(spec, bug="W_not_T"))
+    assert first.startswith("epoch 1, BPTT t=2 k=1, term[")  # term(2,2) is still right
+    assert key == "BPTT chain" and "term(2,2) agrees, term(2,1) not" in text
+
+
 def test_h_k_instead_of_h_k_minus_1_in_dW(spec: ModelSpec) -> None:
     first, key, text = first_and_diagnosis(spec, student_trace(spec, bug="h_k"))
     # term (1, 1) adds term h_0^T = 0 to dW; theirs adds term h_1^T.

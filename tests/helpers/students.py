@@ -19,12 +19,13 @@ BUGS = ("no_dtanh", "h_k", "dc_one_step", "dE_x_t", "no_b")
 h_k: dW takes h_k where h_{k-1} belongs;
 dc_one_step: dc is the last step's delta_T only;
 dE_x_t: term (t, k) goes into the row of E of x_t (the handout's printed dE);
-no_b: the forward pass forgets b."""
+no_b: the forward pass forgets b.
+(And W_not_T: the chain steps back with W where W^T belongs.)"""
 
 
 def student_trace(spec: ModelSpec, epochs: int = 2, bug: str | None = None,
                   terms: bool = True, params: bool = True) -> dict[str, Any]:
-    assert bug is None or bug in BUGS, bug
+    assert bug is None or bug in (*BUGS, "W_not_T"), bug
     vocab = spec.alphabet
     xs = [vocab.index(ch) for ch in spec.text[:-1]]  # inputs x°_t
     ys = [vocab.index(ch) for ch in spec.text[1:]]  # targets y_t
@@ -73,7 +74,7 @@ def student_trace(spec: ModelSpec, epochs: int = 2, bug: str | None = None,
                 dW, dU, db, dE = dW + tW, dU + tU, db + term, dE + tE
                 term_list.append({"t": t, "k": k, "term": term.tolist(), "dW": tW.tolist(),
                                   "dU": tU.tolist(), "db": term.tolist(), "dE": tE.tolist()})
-                g = W.T @ term  # one step further back
+                g = (W if bug == "W_not_T" else W.T) @ term  # one step further back
         start = {n: m.tolist() for n, m in zip("EUWbVc", (E, U, W, b, V, c), strict=True)}
         grads = {n: m.tolist() for n, m in zip("EUWbVc", (dE, dU, dW, db, dV, dc), strict=True)}
         E, U, W, b, V, c = (E - eta * dE, U - eta * dU, W - eta * dW, b - eta * db,
