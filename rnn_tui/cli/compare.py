@@ -11,13 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, positive_float
-from rnn_tui.core.compare import Report, compare
+from rnn_tui.cli.args import UsageError, int_in, mode_args, positive_float
+from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
 from rnn_tui.core.model_file import ModelSpec, load
 from rnn_tui.core.report import _num as spelled  # JSON's names for NaN and inf
 from rnn_tui.core.theirs import MAX_EPOCHS, InputError
-from rnn_tui.core.theirs import load as load_theirs
 
 HELP = "compare a trace of your own implementation with rnn-tui's, value by value"
 
@@ -46,13 +45,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 def check(spec: ModelSpec, path: Path, args: argparse.Namespace
           ) -> tuple[Report, Diagnosis | None]:
     """Compare one file; InputError when it cannot be compared."""
-    theirs = load_theirs(path, spec)
-    if args.epochs is not None and theirs.epochs and theirs.epochs[0].number > args.epochs:
-        raise InputError(f"{theirs.source}: no epoch in 1..{args.epochs} (--epochs)")
-    report = compare(spec, theirs, args.tol, args.mode, args.epochs)
-    if report.compared == 0:
-        raise InputError(f"{theirs.source}: no numbers to compare (the schema is that of "
-                         f"{PROG} trace --format json)")
+    report = compare_file(spec, path, args.tol, args.mode, args.epochs)
     return report, diagnose(report, spec.learning_rate)
 
 

@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +30,15 @@ from rnn_tui.core.maths import PARAM_NAMES, Array, EmbeddingRows
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.stepper import Epoch, Layout, Phase, Position, Stepper
 from rnn_tui.core.text import fmt_apart
-from rnn_tui.core.theirs import OUTPUT_FIELDS, PARAM_SHAPES, STEP_FIELDS, TERM_FIELDS, Theirs
+from rnn_tui.core.theirs import (
+    OUTPUT_FIELDS,
+    PARAM_SHAPES,
+    STEP_FIELDS,
+    TERM_FIELDS,
+    InputError,
+    Theirs,
+)
+from rnn_tui.core.theirs import load as load_theirs
 
 TRACE_ORDER = tuple(PARAM_SHAPES)  # E, U, W, b, V, c: as the handout introduces them
 
@@ -62,6 +71,7 @@ class Comparison:
     got: float  # theirs (or the handout's)
     tolerance: float
     step: str  # the position as the screen names it: "BPTT t=2 k=1"
+    field: str = ""  # which value of the step: "h", "term.dW", "grad.W" (see value())
 
     @property
     def agrees(self) -> bool:
@@ -114,7 +124,7 @@ class Block:
                 continue
             yield Comparison(self.position, self.quantity, tuple(int(i) for i in idx),
                              float(self.expected[idx]), float(self.got[idx]), float(tol[idx]),
-                             self.step)
+                             self.step, self.field)
 
 
 def block(layout: Layout, pos: Position, quantity: str, field: str, expected: Array,
@@ -272,6 +282,21 @@ def compare(spec: ModelSpec, theirs: Theirs, tol: float = 1e-6,
             first_epoch = ep
         blocks += new
     return Report(lay, blocks, tol, tuple(wanted), first_epoch)
+
+
+def compare_file(spec: ModelSpec, path: Path, tol: float = 1e-6,
+                 mode: EmbeddingRows | None = None, epochs: int | None = None) -> Report:
+    """Read a student's trace and compare it: what ``rnn-tui compare`` and
+    the debugger's ``--compare`` start from. InputError (one line) when the
+    file cannot be compared."""
+    theirs = load_theirs(path, spec)
+    if epochs is not None and theirs.epochs and theirs.epochs[0].number > epochs:
+        raise InputError(f"{theirs.source}: no epoch in 1..{epochs} (--epochs)")
+    report = compare(spec, theirs, tol, mode, epochs)
+    if report.compared == 0:
+        raise InputError(f"{theirs.source}: no numbers to compare (the schema is that of "
+                         "rnn-tui trace --format json)")
+    return report
 
 
 def epoch_blocks(lay: Layout, ep: Epoch, theirs, tolerance) -> Iterator[Block]:

@@ -162,7 +162,8 @@ def test_the_debugger_can_ask_per_step(spec: ModelSpec) -> None:
     pos = Position(epoch=1, phase=Phase.BPTT, index=0)
     assert report.next_difference() == pos
     diffs = report.differences_at(pos)
-    assert {d.quantity for d in diffs} == {"dW"} and all(not d.agrees for d in diffs)
+    assert {(d.quantity, d.field) for d in diffs} == {("dW", "term.dW")}
+    assert all(not d.agrees for d in diffs)
     assert len(report.at(pos)) == 2 * 3 + 3 * 3 + 3 * 2 + 6 * 2  # term, dW, dU, db, dE
     nxt = report.next_difference(pos)
     assert nxt is not None and nxt.phase is Phase.BPTT and nxt.index == 1
