@@ -34,6 +34,8 @@ from rnn_tui.core.text import fmt, printable
 # module), imported only when used. Each
 # module has HELP (one line), add_arguments(parser) and run(args) -> int.
 PLUGIN_COMMANDS = {
+    "compare": "rnn_tui.cli.compare",
+    "grade": "rnn_tui.cli.grade",
     "serve": "rnn_tui.serve.web",
     "ssh-serve": "rnn_tui.serve.ssh",
     "sample": "rnn_tui.cli.sample",
@@ -103,6 +105,9 @@ def build_command_parser(command: str | None = None) -> Parser:
     trace.add_argument("model", metavar="MODEL")
     trace.add_argument("--epochs", type=int_in(1, MAX_TRACE_EPOCHS), default=1)
     trace.add_argument("--format", choices=("json", "text"), default="json")
+    trace.add_argument("--terms", action="store_true",
+                       help="JSON: add every output term and BPTT term (t, k) with what it adds "
+                       "to dV, dc, dW, dU, db, dE (what `rnn-tui compare` checks one by one)")
     mode_args(trace)
 
     train = sub.add_parser("train", help="train and print a loss table",
@@ -184,10 +189,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from rnn_tui.core import report
 
     spec, mode = _load(args.model, args.mode)
-    text = (report.trace_json if args.format == "json" else report.trace_text)(
-        spec, args.epochs, mode
-    )
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    if args.terms and args.format != "json":
+        raise UsageError(f"{PROG} trace: --terms needs --format json")
+    chunks = (report.trace_json_chunks(spec, args.epochs, mode, args.terms)
+              if args.format == "json" else report.trace_text_chunks(spec, args.epochs, mode))
+    report.write_chunks(chunks, sys.stdout)  # one epoch at a time: memory stays flat
     return 0
 
 

@@ -6,11 +6,16 @@ figure shown at a step gets a :class:`Mark`: it matches at the printed
 precision, or it differs, with the printed number, ours and the reason (a
 printing slip, or the handout's dE convention when running the exact
 gradient). No other model gets marks.
+
+This is one instance of :mod:`rnn_tui.core.compare`: each figure is a
+:class:`~rnn_tui.core.compare.Block` (our value expected, the printed one
+got, a tolerance of half a unit of the 4th decimal), our values come from
+the same lookup (:func:`~rnn_tui.core.compare.value`), and the next
+difference is the report's; a mark is a comparison with its reason.
 """
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rnn_tui.core.compare import Block, Report, block, value
 from rnn_tui.core.maths import PARAM_NAMES, Array
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
@@ -91,36 +97,29 @@ def is_handout_model(spec: ModelSpec) -> bool:
 def ours(stepper: Stepper, fig: Figure) -> Array:
     """Our value of a figure (the whole array the figure prints)."""
     ep = stepper.epoch(fig.position.epoch)
-    q = fig.quantity
-    if q == "total_loss":
-        return np.asarray(ep.total_loss)
-    if q == "min_total_loss":
+    if fig.quantity == "min_total_loss":
         return np.asarray(min(stepper.checkpoints.losses[: fig.position.epoch]))
-    if q.startswith("grad."):
-        return ep.grads.get(q[5:])
-    if q.startswith("new."):
-        return ep.params_after.get(q[4:])
-    if q == "delta":
-        return ep.delta[fig.row]
-    array = {"x": ep.fwd.x, "h": ep.fwd.h[1:], "omega": ep.fwd.omega, "y_hat": ep.fwd.y_hat,
-             "loss": ep.fwd.loss}[q]
-    return array[fig.row]
+    return value(ep, fig.quantity, 0 if fig.row is None else fig.row + 1)
+
+
+def figure_block(stepper: Stepper, fig: Figure) -> Block:
+    """A figure as compare's block: ours expected, the handout's printed
+    number got, matching when it rounds to the printed 4 decimals."""
+    mine = np.reshape(ours(stepper, fig), fig.printed.shape)
+    return block(stepper.layout, fig.position, fig.name, fig.quantity, mine, fig.printed,
+                 HALF_UNIT)
+
+
+def reason(stepper: Stepper, fig: Figure, index: tuple[int, ...]) -> str:
+    if stepper.mode == "x_k" and fig.depends_on_dE:
+        return CONVENTION
+    return slips().get((fig.name, index), "not explained: a bug?")
 
 
 def marks_for(stepper: Stepper, fig: Figure) -> list[Mark]:
-    value = np.reshape(ours(stepper, fig), fig.printed.shape)
-    out = []
-    for idx in np.ndindex(fig.printed.shape):
-        printed, mine = float(fig.printed[idx]), float(value[idx])
-        matches = math.isfinite(mine) and abs(mine - printed) <= HALF_UNIT
-        reason = ""
-        if not matches:
-            if stepper.mode == "x_k" and fig.depends_on_dE:
-                reason = CONVENTION
-            else:
-                reason = slips().get((fig.name, idx), "not explained: a bug?")
-        out.append(Mark(fig.name, idx, printed, mine, reason))
-    return out
+    return [Mark(fig.name, c.entry, c.got, c.expected,
+                 "" if c.agrees else reason(stepper, fig, c.entry))
+            for c in figure_block(stepper, fig).comparisons()]
 
 
 def marks(stepper: Stepper, pos: Position | None = None) -> list[Mark]:
@@ -142,11 +141,16 @@ def figure_positions() -> list[Position]:
                   key=lambda p: (p.epoch, lay.step_of(p)))
 
 
+def report(stepper: Stepper) -> Report:
+    """Every printed number against ours, in stepping order (empty for
+    another model)."""
+    if not is_handout_model(stepper.spec):
+        return Report(stepper.layout, [], HALF_UNIT)
+    order = {p: i for i, p in enumerate(figure_positions())}
+    figs = sorted(figures().values(), key=lambda f: order[f.position])
+    return Report(stepper.layout, [figure_block(stepper, f) for f in figs], HALF_UNIT)
+
+
 def next_difference(stepper: Stepper) -> Position | None:
     """The next position (after the current one) that shows a difference."""
-    lay = stepper.layout
-    here = (stepper.position.epoch, lay.step_of(stepper.position))
-    for pos in figure_positions():
-        if (pos.epoch, lay.step_of(pos)) > here and any(not m.ok for m in marks(stepper, pos)):
-            return pos
-    return None
+    return report(stepper).next_difference(stepper.position)

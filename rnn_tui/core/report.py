@@ -1,15 +1,22 @@
 """Headless reports of training runs: the JSON trace, the handout-style text
-trace and the loss table. Pure functions from a model to strings."""
+trace and the loss table. Pure functions from a model to strings.
+
+The traces are written as a stream of chunks, one epoch at a time
+(:func:`trace_json_chunks`, :func:`trace_text_chunks`), so a trace of
+100,000 epochs takes the memory of one: the chunks joined are byte for byte
+the whole document ``json.dumps`` would make of it (tested)."""
 
 from __future__ import annotations
 
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import count, islice
 from typing import Any
+
+import numpy as np
 
 from rnn_tui.core.maths import (
     PARAM_NAMES,
@@ -19,7 +26,10 @@ from rnn_tui.core.maths import (
     Grads,
     Params,
     backward,
+    bptt_row,
     forward,
+    output_delta,
+    row_sums,
     sgd,
     train,
 )
@@ -70,9 +80,12 @@ def training(spec: ModelSpec, mode: str | None = None) -> Iterator[EpochResult]:
         p = after
 
 
-def epochs(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[dict[str, Any]]:
-    """One dict per epoch, in the trace's JSON shape."""
+def epochs(spec: ModelSpec, n: int, mode: str | None = None,
+           terms: bool = False) -> Iterator[dict[str, Any]]:
+    """One dict per epoch, in the trace's JSON shape (with ``terms``: also
+    every output term and BPTT term, see :func:`term_dicts`)."""
     vocab = spec.alphabet
+    emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
     for r in islice(training(spec, mode), n):
         e, p, f, g, after = r.number, r.params, r.fwd, r.grads, r.after
         inputs, targets = f.inputs, f.targets
@@ -90,7 +103,7 @@ def epochs(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[dict[st
             }
             for t in range(f.T)
         ]
-        yield {
+        doc = {
             "epoch": e,
             "total_loss": _num(f.total_loss),
             "steps": steps,
@@ -98,16 +111,59 @@ def epochs(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[dict[st
             "grads": _params(g),
             "params_after": _params(after),
         }
+        if terms:
+            doc["outputs"], doc["terms"] = term_dicts(p, f, emb)
+        yield doc
 
 
-def trace_json(spec: ModelSpec, n: int, mode: str | None = None) -> str:
-    doc = {
-        "model": spec.name,
-        "vocab": list(spec.alphabet),
-        "embedding_rows": mode or spec.bptt.embedding_rows,
-        "epochs": list(epochs(spec, n, mode)),
-    }
-    return json.dumps(doc, allow_nan=False)
+def term_dicts(p: Params, f: Forward, mode: EmbeddingRows) -> tuple[list[Any], list[Any]]:
+    """The steps between the forward pass and the updates, as ``trace
+    --terms`` writes them: for each output step t, delta_t = y_hat_t - y_t
+    and what it adds to dV (delta_t h_t^T) and dc (delta_t); for each BPTT
+    term (t, k) in stepping order (t = 1..T, k = t..1), the term (the
+    H-vector dL_t/da_k = delta_t^T V W^T(1-h_t^2) ... (1-h_k^2)) and what it
+    adds to dW, dU, db and dE (dE as the whole K x D matrix)."""
+    delta = output_delta(f)  # (T, K)
+    outputs = [
+        {"t": t, "delta": _arr(delta[t - 1]), "dV": _arr(np.outer(delta[t - 1], f.h[t])),
+         "dc": _arr(delta[t - 1])}
+        for t in range(1, f.T + 1)
+    ]
+    terms = []
+    for t in range(1, f.T + 1):
+        row = bptt_row(p, f, delta, t)
+        for k in range(t, 0, -1):
+            s = row_sums(p, f, row, k, k, mode)
+            terms.append({"t": t, "k": k, "term": _arr(row.da[k - 1]), "dW": _arr(s.W),
+                          "dU": _arr(s.U), "db": _arr(s.b), "dE": _arr(s.E)})
+    return outputs, terms
+
+
+def trace_json_chunks(spec: ModelSpec, n: int, mode: str | None = None,
+                      terms: bool = False) -> Iterator[str]:
+    """The JSON trace in pieces, one epoch a piece; joined, exactly
+    ``json.dumps`` of the whole document (default separators)."""
+    head = json.dumps({"model": spec.name, "vocab": list(spec.alphabet),
+                       "embedding_rows": mode or spec.bptt.embedding_rows})
+    yield head[:-1] + ', "epochs": ['
+    for i, doc in enumerate(epochs(spec, n, mode, terms)):
+        yield (", " if i else "") + json.dumps(doc, allow_nan=False)
+    yield "]}"
+
+
+def trace_json(spec: ModelSpec, n: int, mode: str | None = None, terms: bool = False) -> str:
+    return "".join(trace_json_chunks(spec, n, mode, terms))
+
+
+def write_chunks(chunks: Iterable[str], out: Any) -> None:
+    """Write a stream of chunks to a text file, ending with one newline."""
+    last = ""
+    for chunk in chunks:
+        if chunk:
+            out.write(chunk)
+            last = chunk
+    if not last.endswith("\n"):
+        out.write("\n")
 
 
 # ----------------------------------------------------------- text trace
@@ -115,17 +171,21 @@ def trace_json(spec: ModelSpec, n: int, mode: str | None = None) -> str:
 
 def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
     """The handout's sections, epoch by epoch, at 4 decimals."""
+    return "".join(trace_text_chunks(spec, n, mode))
+
+
+def trace_text_chunks(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[str]:
+    """The text trace in pieces: the heading line, then one piece an epoch."""
     emb = mode or spec.bptt.embedding_rows
-    out: list[str] = []
     vocab = spec.alphabet
     shown = " ".join(char(c) for c in vocab)
-    out.append(f"model {printable(spec.name)}: vocab {shown} (K={spec.K}), "
-               f"D={spec.embedding_dim}, H={spec.hidden_size}, T={spec.T}, "
-               f"eta={spec.learning_rate}, dE rows: {emb}")
+    yield (f"model {printable(spec.name)}: vocab {shown} (K={spec.K}), "
+           f"D={spec.embedding_dim}, H={spec.hidden_size}, T={spec.T}, "
+           f"eta={spec.learning_rate}, dE rows: {emb}\n")
     for r in islice(training(spec, mode), n):
         e, f, g, after = r.number, r.fwd, r.grads, r.after
         inputs, targets = f.inputs, f.targets
-        out.append("")
+        out: list[str] = [""]
         out.append(f"== epoch {e} ==")
         out.append("-- forward pass --")
         for t in range(f.T):
@@ -145,7 +205,7 @@ def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
         out.append(f"-- updates (eta = {spec.learning_rate}) --")
         for name in PARAM_NAMES:
             out.append(f"  {name}_new = {mat(after.get(name))}")
-    return "\n".join(out) + "\n"
+        yield "\n".join(out) + "\n"
 
 
 # ------------------------------------------------------------ loss table

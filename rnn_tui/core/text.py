@@ -79,3 +79,20 @@ def printable(text: str) -> str:
     if text.isprintable() and not any(_unsafe(ch) for ch in text):
         return text
     return "".join(_escape(ch) if _unsafe(ch) else ch for ch in text)
+
+
+def fmt_apart(a: float, b: float) -> tuple[str, str]:
+    """Two numbers by :func:`fmt`'s rules, with as many more digits as it
+    takes for two different numbers to look different (``expected 0.0123,
+    got 0.0123`` would say nothing)."""
+    sa, sb = fmt(a), fmt(b)
+    if sa != sb or a == b or not (math.isfinite(a) and math.isfinite(b)):
+        return sa, sb
+    for places in range(PLACES + 1, 21):
+        if max(abs(a), abs(b)) >= 1e5:
+            sa, sb = f"{a:.{places - 1}e}", f"{b:.{places - 1}e}"
+        else:
+            sa, sb = f"{a:.{places}f}", f"{b:.{places}f}"
+        if sa != sb:
+            return sa, sb
+    return repr(a), repr(b)
