@@ -27,8 +27,7 @@ from rnn_tui.core.stepper import StepView
 from rnn_tui.tui.widgets.numbers import ARGMAX, DONE, LABEL, MUTED, NONFINITE, fmt
 from rnn_tui.tui.widgets.panel import Panel
 
-# Braille dot bits by (row 0..3, column 0..1) inside a cell (Unicode U+2800).
-DOTS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]])
+BLOCKS = " ▁▂▃▄▅▆▇█"  # a bar's top cell by eighths
 LOG_RATIO = 100.0  # a positive range wider than this is drawn on a log scale
 
 
@@ -65,50 +64,54 @@ def summary(history: Sequence[float], width: int, log: bool = False) -> list[Tex
     return lines
 
 
-def _ticks(lo: float, hi: float, rows: int, log: bool) -> dict[int, str]:
-    """Tick labels by plot row: the top, the bottom, and the middle if tall."""
-    if hi == lo:
-        return {rows // 2: fmt(lo)}
-    out = {0: fmt(hi), rows - 1: fmt(lo)}
+def _ticks(g_lo: float, g_hi: float, rows: int, log: bool) -> dict[int, str]:
+    """Tick labels by plot row: the top (the largest loss: a full bar), the
+    bottom (the smallest: ▁), and the middle if tall."""
+    levels = 8 * rows
+    back = (lambda g: 10**g) if log else (lambda g: g)
+    if g_hi == g_lo:
+        return {_top_row(levels // 2, rows): fmt(back(g_lo))}
+    out = {0: fmt(back(g_hi)), rows - 1: fmt(back(g_lo))}
     if rows >= 5:
         m = rows // 2
-        g_lo, g_hi = (math.log10(lo), math.log10(hi)) if log else (lo, hi)
-        g = g_hi - (4 * m + 1.5) / (4 * rows - 1) * (g_hi - g_lo)  # the row's middle dot
-        mid = fmt(10**g if log else g)
+        level = 8 * (rows - 1 - m) + 4  # the middle of row m
+        mid = fmt(back(g_lo + (level - 1) / (levels - 1) * (g_hi - g_lo)))
         if mid not in out.values():
             out[m] = mid
     return out
 
 
-def _dots(loss: np.ndarray, cols: np.ndarray, ys: np.ndarray, X: int, Y: int) -> np.ndarray:
-    """The dot grid (Y, X) of the line through the finite points (cols, ys),
-    broken where a loss is not finite. Epochs that share a dot column are
-    drawn as the column's range, joined to the next column's."""
-    grid = np.zeros((Y, X), dtype=bool)
-    y = np.where(np.isfinite(loss), ys, np.nan)
-    starts = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])
-    ends = np.r_[starts[1:], len(cols)] - 1
-    with np.errstate(all="ignore"):
-        lo_y = np.fmin.reduceat(y, starts)
-        hi_y = np.fmax.reduceat(y, starts)
-    prev: tuple[int, float] | None = None
-    for j, s in enumerate(starts):
-        c = int(cols[s])
-        if math.isnan(lo_y[j]) or not np.isfinite(loss[s:ends[j] + 1]).all():
-            prev = None if math.isnan(lo_y[j]) else prev
-            if math.isnan(lo_y[j]):
-                continue
-        first = y[s] if not math.isnan(y[s]) else lo_y[j]
-        last = y[ends[j]] if not math.isnan(y[ends[j]]) else hi_y[j]
-        if prev is not None:  # join the previous column's last point to this one's first
-            pc, py = prev
-            for x in range(pc + 1, c + 1):
-                a = float(py + (first - py) * (x - 1 - pc) / (c - pc))
-                b = float(py + (first - py) * (x - pc) / (c - pc))
-                grid[round(min(a, b)):round(max(a, b)) + 1, x] = True
-        grid[round(float(lo_y[j])):round(float(hi_y[j])) + 1, c] = True
-        prev = (c, float(last))
-    return grid
+def _top_row(height: int, rows: int) -> int:
+    """The row holding the top of a bar ``height`` eighths tall (1..8*rows)."""
+    return rows - 1 - (height - 1) // 8
+
+
+def _columns(g: np.ndarray, ok: np.ndarray, pw: int) -> tuple[np.ndarray, ...]:
+    """Per cell column: the value drawn (NaN: no bar) and whether a loss in
+    it is not finite; per epoch: its column. More epochs than columns: a
+    column shows the mean of its epochs; fewer: an epoch is a bar several
+    columns wide (1 to 3 columns and a gap when there is room)."""
+    N = len(g)
+    if N > pw:
+        starts = (np.arange(pw) * N) // pw
+        count = np.add.reduceat(ok.astype(np.int64), starts)
+        total = np.add.reduceat(np.where(ok, g, 0.0), starts)
+        with np.errstate(all="ignore"):
+            value = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        return value, np.logical_or.reduceat(~ok, starts), np.arange(N) * pw // N
+    idx = np.arange(pw) * N // pw
+    value = np.where(ok[idx], g[idx], np.nan)
+    bad = ~ok[idx]
+    first = -(-np.arange(N) * pw // N)  # ceil(i pw / N): the epoch's first column
+    last = -(-(np.arange(N) + 1) * pw // N) - 1
+    where = (first + last) // 2
+    if N == 1:  # one point, drawn by chart()
+        value[:], bad[1:] = np.nan, False
+        return value, bad, np.zeros(1, dtype=np.int64)
+    if pw >= 3 * N:  # room to spare: bars 1-3 columns wide, apart
+        narrow = np.abs(np.arange(pw) - where[idx]) > min(1, (pw // N - 2) // 2)
+        value[narrow], bad[narrow] = np.nan, False
+    return value, bad, where
 
 
 def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
@@ -123,38 +126,41 @@ def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
     lo = float(loss[ok].min()) if ok.any() else 0.0
     hi = float(loss[ok].max()) if ok.any() else 0.0
     log = lo > 0 and hi / lo >= LOG_RATIO
+    with np.errstate(all="ignore"):
+        g = np.log10(loss) if log else loss
+    g_lo, g_hi = (math.log10(lo), math.log10(hi)) if log else (lo, hi)
     notes = summary(history, width, log)
     rows = height - 2 - len(notes)  # plot rows; then the axis, its labels, the notes
-    ticks = _ticks(lo, hi, max(rows, 1), log) if ok.any() else {}
+    ticks = _ticks(g_lo, g_hi, max(rows, 1), log) if ok.any() else {}
     lw = max((cell_len(t) for t in ticks.values()), default=1)
     pw = width - lw - 2  # plot cells; the axis takes one, one spare at the right
     if rows < 2 or pw < 6:
         last = Text(_first_fit([f"epoch {N}: {fmt(float(loss[-1]))}", fmt(float(loss[-1]))],
                                width), style=LABEL)
         return ([*notes, last] if height > len(notes) else notes)[:height]
-    X, Y = 2 * pw, 4 * rows
-    cols = (np.arange(N, dtype=np.int64) * (X - 1) // (N - 1)) if N > 1 else np.zeros(1, int)
+    levels = 8 * rows
+    value, bad, where = _columns(g, ok, pw)
+    span = g_hi - g_lo
     with np.errstate(all="ignore"):
-        g = np.log10(loss) if log else loss
-        g_lo, g_hi = (math.log10(lo), math.log10(hi)) if log else (lo, hi)
-        span = g_hi - g_lo
-        ys = np.full(N, (Y - 1) / 2) if span == 0 else (g_hi - g) / span * (Y - 1)
-    ys = np.clip(np.nan_to_num(ys, nan=0.0), 0, Y - 1)
-    grid = _dots(loss, cols, ys, X, Y)
-    code = (grid.reshape(rows, 4, pw, 2) * DOTS[None, :, None, :]).sum(axis=(1, 3))
-    cells = [[chr(0x2800 + int(v)) if v else " " for v in row] for row in code]
-    styles = [[DONE if v else "" for v in row] for row in code]
-    marks: dict[tuple[int, int], tuple[str, str]] = {}
-    for i in np.flatnonzero(~ok)[:: max(1, (~ok).sum() // X + 1)]:
-        marks[(0, int(cols[i]) // 2)] = ("×", NONFINITE)
-    if ok.any():
-        best = int(np.argmin(np.where(ok, loss, np.inf)))
-        marks[(round(float(ys[best])) // 4, int(cols[best]) // 2)] = ("●", ARGMAX)
-    if N == 1 and ok[0]:  # one point: its value beside it
+        tall = np.full(pw, levels // 2) if span == 0 else (
+            1 + np.rint((np.nan_to_num(value, nan=g_lo) - g_lo) / span * (levels - 1)))
+    tall = np.where(np.isnan(value), 0, np.clip(tall, 1, levels)).astype(np.int64)
+    fill = np.clip(tall[None, :] - 8 * (rows - 1 - np.arange(rows))[:, None], 0, 8)  # (rows, pw)
+    cells = [[BLOCKS[v] for v in row] for row in fill]
+    styles = [[DONE if v else "" for v in row] for row in fill]
+    for x in np.flatnonzero(bad):
+        cells[0][x], styles[0][x] = "×", NONFINITE
+    if N == 1 and ok[0]:  # one point and its value, not a bar
+        r = _top_row(levels // 2, rows)
+        cells[r][0], styles[r][0] = "●", ARGMAX
         for i, ch in enumerate(f" {fmt(float(loss[0]))} (epoch 1)"[: pw - 1]):
-            marks[(round(float(ys[0])) // 4, 1 + i)] = (ch, LABEL)
-    for (r, c), (ch, style) in marks.items():
-        cells[r][c], styles[r][c] = ch, style
+            cells[r][1 + i], styles[r][1 + i] = ch, LABEL
+    elif ok.any():  # the lowest bar in the minimum's colour, ● just above it
+        x = int(where[int(np.argmin(np.where(ok, loss, np.inf)))])
+        top = _top_row(max(1, int(tall[x])), rows)
+        for r in range(top, rows):
+            styles[r][x] = ARGMAX if fill[r][x] else ""
+        cells[max(0, top - 1)][x], styles[max(0, top - 1)][x] = "●", ARGMAX
     out: list[Text] = []
     for r in range(rows):
         line = Text(f"{ticks.get(r, ''):>{lw}}", style=LABEL)
@@ -162,14 +168,14 @@ def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
         for ch, style in zip(cells[r], styles[r], strict=True):
             line.append(ch, style=style)
         out.append(line)
-    out += _x_axis(N, cols, lw, pw, width)
+    out += _x_axis(N, where, lw, pw, width)
     out += notes
     for line in out:
         line.rstrip()
     return out[:height]
 
 
-def _x_axis(N: int, cols: np.ndarray, lw: int, pw: int, width: int) -> list[Text]:
+def _x_axis(N: int, where: np.ndarray, lw: int, pw: int, width: int) -> list[Text]:
     """The axis line with ticks at epochs 1, the middle and N, and their labels."""
     axis = [" "] * lw + ["└"] + ["─"] * pw
     labels = [" "] * width
@@ -178,7 +184,7 @@ def _x_axis(N: int, cols: np.ndarray, lw: int, pw: int, width: int) -> list[Text
         picks.insert(1, (N + 1) // 2)
     taken = -1
     for e in picks:
-        x = lw + 1 + int(cols[e - 1]) // 2
+        x = lw + 1 + int(where[e - 1])
         text = str(e)
         start = min(max(x - len(text) // 2, lw + 1), width - len(text))
         if start <= taken + 1 or (e != N and start + len(text) + 2 > width - len(str(N))):
