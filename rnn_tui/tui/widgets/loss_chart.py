@@ -1,17 +1,21 @@
 """Total loss per epoch as a chart with axes: epochs along x (1..N), the loss
-range up y with 2-3 ticks formatted by ``fmt``, the minimum marked ``●`` and
+range up y with 2-3 ticks formatted by ``fmt``, a bar per epoch (or per run
+of epochs, their mean, when there are more epochs than columns) drawn with
+eighth blocks ``▁▂▃▄▅▆▇█``, the minimum's bar coloured and marked ``●`` and
 labelled (``min 2.8395 at epoch 50``), non-finite losses marked ``×`` on the
-top row with a note. A single epoch is one point and its value, not a line.
+top row with a note. One epoch is one point and its value, not a flat line.
+A range over 100x wide (a diverging run) is drawn on a log scale, and says so.
 
-Drawn here with braille dots (2 x 4 per cell) rather than with
-``textual-plotext``: its latest release (1.0.1) requires ``plotext<6``
-while plotext is at 6.1.0, it reaches into plotext's private modules
-(``plotext._dict``) and has a known resize quirk, its tick labels are
-plotext's own (we format every number with ``fmt``), and it paints in
-plotext's colours through ANSI text, so the theme's semantic styles (and the
-monochrome palette) would not apply. What this chart needs (one series, a
-marked minimum, markers for NaN) is about 150 lines of NumPy and Rich, and
-it is a pure function of (history, width, height), tested without an app.
+Our own drawing rather than ``textual-plotext``: its latest release (1.0.1)
+requires ``plotext<6`` while plotext is at 6.1.0, it reaches into plotext's
+private modules (``plotext._dict``) and has a known resize quirk, its tick
+labels are plotext's own (we format every number with ``fmt``), and it
+paints in plotext's colours through ANSI text, so the theme's semantic
+styles (and the monochrome palette) would not apply. What this chart needs
+(one series, a marked minimum, markers for NaN) is ~150 lines of NumPy and
+Rich, a pure function of (history, width, height) tested without an app.
+Blocks rather than braille dots: braille is missing from common monospace
+fonts (DejaVu Sans Mono) and its dots wash out on a projector.
 """
 
 from __future__ import annotations

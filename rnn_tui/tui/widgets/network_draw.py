@@ -231,7 +231,7 @@ class _Draw:
         """(level, column width, first column's offset, lo, hi)."""
         T, t = self.s.T, self.t
         near = range(max(1, t - avail // 4 - 1), min(T, t + avail // 4 + 1) + 1)
-        if self.k:
+        if self.k and t - self.k <= avail:  # the whole path may fit: size for it too
             near = range(max(1, min(near.start, self.k)), near.stop)
         want = min(T, 3)
         for level in (0, 1, 2):
@@ -398,7 +398,7 @@ def draw(scene: Scene, width: int, height: int) -> list[Text]:
                 canvas.put(row, anchor(t) + 1, pieces)
         elif kind in LABELLED:
             if kind == "v" and lo == 1 and level < 2:
-                canvas.put(row, 0, [(scene.h0, LABEL)])
+                canvas.put(row, 0, [_value(scene.h0, LABEL)])
             for t in range(lo, hi + 1):
                 room = cw - 1 if t < hi or hi < T else width - anchor(t)
                 for lv in levels:  # the most detailed label that fits whole
