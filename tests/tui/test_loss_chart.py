@@ -98,6 +98,21 @@ def test_axes_ticks_and_the_minimum_on_the_hello_model() -> None:
     assert all(ch == "█" for ch in first)
 
 
+def test_more_epochs_than_columns_keep_the_minimum_exact() -> None:
+    """1000 epochs in 56 columns: a column shows its smallest loss, so the
+    lowest bar is the minimum, at the bottom tick, marked in its column."""
+    history = histories()["noisy1000"]
+    lines = chart(history, 60, 12)
+    rows = plot_rows(lines)
+    best = int(np.argmin(history))
+    assert rows[-1].plain.startswith(fmt(min(history)))
+    lw = rows[-1].plain.index("┤")
+    pw = 60 - lw - 2
+    dot = next(line.plain.index("●") for line in rows if "●" in line.plain)
+    assert dot == lw + 1 + best * pw // len(history)
+    assert min_label(history) in "\n".join(line.plain for line in lines)
+
+
 def test_one_epoch_is_one_point_and_its_value() -> None:
     lines = chart([5.5527], 40, 9)
     text = "\n".join(line.plain for line in lines)

@@ -1,6 +1,6 @@
 """Total loss per epoch as a chart with axes: epochs along x (1..N), the loss
 range up y with 2-3 ticks formatted by ``fmt``, a bar per epoch (or per run
-of epochs, their mean, when there are more epochs than columns) drawn with
+of epochs, their smallest, when there are more epochs than columns) drawn with
 eighth blocks ``▁▂▃▄▅▆▇█``, the minimum's bar coloured and marked ``●`` and
 labelled (``min 2.8395 at epoch 50``), non-finite losses marked ``×`` on the
 top row with a note. One epoch is one point and its value, not a flat line.
@@ -93,15 +93,14 @@ def _top_row(height: int, rows: int) -> int:
 def _columns(g: np.ndarray, ok: np.ndarray, pw: int) -> tuple[np.ndarray, ...]:
     """Per cell column: the value drawn (NaN: no bar) and whether a loss in
     it is not finite; per epoch: its column. More epochs than columns: a
-    column shows the mean of its epochs; fewer: an epoch is a bar several
+    column shows the smallest loss of its epochs (the lowest bar is still
+    the minimum; spikes within a column do not show); fewer: an epoch is a bar several
     columns wide (1 to 3 columns and a gap when there is room)."""
     N = len(g)
     if N > pw:
         starts = (np.arange(pw) * N) // pw
-        count = np.add.reduceat(ok.astype(np.int64), starts)
-        total = np.add.reduceat(np.where(ok, g, 0.0), starts)
         with np.errstate(all="ignore"):
-            value = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            value = np.fmin.reduceat(np.where(ok, g, np.nan), starts)  # NaN: none finite
         return value, np.logical_or.reduceat(~ok, starts), np.arange(N) * pw // N
     idx = np.arange(pw) * N // pw
     value = np.where(ok[idx], g[idx], np.nan)
@@ -144,6 +143,9 @@ def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
         return ([*notes, last] if height > len(notes) else notes)[:height]
     levels = 8 * rows
     value, bad, where = _columns(g, ok, pw)
+    if N > pw and ok.any():  # the tallest bar is the top tick
+        g_hi = float(np.nanmax(value))
+        ticks = {r: t for r, t in _ticks(g_lo, g_hi, rows, log).items() if cell_len(t) <= lw}
     span = g_hi - g_lo
     with np.errstate(all="ignore"):
         tall = np.full(pw, levels // 2) if span == 0 else (
@@ -160,10 +162,13 @@ def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
         for i, ch in enumerate(f" {fmt(float(loss[0]))} (epoch 1)"[: pw - 1]):
             cells[r][1 + i], styles[r][1 + i] = ch, LABEL
     elif ok.any():  # the lowest bar in the minimum's colour, ● just above it
-        x = int(where[int(np.argmin(np.where(ok, loss, np.inf)))])
+        best = int(np.argmin(np.where(ok, loss, np.inf)))
+        x = int(where[best])
+        bar = np.flatnonzero(tall == tall[x]) if N <= pw else np.array([x])
+        for c in bar[np.abs(bar - x) <= 1]:  # the bar's columns (1-3 wide)
+            for r in range(rows):
+                styles[r][c] = ARGMAX if fill[r][c] else styles[r][c]
         top = _top_row(max(1, int(tall[x])), rows)
-        for r in range(top, rows):
-            styles[r][x] = ARGMAX if fill[r][x] else ""
         cells[max(0, top - 1)][x], styles[max(0, top - 1)][x] = "●", ARGMAX
     out: list[Text] = []
     for r in range(rows):
