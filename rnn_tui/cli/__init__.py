@@ -24,8 +24,8 @@ from rnn_tui.cli.args import (
     positive_float,
 )
 from rnn_tui.core.files import WriteError, write_atomic
-from rnn_tui.core.maths import PARAM_NAMES
 from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
+from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import fmt
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
@@ -211,7 +211,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     T = spec.T
     terms = T * (T + 1) // 2
     p = spec.initial_params()
-    n_params = sum(p.get(name).size for name in PARAM_NAMES)
+    n_params = sum(p.get(name).size for name in FILE_ORDER)
     init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
     print(f"{path}: ok")
     print(f"  name      {spec.name}")

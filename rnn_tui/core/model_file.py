@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from rnn_tui.core.maths import Params
+from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import printable
 
 MAX_VOCAB = 256
@@ -131,7 +132,6 @@ def _matrix(value: Any) -> list[list[float]]:
 Number = Annotated[float, BeforeValidator(_number)]
 Vector = Annotated[list[float], BeforeValidator(_vector)]
 Matrix = Annotated[list[list[float]], BeforeValidator(_matrix)]
-PARAM_FIELDS = ("E", "U", "W", "b", "V", "c")
 
 
 class _Strict(BaseModel):
@@ -160,9 +160,9 @@ class InitSpec(_Strict):
 
     @model_validator(mode="after")
     def _values_or_seed(self) -> InitSpec:
-        given = [n for n in PARAM_FIELDS if getattr(self, n) is not None]
+        given = [n for n in FILE_ORDER if getattr(self, n) is not None]
         if self.seed is None:
-            missing = [n for n in PARAM_FIELDS if n not in given]
+            missing = [n for n in FILE_ORDER if n not in given]
             if missing:
                 raise SpecError(
                     f"init.{missing[0]}",
@@ -275,7 +275,7 @@ class ModelSpec(_Strict):
         """Exact values when given; otherwise a reproducible seeded draw."""
         init = self.init
         if init.seed is None:
-            return Params(**{n: np.array(getattr(init, n), dtype=np.float64) for n in PARAM_FIELDS})
+            return Params(**{n: np.array(getattr(init, n), dtype=np.float64) for n in FILE_ORDER})
         return seeded_params(self.K, self.embedding_dim, self.hidden_size, init.seed, init.scale)
 
 

@@ -11,8 +11,7 @@ import tomli_w
 
 from rnn_tui.core.maths import Array
 from rnn_tui.core.model_file import ModelSpec
-
-SHAPES = {"E": "K x D", "U": "H x D", "W": "H x H", "b": "H", "V": "K x H", "c": "K"}
+from rnn_tui.core.params import FILE_ORDER, shape_text
 
 
 def _row(values: Array) -> str:
@@ -54,8 +53,8 @@ def model_toml(spec: ModelSpec) -> str:
         "[init]",
         origin,
     ]
-    for name, shape in SHAPES.items():
-        lines.append(f"# {shape}")
+    for name in FILE_ORDER:
+        lines.append(f"# {shape_text(name)}")
         lines.append(f"{name} = {_value(p.get(name))}")
     lines += ["", "[bptt]", f'embedding_rows = "{spec.bptt.embedding_rows}"', ""]
     return "\n".join(lines)

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
+from rnn_tui.core.view import StepView
 
 MAX_CHILDREN = 24  # larger sums list their largest terms first
 
@@ -67,7 +69,7 @@ class Explainer:
         if v.phase is Phase.BPTT:
             tt, k = v.term
             return [self.term(tt, k), *(self.grad_tree(n) for n in ("W", "U", "b", "E"))]
-        name = "VcWUbE"[v.pos.index]
+        name = UPDATE_ORDER[v.pos.index]
         return [self.update_tree(name), self.grad_tree(name)]
 
     # ---------------------------------------------------------- forward

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from rnn_tui.core.maths import PARAM_NAMES
 from rnn_tui.core.model_file import ModelSpec, validate
-from rnn_tui.core.stepper import Layout, Phase, Position, StepError, Stepper, StepView
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Layout, Phase, Position, StepError, Stepper
+from rnn_tui.core.view import StepView
 
 from helpers.models import random_spec
 
@@ -17,7 +18,7 @@ from helpers.models import random_spec
 def snapshot(v: StepView) -> dict:
     """Every number a screen can show at a position, as raw bytes."""
     out: dict = {"pos": v.pos, "finite": v.finite, "label": v.label}
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         out[f"p{n}"] = v.params.get(n).tobytes()
         g = v.grad(n)
         out[f"g{n}"] = None if g is None else g.tobytes()
@@ -42,7 +43,7 @@ def test_layout_order_for_T_4() -> None:
     ]
     assert labels[12] == "BPTT t=3 k=2 (5/10)"
     assert labels[17] == "BPTT t=4 k=1 (10/10)"
-    assert labels[-6:] == [f"update {n} ({i + 1}/6)" for i, n in enumerate("VcWUbE")]
+    assert labels[-6:] == [f"update {n} ({i + 1}/6)" for i, n in enumerate(UPDATE_ORDER)]
 
 
 @pytest.mark.parametrize("T", [1, 2, 5, 30, 400])
@@ -120,15 +121,15 @@ def test_update_phase_changes_one_parameter_per_step(hello: ModelSpec) -> None:
     st = Stepper(hello)
     st.goto(Position(epoch=1, phase=Phase.UPDATE, index=0))
     before = st.current.params
-    for i, name in enumerate(PARAM_NAMES):
+    for i, name in enumerate(UPDATE_ORDER):
         st.goto(Position(epoch=1, phase=Phase.UPDATE, index=i))
         p = st.view().params
-        for j, other in enumerate(PARAM_NAMES):
+        for j, other in enumerate(UPDATE_ORDER):
             changed = not np.array_equal(p.get(other), before.get(other))
             assert changed == (j <= i), (name, other)
     st.next()
     after = st.view().params
-    for name in PARAM_NAMES:
+    for name in UPDATE_ORDER:
         assert np.array_equal(after.get(name), st.checkpoints.recent[2].get(name))
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from rnn_tui.core.maths import PARAM_NAMES, Array
-from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.maths import Array
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, block, rows_needed
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -39,10 +41,10 @@ class GradientsPanel(Panel):
         return None
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
-        grads = {n: view.grad(n) for n in PARAM_NAMES}
+        grads = {n: view.grad(n) for n in UPDATE_ORDER}
         full = rows_needed([g for g in grads.values() if g is not None]) <= height
         out: list[Text] = []
-        for name in PARAM_NAMES:
+        for name in UPDATE_ORDER:
             g = grads[name]
             head = Text.assemble((f"d{name:<2}", LABEL))
             if g is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from rnn_tui.core.stepper import StepView
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import LABEL, NONFINITE, RIGHT, WRONG
 from rnn_tui.tui.widgets.panel import Panel
 

@@ -1,0 +1,310 @@
+"""One epoch's numbers, and the parameters at the start of every epoch.
+
+All the numeric caching of the stepper lives here, so that everything else
+(stepper.py, view.py, the panels) is plain functions of a position. Every
+cache below holds values that are recomputed bit-for-bit identically when
+missing: a cache changes how fast a number appears, never which number.
+
+:class:`Epoch` (built from the parameters at an epoch's start):
+    fwd, delta, grads, params_after
+        The O(T) forward and backward passes and the update, computed once
+        when the epoch is built: every step of the epoch shows one of them.
+    _row_start (row-start sums of the BPTT triangle, byte-budgeted)
+        Stepping to term (t, k) shows the sum of all terms of rows 1..t-1
+        plus part of row t, always added in the same order from row 1. The
+        sums at the start of rows 1, 1+s, 1+2s, ... are kept (s chosen so
+        they fit CHECKPOINT_BYTES), so a key costs at most s rows.
+    _row (the current BPTT row)
+        The three things a BPTT step shows (partial sums, the term, the
+        chain) share one row t; the last row built is kept.
+    _norms (|term(t, k)| of the rows drawn by the BPTT panel)
+        T(T+1)/2 floats at most, computed a few rows at a time.
+    first_nonfinite
+        Where the epoch's numbers stop being finite, found once (see
+        :meth:`Epoch.first_nonfinite`).
+
+:class:`EpochCheckpoints` (the parameters at the start of epochs):
+    A bounded set of sparse checkpoints whose stride doubles when full, plus
+    the most recent epochs; any other epoch is recomputed from the nearest
+    checkpoint below it, by the same function that produced it the first
+    time. Memory stays flat however far a jump goes; one float per epoch is
+    kept for the loss plot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnn_tui.core.batched import bptt_norms
+from rnn_tui.core.maths import (
+    Array,
+    BpttRow,
+    BpttSums,
+    EmbeddingRows,
+    Forward,
+    Grads,
+    Params,
+    backward,
+    bptt_row,
+    forward,
+    output_delta,
+    row_sums,
+    sgd,
+)
+from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
+
+
+def finite(*arrays: Array) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def _first(n: int, ok: Callable[[int], bool]) -> int:
+    """The smallest i in 1..n with ``not ok(i)`` (n + 1 if none), by bisection:
+    ``ok`` is true up to some i and false from there on (a sum that has
+    taken in an inf or a NaN never becomes finite again)."""
+    lo, hi = 1, n + 1  # ok(i) for i < lo; not ok(hi) or hi == n + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+class Epoch:
+    """Everything one epoch computes from the parameters at its start.
+
+    The canonical gradient (used for the update, for training and for
+    jumps) is the O(T) recursion; the per-term partial sums shown while
+    stepping through BPTT agree with it to ~1e-12 relative (tested).
+    """
+
+    # Memory budget for the row-start sums of the BPTT triangle.
+    CHECKPOINT_BYTES = 32 * 2**20
+
+    def __init__(
+        self,
+        number: int,
+        params: Params,
+        inputs: NDArray[np.intp],
+        targets: NDArray[np.intp],
+        mode: EmbeddingRows,
+        learning_rate: float,
+    ) -> None:
+        self.number = number
+        self.params = params
+        self.mode: EmbeddingRows = mode
+        self.lr = learning_rate
+        self.fwd: Forward = forward(params, inputs, targets)
+        self.delta: Array = output_delta(self.fwd)  # (T, K)
+        self.grads: Grads = backward(params, self.fwd, self.mode)
+        self.params_after: Params = sgd(params, self.grads, self.lr)
+        T = self.fwd.T
+        size = sum(params.get(n).size for n in ("W", "U", "b", "E")) * 8
+        self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
+        self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
+        self._row: BpttRow | None = None
+        self._norms: dict[int, Array] = {}
+
+    @cached_property
+    def total_loss(self) -> float:
+        return self.fwd.total_loss
+
+    @cached_property
+    def all_correct(self) -> bool:
+        return bool((self.fwd.predictions == self.fwd.targets).all())
+
+    @cached_property
+    def finite(self) -> bool:
+        f = self.fwd
+        return (
+            finite(f.x, f.h, f.omega, f.y_hat, f.loss)
+            and self.grads.is_finite()
+            and self.params_after.is_finite()
+        )
+
+    def row(self, t: int) -> BpttRow:
+        """Row t of the BPTT triangle (the last one built is kept)."""
+        if self._row is None or self._row.t != t:
+            self._row = bptt_row(self.params, self.fwd, self.delta, t)
+        return self._row
+
+    def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
+        """|term(t, k)| for k = 1..t of each row t (kept: T(T+1)/2 floats at
+        most); the rows not computed yet are computed together."""
+        wanted = list(rows)
+        missing = [t for t in wanted if t not in self._norms]
+        self._norms.update(bptt_norms(self.params, self.fwd, self.delta, missing))
+        return {t: self._norms[t] for t in wanted}
+
+    def row_start(self, t: int) -> BpttSums:
+        """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
+
+        Always the same chain of additions from row 1, so the result does
+        not depend on how the position was reached."""
+        base = max(r for r in self._row_start if r <= t)
+        acc = self._row_start[base]
+        for r in range(base, t):
+            acc = acc + self._sums(r, 1, r)
+            if r % self._stride == 0:
+                self._row_start[r + 1] = acc
+        return acc
+
+    def _sums(self, t: int, k_lo: int, k_hi: int) -> BpttSums:
+        return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
+
+    def bptt_sums(self, t: int, k: int) -> BpttSums:
+        """Partial sums after term (t, k) in stepping order."""
+        return self.row_start(t) + self._sums(t, k, t)
+
+    def term(self, t: int, k: int) -> BpttSums:
+        """The single term (t, k)'s contribution to dW, dU, db, dE."""
+        return self._sums(t, k, k)
+
+    def params_during_update(self, index: int) -> Params:
+        """Parameters after the updates V, c, ... up to UPDATE_ORDER[index]."""
+        p = self.params
+        for name in UPDATE_ORDER[: index + 1]:
+            p = p.replace(name, self.params_after.get(name))
+        return p
+
+    def output_sums(self, t: int) -> tuple[Array, Array]:
+        """dV, dc after the output-gradient steps 1..t."""
+        with np.errstate(all="ignore"):
+            d = self.delta[:t]
+            return d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0)
+
+    # ------------------------------------------------ first non-finite step
+
+    @cached_property
+    def first_nonfinite(self) -> tuple[str, int] | None:
+        """(phase, 0-based step index in it) of the first step of this epoch
+        whose numbers are not all finite, or None; the phase is named by its
+        value ("forward", "output gradients", "BPTT", "update").
+
+        Found once per epoch without stepping through the BPTT triangle
+        (which costs O(T^2 H^2)): a sum that has taken in an inf or a NaN
+        stays non-finite, so each phase is checked at its end and bisected
+        only if that is not finite. For BPTT, "rows 1..t are all finite" is
+        asked of the O(T) recursion run on the losses L_1..L_t (the same
+        terms, summed per step k instead of per row), about log2(T) times,
+        then the first non-finite row is bisected on its own partial sums:
+        O(T H^2 log T) in all, instead of O(T^2 H^2)."""
+        f, T = self.fwd, self.fwd.T
+        if not self.params.is_finite():
+            return ("forward", 0)
+        for t in range(T):
+            if not finite(f.x[t], f.h[t + 1], f.omega[t], f.y_hat[t], f.loss[t]):
+                return ("forward", t)
+        t = _first(T, lambda t: finite(*self.output_sums(t)))
+        if t <= T:
+            return ("output gradients", t - 1)
+        term = self._first_nonfinite_term()
+        if term is not None:
+            t, k = term
+            return ("BPTT", t * (t - 1) // 2 + (t - k))
+        for i in range(len(UPDATE_ORDER)):
+            if not self.params_during_update(i).is_finite():
+                return ("update", i)
+        return None
+
+    def _first_nonfinite_term(self) -> tuple[int, int] | None:
+        """The first BPTT term (t, k), in stepping order, after which the
+        partial sums are not finite; None if they all are."""
+        T = self.fwd.T
+        g = self.grads
+        if finite(g.W, g.U, g.b, g.E):
+            return None
+        first = _first(T, self._rows_finite)
+        for t in range(min(first, T), T + 1):  # the row the bisection points at
+            if not self._sums(t, 1, t).is_finite():
+                n = _first(t, lambda n, t=t: self._sums(t, t + 1 - n, t).is_finite())
+                return t, t + 1 - n  # n terms k = t, t-1, ... are in the sum
+        return T, 1  # only the sum of finite rows overflowed
+
+    def _rows_finite(self, t: int) -> bool:
+        """The terms of rows 1..t, summed by the O(T) recursion, are finite."""
+        f = self.fwd
+        head = replace(
+            f, inputs=f.inputs[:t], targets=f.targets[:t], x=f.x[:t], Ux=f.Ux[:t],
+            Wh=f.Wh[:t], h=f.h[: t + 1], omega=f.omega[:t], y_hat=f.y_hat[:t], loss=f.loss[:t],
+        )
+        g = backward(self.params, head, self.mode)
+        return finite(g.W, g.U, g.b, g.E)
+
+
+# ---------------------------------------------------- epoch checkpoints
+
+
+@dataclass
+class EpochCheckpoints:
+    """Parameters at the start of epochs, in bounded memory.
+
+    ``sparse`` keeps epochs 1, 1+s, 1+2s, ... (s = stride); when it holds
+    more than ``limit`` entries the stride doubles and every other one is
+    dropped. ``recent`` keeps the last few epochs touched. ``losses`` keeps
+    one float per epoch computed so far, for the loss plot.
+
+    Unless given, ``limit`` (at most 64) and ``recent_size`` (at most 16)
+    come from ``budget``, the bytes of parameters kept: three quarters for
+    the sparse ones, a quarter for the recent ones. A small model keeps 80
+    sets; K=64, D=32, H=128 (250 KB a set) keeps 16, about 4 MB, so a long
+    jump leaves memory flat; the price is a longer recomputation when
+    jumping far back (at most ``stride`` epochs).
+    """
+
+    first: Params
+    limit: int = 0  # 0: from the budget
+    recent_size: int = 0  # 0: from the budget
+    stride: int = 16
+    budget: int = 4 * 2**20
+    sparse: dict[int, Params] = field(default_factory=dict)
+    recent: OrderedDict[int, Params] = field(default_factory=OrderedDict)
+    losses: list[float] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)
+    first_nonfinite_epoch: int | None = None
+
+    def __post_init__(self) -> None:
+        size = max(1, sum(self.first.get(n).nbytes for n in FILE_ORDER))
+        if not self.limit:
+            self.limit = max(8, min(64, self.budget * 3 // 4 // size))
+        if not self.recent_size:
+            self.recent_size = max(4, min(16, self.budget // 4 // size))
+        self.sparse[1] = self.first
+
+    @property
+    def known(self) -> int:
+        """Epochs 1..known have been computed at least once."""
+        return len(self.losses)
+
+    def nearest_below(self, epoch: int) -> tuple[int, Params]:
+        cands = [e for e in self.sparse if e <= epoch] + [e for e in self.recent if e <= epoch]
+        best = max(cands)
+        return best, self.recent.get(best, self.sparse.get(best))  # type: ignore[return-value]
+
+    def remember(self, epoch: int, params: Params) -> None:
+        self.recent[epoch] = params
+        self.recent.move_to_end(epoch)
+        while len(self.recent) > self.recent_size:
+            self.recent.popitem(last=False)
+        if (epoch - 1) % self.stride == 0:
+            self.sparse[epoch] = params
+            if len(self.sparse) > self.limit:
+                self.stride *= 2
+                self.sparse = {e: p for e, p in self.sparse.items() if (e - 1) % self.stride == 0}
+
+    def record(self, epoch: Epoch) -> None:
+        """Loss history and first divergence, for epochs seen in order."""
+        if epoch.number == self.known + 1:
+            self.losses.append(epoch.total_loss)
+            self.correct.append(epoch.all_correct)
+            if self.first_nonfinite_epoch is None and not epoch.finite:
+                self.first_nonfinite_epoch = epoch.number
