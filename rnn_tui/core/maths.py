@@ -259,6 +259,13 @@ class BpttSums:
     def is_finite(self) -> bool:
         return all(bool(np.isfinite(a).all()) for a in (self.W, self.U, self.b, self.E))
 
+    def is_small(self) -> bool:
+        """Finite and below 2^-20 of the largest float: adding a few terms of
+        this size cannot overflow."""
+        limit = np.finfo(np.float64).max * 2.0**-20
+        with np.errstate(all="ignore"):
+            return all(bool((np.abs(a) < limit).all()) for a in (self.W, self.U, self.b, self.E))
+
 
 def row_sums(
     p: Params,
