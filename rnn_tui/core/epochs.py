@@ -28,7 +28,8 @@ missing: a cache changes how fast a number appears, never which number.
     the most recent epochs; any other epoch is recomputed from the nearest
     checkpoint below it, by the same function that produced it the first
     time. Memory stays flat however far a jump goes; one float per epoch is
-    kept for the loss plot.
+    kept for the loss plot, and the first epoch that is not finite is kept
+    whole (the status bar names its first non-finite step on every key).
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ from rnn_tui.core.maths import (
     sgd,
 )
 from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
+
+ShouldStop = Callable[[], bool]
+_UNKNOWN = object()
+
+
+class Cancelled(Exception):
+    """A long run was asked to stop; the stepper is left where it was."""
 
 
 def finite(*arrays: Array) -> bool:
@@ -113,6 +121,8 @@ class Epoch:
         self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
         self._row: BpttRow | None = None
         self._norms: dict[int, Array] = {}
+        self._first_nonfinite: object = _UNKNOWN
+        self._stop: ShouldStop = lambda: False
 
     @cached_property
     def total_loss(self) -> float:
@@ -133,9 +143,10 @@ class Epoch:
 
     def row(self, t: int) -> BpttRow:
         """Row t of the BPTT triangle (the last one built is kept)."""
-        if self._row is None or self._row.t != t:
-            self._row = bptt_row(self.params, self.fwd, self.delta, t)
-        return self._row
+        row = self._row  # one read: another thread may be finding the first NaN
+        if row is None or row.t != t:
+            row = self._row = bptt_row(self.params, self.fwd, self.delta, t)
+        return row
 
     def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
         """|term(t, k)| for k = 1..t of each row t (kept: T(T+1)/2 floats at
@@ -184,8 +195,18 @@ class Epoch:
 
     # ------------------------------------------------ first non-finite step
 
-    @cached_property
-    def first_nonfinite(self) -> tuple[str, int] | None:
+    @property
+    def first_nonfinite_known(self) -> bool:
+        return self._first_nonfinite is not _UNKNOWN
+
+    @property
+    def first_nonfinite_is_quick(self) -> bool:
+        """Finding it costs less than about a millisecond's arithmetic
+        (2^22 multiply-adds): done at once rather than in the background."""
+        T, H = self.fwd.T, self.params.W.shape[0]
+        return T * H * H * (T.bit_length() + 4) < 2**22
+
+    def first_nonfinite(self, should_stop: ShouldStop | None = None) -> tuple[str, int] | None:
         """(phase, 0-based step index in it) of the first step of this epoch
         whose numbers are not all finite, or None; the phase is named by its
         value ("forward", "output gradients", "BPTT", "update").
@@ -198,7 +219,17 @@ class Epoch:
         terms, summed per step k instead of per row), about log2(T) times,
         then rows are added one by one from a little before the first that
         failed, as stepping adds them: O(T H^2 log T) in all, instead of
-        O(T^2 H^2). Tested against stepping through every term."""
+        O(T^2 H^2). Tested against stepping through every term.
+
+        ``should_stop`` is asked between passes (each at most one pass of
+        the recursion); when it says yes, :class:`Cancelled` is raised and
+        the next call starts again."""
+        if self._first_nonfinite is _UNKNOWN:
+            self._stop = should_stop or (lambda: False)
+            self._first_nonfinite = self._find_first_nonfinite()
+        return self._first_nonfinite  # type: ignore[return-value]
+
+    def _find_first_nonfinite(self) -> tuple[str, int] | None:
         f, T = self.fwd, self.fwd.T
         if not self.params.is_finite():
             return ("forward", 0)
@@ -231,12 +262,14 @@ class Epoch:
         # overflow), then add rows one by one from there, as stepping does.
         rows: dict[int, BpttSums] = {}
         while t_lo > 1:
+            self._check_stop()
             rows[t_lo - 1] = self._sums(t_lo - 1, 1, t_lo - 1)
             if rows[t_lo - 1].is_small():
                 break
             t_lo -= 1
         acc = self._head(t_lo - 1)
         for t in range(t_lo, T + 1):
+            self._check_stop()
             row = rows.pop(t, None) or self._sums(t, 1, t)
             if not (acc + row).is_finite():
                 return t, self._first_nonfinite_k(acc, t)
@@ -258,11 +291,16 @@ class Epoch:
         n = n_max if n_max == 1 or ok(n_max - 1) else _first(n_max - 1, ok)
         return t + 1 - n
 
+    def _check_stop(self) -> None:
+        if self._stop():
+            raise Cancelled
+
     def _head(self, t: int) -> BpttSums:
         """The terms of rows 1..t summed by the O(T) recursion on the losses
         L_1..L_t: the BPTT sums at the end of row t, in another order."""
         if t == 0:
             return BpttSums.zeros(self.params)
+        self._check_stop()
         f = self.fwd
         head = replace(
             f, inputs=f.inputs[:t], targets=f.targets[:t], x=f.x[:t], Ux=f.Ux[:t],
@@ -302,6 +340,7 @@ class EpochCheckpoints:
     losses: list[float] = field(default_factory=list)
     correct: list[bool] = field(default_factory=list)
     first_nonfinite_epoch: int | None = None
+    nonfinite: Epoch | None = None  # that epoch, kept whole: where it went wrong is asked often
 
     def __post_init__(self) -> None:
         size = max(1, sum(self.first.get(n).nbytes for n in FILE_ORDER))
@@ -339,3 +378,4 @@ class EpochCheckpoints:
             self.correct.append(epoch.all_correct)
             if self.first_nonfinite_epoch is None and not epoch.finite:
                 self.first_nonfinite_epoch = epoch.number
+                self.nonfinite = epoch

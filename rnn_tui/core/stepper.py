@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rnn_tui.core.epochs import Epoch, EpochCheckpoints
+from rnn_tui.core.epochs import Cancelled as Cancelled  # raised here too
+from rnn_tui.core.epochs import Epoch, EpochCheckpoints, ShouldStop
 from rnn_tui.core.maths import EmbeddingRows, Params
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.params import UPDATE_ORDER
@@ -38,10 +39,6 @@ MAX_EPOCH = 10_000_000
 
 class StepError(ValueError):
     """An impossible position or jump, in words (never an IndexError)."""
-
-
-class Cancelled(Exception):
-    """A long run was asked to stop; the stepper is left where it was."""
 
 
 class Phase(StrEnum):
@@ -136,7 +133,6 @@ class Layout(BaseModel):
 # --------------------------------------------------------------- stepper
 
 Progress = Callable[[int, int], None]
-ShouldStop = Callable[[], bool]
 
 
 class Stepper:
@@ -153,7 +149,6 @@ class Stepper:
         self.position = Position(epoch=1, phase=Phase.FORWARD, index=0)
 
     def _reset_caches(self) -> None:
-        self._first_nonfinite: Position | None = None
         self.checkpoints = EpochCheckpoints(first=self._init)
         self._epoch = self._new_epoch(1, self._init)
         self.checkpoints.record(self._epoch)
@@ -317,17 +312,13 @@ class Stepper:
 
     def first_nonfinite(self) -> Position | None:
         """Where the state first stopped being finite, among the epochs seen."""
-        e = self.checkpoints.first_nonfinite_epoch
-        if e is None:
-            return None
-        if self._first_nonfinite is None or self._first_nonfinite.epoch != e:
-            self._first_nonfinite = self.first_nonfinite_in(self.epoch(e))
-        return self._first_nonfinite
+        ep = self.checkpoints.nonfinite
+        return None if ep is None else self.first_nonfinite_in(ep)
 
     def first_nonfinite_in(self, ep: Epoch) -> Position | None:
         """The earliest step of an epoch whose view is not finite (found once
         per epoch, see :attr:`Epoch.first_nonfinite`)."""
-        found = ep.first_nonfinite
+        found = ep.first_nonfinite()
         if found is None:
             return None
         phase, index = found

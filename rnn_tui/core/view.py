@@ -175,6 +175,11 @@ class StepView:
         n = self.pos.epoch if self.visible_t == self.layout.T else self.pos.epoch - 1
         return self.stepper.checkpoints.losses[:n]
 
+    @property
+    def nonfinite_epoch(self) -> Epoch | None:
+        """The first epoch seen whose numbers are not all finite."""
+        return self.stepper.checkpoints.nonfinite
+
     @cached_property
     def first_nonfinite(self) -> str | None:
         """Where the state stopped being finite, e.g. ``epoch 2, update V (1/6)``."""

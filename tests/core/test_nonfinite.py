@@ -5,32 +5,13 @@ while the status bar walked 650 rows of the triangle)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import rnn_tui.core.epochs as epochs
 from rnn_tui.core.model_file import ModelSpec, validate
 from rnn_tui.core.stepper import Phase, Position, Stepper
 
-from helpers.models import random_spec
-
-
-def exploding(T: int, gain: float, seed: int, mode: str = "x_k", tiny: float = 0.0) -> ModelSpec:
-    """A model whose BPTT chain grows by ``gain`` per step: W = gain * Q with
-    Q orthogonal, b = 0 and embeddings of size ``tiny`` (0 or subnormal), so
-    h stays at or near 0 (1 - h^2 near 1) until W^t x saturates it.
-    The forward pass stays finite; a row's terms overflow once
-    gain^(t - k) passes the largest float, so the first non-finite term is
-    near row 308 / log10(gain)."""
-    doc = random_spec(4, 2, 4, T, seed=seed, mode=mode).model_dump()
-    rng = np.random.default_rng(seed)
-    q, _ = np.linalg.qr(rng.normal(size=(4, 4)))
-    doc["init"].update(
-        W=(gain * q).tolist(),
-        E=(tiny * rng.normal(size=(4, 2))).tolist(),
-        b=[0.0] * 4,
-    )
-    return validate(doc, "exploding")
+from helpers.models import exploding, random_spec
 
 
 def first_by_stepping(st: Stepper, epoch: int) -> Position | None:
