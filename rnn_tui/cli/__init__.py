@@ -107,7 +107,8 @@ def build_command_parser(command: str | None = None) -> Parser:
     new.add_argument("--embed", type=int_in(1, MAX_DIM), default=2, help="D (default 2)")
     new.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0)
     new.add_argument("--scale", type=positive_float, default=None,
-                     help="standard deviation of the draw (default 0.5)")
+                     help="standard deviation of the draw (default 0.5 for E, "
+                     "0.5/sqrt(fan-in) for U, W, V)")
     new.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
     new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
     new.add_argument("--name", default=None, help="model name (default: the file's stem)")
@@ -228,7 +229,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from rnn_tui.core.model_file import validate
+    from rnn_tui.core.model_file import seeded_params, validate
     from rnn_tui.core.model_writer import model_toml
 
     name = args.name or ((args.output.stem[:64] or "model") if args.output else "model")
@@ -242,7 +243,14 @@ def cmd_new(args: argparse.Namespace) -> int:
         "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
     }
     spec = validate(doc, "new model")
-    text = model_toml(spec)
+    origin = None
+    if not args.scale:  # scale 0.5 over sqrt(fan-in): large models start stable
+        p = seeded_params(spec.K, args.embed, args.hidden, args.seed, fan_in=True)
+        doc["init"] = {n: p.get(n).tolist() for n in FILE_ORDER}
+        spec = validate(doc, "new model")
+        origin = (f"# initial values drawn with seed {args.seed}, scale 0.5 for E, "
+                  "0.5/sqrt(D) for U, 0.5/sqrt(H) for W and V")
+    text = model_toml(spec, origin)
     if args.output is None:
         sys.stdout.write(text)
         return 0

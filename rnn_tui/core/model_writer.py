@@ -26,10 +26,11 @@ def _value(a: Array) -> str:
     return "[\n" + "".join(f"    {_row(r)},\n" for r in a) + "]"
 
 
-def model_toml(spec: ModelSpec) -> str:
-    """The whole model file, with the initial parameters spelled out."""
+def model_toml(spec: ModelSpec, origin: str | None = None) -> str:
+    """The whole model file, with the initial parameters spelled out
+    (``origin``: the comment saying where they came from)."""
     p = spec.initial_params()
-    origin = (
+    origin = origin or (
         f"# initial values drawn with seed {spec.init.seed}"
         + (f", scale {spec.init.scale}" if spec.init.scale is not None else "")
         if spec.init.seed is not None
