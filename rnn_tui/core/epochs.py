@@ -13,15 +13,20 @@ missing: a cache changes how fast a number appears, never which number.
         Stepping to term (t, k) shows the sum of all terms of rows 1..t-1
         plus part of row t, always added in the same order from row 1. The
         sums at the start of rows 1, 1+s, 1+2s, ... are kept (s chosen so
-        they fit CHECKPOINT_BYTES), so a key costs at most s rows.
-    _row (the current BPTT row)
-        The three things a BPTT step shows (partial sums, the term, the
-        chain) share one row t; the last row built is kept.
-    _norms (|term(t, k)| of the rows drawn by the BPTT panel)
-        T(T+1)/2 floats at most, computed a few rows at a time.
+        they fit CHECKPOINT_BYTES), so a key costs at most s rows. Without
+        them a BPTT key at t = 200 of K64 D32 H128 T200 rebuilds 199 rows:
+        about 300 ms on every key instead of 2-12 ms (the latency bench's
+        walk stops at t = 8, so it cannot show this; measured directly).
     first_nonfinite
         Where the epoch's numbers stop being finite, found once (see
-        :meth:`Epoch.first_nonfinite`).
+        :meth:`Epoch.first_nonfinite`): asked on every key once a model
+        diverges, and O(T H^2 log T) to find.
+
+Removed because ``python -m bench --only latency`` showed no difference on
+K64 D32 H128 T200 (see the README): an LRU of 8 BPTT rows, the norms of
+every row drawn by the BPTT panel, and the stepper keeping the epoch just
+left (stepping back over an epoch boundary rebuilds that epoch from the
+checkpoints' recent parameters: one forward and backward pass).
 
 :class:`EpochCheckpoints` (the parameters at the start of epochs):
     A bounded set of sparse checkpoints whose stride doubles when full, plus
@@ -119,8 +124,6 @@ class Epoch:
         size = sum(params.get(n).size for n in ("W", "U", "b", "E")) * 8
         self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
         self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
-        self._row: BpttRow | None = None
-        self._norms: dict[int, Array] = {}
         self._first_nonfinite: object = _UNKNOWN
         self._stop: ShouldStop = lambda: False
 
@@ -142,19 +145,12 @@ class Epoch:
         )
 
     def row(self, t: int) -> BpttRow:
-        """Row t of the BPTT triangle (the last one built is kept)."""
-        row = self._row  # one read: another thread may be finding the first NaN
-        if row is None or row.t != t:
-            row = self._row = bptt_row(self.params, self.fwd, self.delta, t)
-        return row
+        """Row t of the BPTT triangle."""
+        return bptt_row(self.params, self.fwd, self.delta, t)
 
     def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
-        """|term(t, k)| for k = 1..t of each row t (kept: T(T+1)/2 floats at
-        most); the rows not computed yet are computed together."""
-        wanted = list(rows)
-        missing = [t for t in wanted if t not in self._norms]
-        self._norms.update(bptt_norms(self.params, self.fwd, self.delta, missing))
-        return {t: self._norms[t] for t in wanted}
+        """|term(t, k)| for k = 1..t of each row t, the rows computed together."""
+        return bptt_norms(self.params, self.fwd, self.delta, list(rows))
 
     def row_start(self, t: int) -> BpttSums:
         """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
@@ -282,11 +278,13 @@ class Epoch:
         sum that takes in a non-finite term is not finite, so the first
         such term bounds the search; the terms before it are checked once
         and bisected only if their sum overflowed."""
-        bad = np.flatnonzero(~np.isfinite(self.row(t).da).all(axis=1))  # k - 1 of bad terms
+        row = self.row(t)
+        bad = np.flatnonzero(~np.isfinite(row.da).all(axis=1))  # k - 1 of bad terms
         n_max = t if bad.size == 0 else t - int(bad[-1])  # terms k = t..k_bad
 
         def ok(n: int) -> bool:  # after the n terms k = t, ..., t + 1 - n
-            return (start + self._sums(t, t + 1 - n, t)).is_finite()
+            part = row_sums(self.params, self.fwd, row, t + 1 - n, t, self.mode)
+            return (start + part).is_finite()
 
         n = n_max if n_max == 1 or ok(n_max - 1) else _first(n_max - 1, ok)
         return t + 1 - n

@@ -152,10 +152,6 @@ class Stepper:
         self.checkpoints = EpochCheckpoints(first=self._init)
         self._epoch = self._new_epoch(1, self._init)
         self.checkpoints.record(self._epoch)
-        # The epoch just left, kept whole: stepping back and forth across an
-        # epoch boundary (the lecturer's "and once more") does not recompute
-        # it, nor its BPTT rows. Two epochs at most, so memory stays bounded.
-        self._previous: Epoch | None = None
 
     # ------------------------------------------------------------ epochs
 
@@ -169,8 +165,6 @@ class Stepper:
             raise StepError(f"epoch {number} is out of range 1..{MAX_EPOCH}")
         if self._epoch.number == number:
             return self._epoch
-        if self._previous is not None and self._previous.number == number:
-            return self._previous
         start, params = self.checkpoints.nearest_below(number)
         if start <= self._epoch.number < number:
             start, params = self._epoch.number + 1, self._epoch.params_after
@@ -203,9 +197,7 @@ class Stepper:
     def goto(self, pos: Position, progress: Progress | None = None,
              should_stop: ShouldStop | None = None) -> Position:
         self.layout.check(pos)
-        ep = self.epoch(pos.epoch, progress, should_stop)
-        if ep is not self._epoch:
-            self._previous, self._epoch = self._epoch, ep
+        self._epoch = self.epoch(pos.epoch, progress, should_stop)
         self.position = pos
         return pos
 
