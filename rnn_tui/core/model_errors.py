@@ -103,27 +103,27 @@ def describe(err: ValidationError, root: type[BaseModel]) -> tuple[str, str]:
     cause = (e.get("ctx") or {}).get("error")
     if isinstance(cause, SpecError):
         return cause.field, str(cause)
-    kind = e["type"]
-    if kind == "missing":
+    error_type = e["type"]
+    if error_type == "missing":
         return field, "missing (required)"
-    if kind == "extra_forbidden":
+    if error_type == "extra_forbidden":
         *parent, key = loc
         return field, _unknown_key(key, parent, root)
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
+    if error_type in ("model_type", "model_attributes_type", "dict_type"):
         return field, f"expected a table, got {kind(e['input'])}"
-    if kind in ("string_type",):
+    if error_type in ("string_type",):
         return field, f"expected a string, got {kind(e['input'])}"
-    if kind in ("int_type", "int_from_float", "int_parsing"):
+    if error_type in ("int_type", "int_from_float", "int_parsing"):
         return field, f"expected a whole number, got {kind(e['input'])}"
-    if kind == "literal_error":
+    if error_type == "literal_error":
         return field, f"expected one of {e['ctx']['expected']}, got {show(e['input'])}"
-    if kind in ("string_too_short", "string_too_long"):
+    if error_type in ("string_too_short", "string_too_long"):
         limit = e["ctx"].get("min_length", e["ctx"].get("max_length"))
-        word = "at least" if kind == "string_too_short" else "at most"
+        word = "at least" if error_type == "string_too_short" else "at most"
         return field, f"needs {word} {limit} characters, got {len(e['input'])}"
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+    if error_type in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
-              "less_than_equal": "<="}[kind]
+              "less_than_equal": "<="}[error_type]
         limit = next(iter(e["ctx"].values()))
         return field, f"must be {op} {limit}, got {show(e['input'])}"
     message = e["msg"]

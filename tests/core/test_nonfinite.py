@@ -5,10 +5,12 @@ while the status bar walked 650 rows of the triangle)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import rnn_tui.core.epochs as epochs
-from rnn_tui.core.model_file import ModelSpec, validate
+from rnn_tui.core.maths import Params, backward, forward, sgd
+from rnn_tui.core.model_file import ModelSpec, seeded_params, validate
 from rnn_tui.core.stepper import Phase, Position, Stepper
 
 from helpers.models import exploding, random_spec
@@ -94,3 +96,21 @@ def test_finding_it_costs_log_T_recursions_not_T_rows(monkeypatch: pytest.Monkey
     assert st.first_nonfinite() == pos
     assert st.first_nonfinite_in(st.epoch(1)) == pos
     assert calls == before
+
+
+@pytest.mark.slow
+def test_new_default_init_does_not_overflow_in_epoch_1_at_large_sizes() -> None:
+    """``rnn-tui new`` without --scale at H = 1024, D = 16, T = 1000, eta = 0.1
+    (issue 19's repro size): 0.5/sqrt(fan-in) keeps epoch 1 finite, where
+    the plain N(0, 0.5^2) draw (still what --scale 0.5 gives) overflows."""
+    K, D, H, T = 8, 16, 1024, 1000
+    rng = np.random.default_rng(1)
+    text = rng.integers(0, K, T + 1)
+    inputs, targets = text[:-1], text[1:]
+
+    def epoch_1_finite(p: Params) -> bool:
+        g = backward(p, forward(p, inputs, targets))
+        return g.is_finite() and sgd(p, g, 0.1).is_finite()
+
+    assert epoch_1_finite(seeded_params(K, D, H, seed=0, fan_in=True))
+    assert not epoch_1_finite(seeded_params(K, D, H, seed=0, scale=0.5))
