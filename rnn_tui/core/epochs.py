@@ -23,10 +23,13 @@ missing: a cache changes how fast a number appears, never which number.
         diverges, and O(T H^2 log T) to find.
 
 Removed because ``python -m bench --only latency`` showed no difference on
-K64 D32 H128 T200 (see the README): an LRU of 8 BPTT rows, the norms of
-every row drawn by the BPTT panel, and the stepper keeping the epoch just
-left (stepping back over an epoch boundary rebuilds that epoch from the
-checkpoints' recent parameters: one forward and backward pass).
+K64 D32 H128 T200 (median key to repaint 14.4 ms with them, 11.0 ms and
+24.0 ms in two runs without, where the hello model moved the same way;
+CPU time per key 8.0 ms with, 7.6 and 8.2 ms without): an LRU of 8 BPTT
+rows, the norms of every row drawn by the BPTT panel, and the stepper
+keeping the epoch just left (stepping back over an epoch boundary rebuilds
+that epoch from the checkpoints' recent parameters: one forward and
+backward pass, 25 ms median on that bench run).
 
 :class:`EpochCheckpoints` (the parameters at the start of epochs):
     A bounded set of sparse checkpoints whose stride doubles when full, plus
