@@ -67,7 +67,7 @@ from rnn_tui.core.maths import (
     row_sums,
     sgd,
 )
-from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
+from rnn_tui.core.params import BPTT_PARAMS, FILE_ORDER, UPDATE_ORDER
 
 ShouldStop = Callable[[], bool]
 _UNKNOWN = object()
@@ -124,7 +124,7 @@ class Epoch:
         self.grads: Grads = backward(params, self.fwd, self.mode)
         self.params_after: Params = sgd(params, self.grads, self.lr)
         T = self.fwd.T
-        size = sum(params.get(n).size for n in ("W", "U", "b", "E")) * 8
+        size = sum(params.get(n).size for n in BPTT_PARAMS) * 8
         self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
         self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
         self._first_nonfinite: object = _UNKNOWN

@@ -15,6 +15,12 @@ FILE_ORDER: tuple[str, ...] = ("E", "U", "W", "b", "V", "c")
 UPDATE_ORDER: tuple[str, ...] = ("V", "c", "W", "U", "b", "E")
 """The handout's update order (sections 6.2 to 6.7): the six update steps."""
 
+OUTPUT_PARAMS: tuple[str, ...] = ("V", "c")
+"""The output layer's parameters: their gradients come from the output steps."""
+
+BPTT_PARAMS: tuple[str, ...] = ("W", "U", "b", "E")
+"""The parameters whose gradients are summed term by term in BPTT."""
+
 SHAPES: dict[str, tuple[str, ...]] = {
     "E": ("K", "D"),
     "U": ("H", "D"),

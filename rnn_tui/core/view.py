@@ -14,6 +14,7 @@ import numpy as np
 
 from rnn_tui.core.epochs import Epoch, finite
 from rnn_tui.core.maths import Array, BpttRow, BpttSums, Params
+from rnn_tui.core.params import OUTPUT_PARAMS
 from rnn_tui.core.stepper import Layout, Phase, Position
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class StepView:
         ph = self.phase
         if ph is Phase.FORWARD:
             return None
-        if name in ("V", "c"):
+        if name in OUTPUT_PARAMS:
             sums = self.output_sums
             assert sums is not None
             return sums[0] if name == "V" else sums[1]

@@ -16,7 +16,7 @@ from rnn_tui.core.maths import (
     output_delta,
     sgd,
 )
-from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.params import BPTT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Phase, Position, Stepper
 
 import helpers.reference_autograd as ref
@@ -137,7 +137,7 @@ def test_stepped_bptt_sums_equal_recursion() -> None:
     assert st.view().term == (9, 1)
     sums = st.view().bptt_sums
     assert sums is not None
-    for n in ("W", "U", "b", "E"):
+    for n in BPTT_PARAMS:
         assert_close(getattr(sums, n), st.current.grads.get(n), f"d{n}", tol=1e-12)
 
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from rnn_tui.core.model_file import ModelSpec, validate
-from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.params import BPTT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Layout, Phase, Position, StepError, Stepper
 from rnn_tui.core.view import StepView
 
@@ -23,7 +23,7 @@ def snapshot(v: StepView) -> dict:
         g = v.grad(n)
         out[f"g{n}"] = None if g is None else g.tobytes()
     if v.term_sums is not None:
-        out["term"] = tuple(getattr(v.term_sums, n).tobytes() for n in ("W", "U", "b", "E"))
+        out["term"] = tuple(getattr(v.term_sums, n).tobytes() for n in BPTT_PARAMS)
     out["loss"] = v.running_loss
     out["history"] = tuple(v.loss_history)
     return out

@@ -6,7 +6,7 @@ import numpy as np
 from rich.text import Text
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, block, rows_needed
@@ -17,9 +17,9 @@ def touched(view: StepView, name: str, g: Array) -> dict[tuple[int, int], str]:
     """Cells the current step added to: all of dV/dc in the output phase, the
     nonzero cells of the current term in BPTT."""
     ph = view.phase
-    if ph is Phase.OUTPUT and name in ("V", "c"):
+    if ph is Phase.OUTPUT and name in OUTPUT_PARAMS:
         cells = np.ndindex(g.shape) if g.size <= 256 else iter(())
-    elif ph is Phase.BPTT and name in ("W", "U", "b", "E") and view.term_sums is not None:
+    elif ph is Phase.BPTT and name in BPTT_PARAMS and view.term_sums is not None:
         part = getattr(view.term_sums, name)
         cells = iter(np.argwhere(part != 0)[:256].tolist())
     else:
