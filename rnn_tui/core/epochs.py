@@ -77,6 +77,11 @@ class Cancelled(Exception):
     """A long run was asked to stop; the stepper is left where it was."""
 
 
+def _check(stop: ShouldStop) -> None:
+    if stop():
+        raise Cancelled
+
+
 def finite(*arrays: Array) -> bool:
     return all(bool(np.isfinite(a).all()) for a in arrays)
 
@@ -128,7 +133,6 @@ class Epoch:
         self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
         self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
         self._first_nonfinite: object = _UNKNOWN
-        self._stop: ShouldStop = lambda: False
 
     @cached_property
     def total_loss(self) -> float:
@@ -224,11 +228,10 @@ class Epoch:
         the recursion); when it says yes, :class:`Cancelled` is raised and
         the next call starts again."""
         if self._first_nonfinite is _UNKNOWN:
-            self._stop = should_stop or (lambda: False)
-            self._first_nonfinite = self._find_first_nonfinite()
+            self._first_nonfinite = self._find_first_nonfinite(should_stop or (lambda: False))
         return self._first_nonfinite  # type: ignore[return-value]
 
-    def _find_first_nonfinite(self) -> tuple[str, int] | None:
+    def _find_first_nonfinite(self, stop: ShouldStop) -> tuple[str, int] | None:
         f, T = self.fwd, self.fwd.T
         if not self.params.is_finite():
             return ("forward", 0)
@@ -238,7 +241,7 @@ class Epoch:
         if not finite(*self.output_sums(T)):
             t = _first(T - 1, lambda t: finite(*self.output_sums(t)))
             return ("output gradients", t - 1)
-        term = self._first_nonfinite_term()
+        term = self._first_nonfinite_term(stop)
         if term is not None:
             t, k = term
             return ("BPTT", t * (t - 1) // 2 + (t - k))
@@ -247,28 +250,28 @@ class Epoch:
                 return ("update", i)
         return None
 
-    def _first_nonfinite_term(self) -> tuple[int, int] | None:
+    def _first_nonfinite_term(self, stop: ShouldStop) -> tuple[int, int] | None:
         """The first BPTT term (t, k), in stepping order, after which the
         partial sums are not finite; None if they all are."""
         T, g = self.fwd.T, self.grads
         if finite(g.W, g.U, g.b, g.E):  # rows 1..T, summed by the recursion
             return None
         # Rows 1..T are not all finite: bisect on rows 1..t (log2 T recursions).
-        t_lo = _first(T - 1, lambda t: self._head(t).is_finite())
+        t_lo = _first(T - 1, lambda t: self._head(t, stop).is_finite())
         # Where sums of finite terms overflow, the recursion's order and
         # the rows' order can disagree by a few rows: go back to a row whose
         # own sum is far from overflowing (the rows grow towards the
         # overflow), then add rows one by one from there, as stepping does.
         rows: dict[int, BpttSums] = {}
         while t_lo > 1:
-            self._check_stop()
+            _check(stop)
             rows[t_lo - 1] = self._sums(t_lo - 1, 1, t_lo - 1)
             if rows[t_lo - 1].is_small():
                 break
             t_lo -= 1
-        acc = self._head(t_lo - 1)
+        acc = self._head(t_lo - 1, stop)
         for t in range(t_lo, T + 1):
-            self._check_stop()
+            _check(stop)
             row = rows.pop(t, None) or self._sums(t, 1, t)
             if not (acc + row).is_finite():
                 return t, self._first_nonfinite_k(acc, t)
@@ -292,16 +295,12 @@ class Epoch:
         n = n_max if n_max == 1 or ok(n_max - 1) else _first(n_max - 1, ok)
         return t + 1 - n
 
-    def _check_stop(self) -> None:
-        if self._stop():
-            raise Cancelled
-
-    def _head(self, t: int) -> BpttSums:
+    def _head(self, t: int, stop: ShouldStop) -> BpttSums:
         """The terms of rows 1..t summed by the O(T) recursion on the losses
         L_1..L_t: the BPTT sums at the end of row t, in another order."""
         if t == 0:
             return BpttSums.zeros(self.params)
-        self._check_stop()
+        _check(stop)
         f = self.fwd
         head = replace(
             f, inputs=f.inputs[:t], targets=f.targets[:t], x=f.x[:t], Ux=f.Ux[:t],

@@ -299,7 +299,7 @@ class Stepper:
         )
         if found is None:
             return None
-        pos = self.first_nonfinite_in(self._epoch)
+        pos = self.first_nonfinite_in(self._epoch, should_stop)
         return self.goto(pos) if pos is not None else found
 
     def first_nonfinite(self) -> Position | None:
@@ -307,10 +307,12 @@ class Stepper:
         ep = self.checkpoints.nonfinite
         return None if ep is None else self.first_nonfinite_in(ep)
 
-    def first_nonfinite_in(self, ep: Epoch) -> Position | None:
+    def first_nonfinite_in(
+        self, ep: Epoch, should_stop: ShouldStop | None = None
+    ) -> Position | None:
         """The earliest step of an epoch whose view is not finite (found once
-        per epoch, see :attr:`Epoch.first_nonfinite`)."""
-        found = ep.first_nonfinite()
+        per epoch, see :meth:`Epoch.first_nonfinite`)."""
+        found = ep.first_nonfinite(should_stop)
         if found is None:
             return None
         phase, index = found

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import rnn_tui.core.epochs as epochs
+from rnn_tui.core.epochs import Cancelled
 from rnn_tui.core.maths import Params, backward, forward, sgd
 from rnn_tui.core.model_file import ModelSpec, seeded_params, validate
 from rnn_tui.core.stepper import Phase, Position, Stepper
@@ -96,6 +97,20 @@ def test_finding_it_costs_log_T_recursions_not_T_rows(monkeypatch: pytest.Monkey
     assert st.first_nonfinite() == pos
     assert st.first_nonfinite_in(st.epoch(1)) == pos
     assert calls == before
+
+
+def test_finding_it_can_be_cancelled_and_asked_again() -> None:
+    st = Stepper(exploding(80, 1e5, 7))
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # stop at the third pass
+    with pytest.raises(Cancelled):
+        st.current.first_nonfinite(stop)
+    assert not st.current.first_nonfinite_known
+    assert st.first_nonfinite() == first_by_stepping(st, 1)
+    assert st.current.first_nonfinite_known
 
 
 @pytest.mark.slow
