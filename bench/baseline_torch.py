@@ -28,13 +28,15 @@ class TorchRnn:
     def __init__(self, spec) -> None:  # spec: rnn_tui.core.model_file.ModelSpec
         import torch
 
+        from rnn_tui.core.params import FILE_ORDER
+
         if spec.bptt.embedding_rows != "x_k":
             raise ValueError("the torch baseline computes the exact dE (x_k) only")
         torch.set_num_threads(1)
         self.torch = torch
         p = spec.initial_params()
         self.params = [torch.tensor(p.get(n), dtype=torch.float64, requires_grad=True)
-                       for n in ("E", "U", "W", "b", "V", "c")]
+                       for n in FILE_ORDER]
         inputs, targets = spec.indices()
         self.inputs = torch.as_tensor(inputs, dtype=torch.long)
         self.targets = torch.as_tensor(targets, dtype=torch.long)

@@ -34,13 +34,14 @@ def slope(xs: list[float], ys: list[float]) -> float:
 def epoch_state_bytes(spec) -> int:
     """What one epoch's state would cost if every epoch were kept: the
     parameters before and after, the forward pass, deltas and gradients."""
+    from rnn_tui.core.params import FILE_ORDER
     from rnn_tui.core.stepper import Stepper
 
     ep = Stepper(spec).current
     f = ep.fwd
     arrays = [f.x, f.Ux, f.Wh, f.h, f.omega, f.y_hat, f.loss, ep.delta]
     for p in (ep.params, ep.grads, ep.params_after):
-        arrays += [p.get(n) for n in ("E", "U", "W", "b", "V", "c")]
+        arrays += [p.get(n) for n in FILE_ORDER]
     return sum(a.nbytes for a in arrays)
 
 

@@ -38,11 +38,11 @@ def peak_rss() -> int:
 
 def retained_bytes(stepper) -> int:
     """Arrays the stepper keeps across epochs, plus its per-epoch lists."""
-    from rnn_tui.core.maths import PARAM_NAMES
+    from rnn_tui.core.params import FILE_ORDER
 
     cp = stepper.checkpoints
     kept = {id(p): p for p in [*cp.sparse.values(), *cp.recent.values()]}
-    arrays = sum(p.get(n).nbytes for p in kept.values() for n in PARAM_NAMES)
+    arrays = sum(p.get(n).nbytes for p in kept.values() for n in FILE_ORDER)
     # A list holds 8-byte pointers; each loss is a 24-byte float object
     # (the bools in ``correct`` are shared singletons).
     return arrays + 8 * (len(cp.losses) + len(cp.correct)) + 24 * len(cp.losses)

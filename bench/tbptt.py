@@ -67,7 +67,7 @@ def rel(a, b) -> float:
 
 def run(quick: bool) -> Section:
     from rnn_tui.core import tbptt, tbptt_kernel
-    from rnn_tui.core.maths import PARAM_NAMES
+    from rnn_tui.core.params import UPDATE_ORDER as PARAM_NAMES
     from rnn_tui.core.train_options import TrainOptions
 
     sec = Section("tbptt")

@@ -42,7 +42,8 @@ def per_term_losses(spec, n: int) -> tuple[list[float], float]:
     difference between maths.backward and backward_by_terms on the way."""
     import numpy as np
 
-    from rnn_tui.core.maths import PARAM_NAMES, backward, backward_by_terms, forward, sgd
+    from rnn_tui.core.maths import backward, backward_by_terms, forward, sgd
+    from rnn_tui.core.params import UPDATE_ORDER
 
     mode = spec.bptt.embedding_rows
     inputs, targets = spec.indices()
@@ -53,7 +54,7 @@ def per_term_losses(spec, n: int) -> tuple[list[float], float]:
         out.append(f.total_loss)
         slow = backward_by_terms(p, f, mode)
         fast = backward(p, f, mode)
-        for name in PARAM_NAMES:
+        for name in UPDATE_ORDER:
             a, b = fast.get(name), slow.get(name)
             worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
         p = sgd(p, slow, spec.learning_rate)

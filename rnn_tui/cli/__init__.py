@@ -26,8 +26,8 @@ from rnn_tui.cli.args import (
     positive_float,
 )
 from rnn_tui.core.files import WriteError, write_atomic
-from rnn_tui.core.maths import PARAM_NAMES
 from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
+from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import fmt, printable
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
@@ -131,7 +131,8 @@ def build_command_parser(command: str | None = None) -> Parser:
     new.add_argument("--embed", type=int_in(1, MAX_DIM), default=2, help="D (default 2)")
     new.add_argument("--seed", type=int_in(0, 2**63 - 1), default=0)
     new.add_argument("--scale", type=positive_float, default=None,
-                     help="standard deviation of the draw (default 0.5)")
+                     help="standard deviation of the draw (default 0.5 for E, "
+                     "0.5/sqrt(fan-in) for U, W, V)")
     new.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
     new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
     new.add_argument("--name", default=None, help="model name (default: the file's stem)")
@@ -237,7 +238,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     T = spec.T
     terms = T * (T + 1) // 2
     p = spec.initial_params()
-    n_params = sum(p.get(name).size for name in PARAM_NAMES)
+    n_params = sum(p.get(name).size for name in FILE_ORDER)
     init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
     print(f"{printable(str(path))}: ok")
     print(f"  name      {printable(spec.name)}")
@@ -254,7 +255,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from rnn_tui.core.model_file import validate
+    from rnn_tui.core.model_file import seeded_params, validate
     from rnn_tui.core.model_writer import model_toml
 
     name = args.name or ((args.output.stem[:64] or "model") if args.output else "model")
@@ -268,7 +269,14 @@ def cmd_new(args: argparse.Namespace) -> int:
         "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
     }
     spec = validate(doc, "new model")
-    text = model_toml(spec)
+    origin = None
+    if not args.scale:  # scale 0.5 over sqrt(fan-in): large models start stable
+        p = seeded_params(spec.K, args.embed, args.hidden, args.seed, fan_in=True)
+        doc["init"] = {n: p.get(n).tolist() for n in FILE_ORDER}
+        spec = validate(doc, "new model")
+        origin = (f"# initial values drawn with seed {args.seed}, scale 0.5 for E, "
+                  "0.5/sqrt(D) for U, 0.5/sqrt(H) for W and V")
+    text = model_toml(spec, origin)
     if args.output is None:
         sys.stdout.write(text)
         return 0

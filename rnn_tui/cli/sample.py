@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnn_tui.core.maths import train
+    from rnn_tui.core.fast_train import train
     from rnn_tui.core.model_file import load
     from rnn_tui.core.sample import SampleError, generate
     from rnn_tui.core.text import char, printable
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{PROG} sample: argument --prime: character {char(ch)!r} at position {pos} is "
                 f"not in the vocabulary of {printable(spec.name)} ({shown})")
     inputs, targets = spec.indices()
-    # The same fast path as `train` (report.loss_curve runs maths.train): bit for bit.
+    # The same fast path as `train` (report.loss_curve runs fast_train.train): bit for bit.
     _, p = train(spec.initial_params(), inputs, targets, spec.learning_rate, args.epochs, mode)
     try:
         steps = generate(p, [lookup[ch] for ch in prime], args.length, args.temperature,

@@ -26,21 +26,20 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.maths import PARAM_NAMES, Array, EmbeddingRows
+from rnn_tui.core.epochs import Epoch
+from rnn_tui.core.maths import Array, EmbeddingRows
 from rnn_tui.core.model_file import ModelSpec
-from rnn_tui.core.stepper import Epoch, Layout, Phase, Position, Stepper
+from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
+from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
 from rnn_tui.core.text import fmt_apart
 from rnn_tui.core.theirs import (
     OUTPUT_FIELDS,
-    PARAM_SHAPES,
     STEP_FIELDS,
     TERM_FIELDS,
     InputError,
     Theirs,
 )
 from rnn_tui.core.theirs import load as load_theirs
-
-TRACE_ORDER = tuple(PARAM_SHAPES)  # E, U, W, b, V, c: as the handout introduces them
 
 
 def agree(expected: float, got: float, tolerance: float) -> bool:
@@ -219,9 +218,9 @@ FIELD_LABELS = {
     "total_loss": "total loss", "delta": "delta", "out.dV": "dV per output step",
     "out.dc": "dc per output step", "term": "term", "min_total_loss": "min total loss",
     **{f"term.d{n}": f"d{n} per BPTT term" for n in ("W", "U", "b", "E")},
-    **{f"param.{n}": f"{n} at the start" for n in PARAM_NAMES},
-    **{f"grad.{n}": f"d{n}" for n in PARAM_NAMES},
-    **{f"new.{n}": f"{n}_new" for n in PARAM_NAMES},
+    **{f"param.{n}": f"{n} at the start" for n in UPDATE_ORDER},
+    **{f"grad.{n}": f"d{n}" for n in UPDATE_ORDER},
+    **{f"new.{n}": f"{n}_new" for n in UPDATE_ORDER},
 }
 STEP_LABELS = {"x": "x_{t}", "h": "h_{t}", "omega": "Omega_{t}", "y_hat": "y_hat_{t}",
                "loss": "L_{t}", "delta": "delta_{t}"}
@@ -312,7 +311,7 @@ def epoch_blocks(lay: Layout, ep: Epoch, theirs, tolerance) -> Iterator[Block]:
 
     start = Position(epoch=e, phase=Phase.FORWARD, index=0)
     for name, got in sorted(theirs.groups.get("params", {}).items(),
-                            key=lambda kv: TRACE_ORDER.index(kv[0])):
+                            key=lambda kv: FILE_ORDER.index(kv[0])):
         yield make(start, name, f"param.{name}", got)
     for t in range(1, T + 1):
         pos = Position(epoch=e, phase=Phase.FORWARD, index=t - 1)
@@ -337,7 +336,7 @@ def epoch_blocks(lay: Layout, ep: Epoch, theirs, tolerance) -> Iterator[Block]:
                 field = "term" if name == "term" else f"term.{name}"
                 yield make(pos, name, field, theirs.terms[t, k][name], t, k)
     grads, after = theirs.groups.get("grads", {}), theirs.groups.get("params_after", {})
-    for i, name in enumerate(PARAM_NAMES):
+    for i, name in enumerate(UPDATE_ORDER):
         pos = Position(epoch=e, phase=Phase.UPDATE, index=i)
         if name in grads:
             yield make(pos, f"d{name}", f"grad.{name}", grads[name])

@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from rnn_tui.core.compare import Block, Report, block, value
-from rnn_tui.core.maths import PARAM_NAMES, Array
+from rnn_tui.core.maths import Array
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
 
 HALF_UNIT = 0.5e-4 + 1e-12  # "matches at the printed precision": rounds to it
@@ -91,7 +92,7 @@ def is_handout_model(spec: ModelSpec) -> bool:
             init["text"], init["vocab"], init["learning_rate"]) or spec.init.seed is not None:
         return False
     p = spec.initial_params()
-    return all(np.array_equal(p.get(n), np.asarray(init[n], dtype=float)) for n in PARAM_NAMES)
+    return all(np.array_equal(p.get(n), np.asarray(init[n], dtype=float)) for n in FILE_ORDER)
 
 
 def ours(stepper: Stepper, fig: Figure) -> Array:

@@ -20,8 +20,9 @@ from itertools import islice
 
 import numpy as np
 
-from rnn_tui.core.maths import PARAM_NAMES, Array, output_delta
+from rnn_tui.core.maths import Array, output_delta
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
 from rnn_tui.core.report import training
 from rnn_tui.core.text import char, printable
 
@@ -118,12 +119,12 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
         out.append(f"$$x_{{{t + 1}}}^o = {onehot_row(int(inputs[t]), K)} \\quad "
                    f"y_{{{t + 1}}} = {onehot_row(int(targets[t]), K)}$$\n")
     out.append("## 2 Parameters initialized\n")
-    big = [n for n in ("E", "U", "W", "b", "V", "c") if p.get(n).size > MAX_INLINE]
+    big = [n for n in FILE_ORDER if p.get(n).size > MAX_INLINE]
     if big:
         out.append(f"{', '.join(f'${n}$' for n in big)} {'has' if len(big) == 1 else 'have'} "
                    f"more than {MAX_INLINE} entries: shown here once, and by name in the "
                    "steps below.\n")
-    for name in ("E", "U", "W", "b", "V", "c"):
+    for name in FILE_ORDER:
         out.append(f"$${name} = {bmatrix(p.get(name))}$$\n")
 
     totals: list[float] = []
@@ -213,7 +214,7 @@ def _bptt_section(spec: ModelSpec, p, f, g, after) -> list[str]:
            "U": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,x_k",
            "b": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)",
            "E": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,U x_k^o"}
-    for i, name in enumerate(PARAM_NAMES):
+    for i, name in enumerate(UPDATE_ORDER):
         out.append(f"### 4.{i + 2} Update ${name}$\n")
         out.append(block([
             f"\\frac{{\\partial L}}{{\\partial {name}}} &= {sub[name]}",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_tui.core.maths import PARAM_NAMES, EmbeddingRows, Params, backward, forward
+from rnn_tui.core.maths import EmbeddingRows, Params, backward, forward
+from rnn_tui.core.params import UPDATE_ORDER
 
 TOLERANCE = 1e-5
 TINY = 1e-8  # below this both are "zero": relative error is measured against it
@@ -53,7 +54,7 @@ def check(
         g = backward(p, forward(p, inputs, targets), mode)
         rng = np.random.default_rng(seed)
         out = []
-        for name in PARAM_NAMES:
+        for name in UPDATE_ORDER:
             value = p.get(name)
             cells = list(np.ndindex(value.shape))
             if len(cells) > max_entries:

@@ -1,8 +1,10 @@
 """The RNN's maths in NumPy, named after the handout's symbols.
 
-Nothing here imports Textual: the debugger, the CLI and the benchmarks all
-call into this one module, so there is exactly one tanh, one softmax and one
-backward recursion in the project.
+Equations only: the forward pass, the O(T) backward recursion beside it,
+SGD, and the handout's per-term double sum of BPTT. Speed tricks live
+beside these, not inside: ``fast_train.train`` (the same operations fused
+into one loop, bit-for-bit equal, tested) and ``batched.bptt_norms`` (many
+rows of the BPTT triangle at once, equal to rounding, tested).
 
 Shapes (K = vocabulary size, D = embedding size, H = hidden size, T = steps):
     E (K, D)   U (H, D)   W (H, H)   b (H,)   V (K, H)   c (K,)
@@ -15,19 +17,16 @@ would scribble over a full-screen terminal app.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from rnn_tui.core.params import FILE_ORDER
+
 Array = NDArray[np.float64]
 EmbeddingRows = Literal["x_k", "x_t"]
-
-PARAM_NAMES: tuple[str, ...] = ("V", "c", "W", "U", "b", "E")
-"""The handout's update order (sections 6.2 to 6.7)."""
-
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -44,15 +43,15 @@ class Params:
         return getattr(self, name)
 
     def replace(self, name: str, value: Array) -> Params:
-        fields = {n: self.get(n) for n in PARAM_NAMES}
+        fields = {n: self.get(n) for n in FILE_ORDER}
         fields[name] = value
         return Params(**fields)
 
     def copy(self) -> Params:
-        return Params(**{n: self.get(n).copy() for n in PARAM_NAMES})
+        return Params(**{n: self.get(n).copy() for n in FILE_ORDER})
 
     def is_finite(self) -> bool:
-        return all(bool(np.isfinite(self.get(n)).all()) for n in PARAM_NAMES)
+        return all(bool(np.isfinite(self.get(n)).all()) for n in FILE_ORDER)
 
 
 Grads = Params
@@ -196,7 +195,7 @@ def backward(
 def sgd(p: Params, g: Grads, learning_rate: float) -> Params:
     """theta <- theta - eta * dL/dtheta for every parameter."""
     with np.errstate(all="ignore"):
-        return Params(**{n: p.get(n) - learning_rate * g.get(n) for n in PARAM_NAMES})
+        return Params(**{n: p.get(n) - learning_rate * g.get(n) for n in FILE_ORDER})
 
 
 # ------------------------------------------------ BPTT one term at a time
@@ -236,32 +235,6 @@ def bptt_row(p: Params, f: Forward, delta: Array, t: int) -> BpttRow:
     return BpttRow(t=t, dh=dh, da=da)
 
 
-def bptt_norms(p: Params, f: Forward, delta: Array, rows: Sequence[int]) -> dict[int, Array]:
-    """|term(t, k)| for k = 1..t, for several rows t at once.
-
-    The same chain as :func:`bptt_row`, walked for all the rows together:
-    one (m, H) @ (H, H) product per step k instead of m vector products.
-    The BPTT panel shows about 16 rows; on a T = 200, H = 128 model this is
-    the difference between 3,200 small products per key and 200 larger
-    ones. Agrees with ``bptt_row(t).norms()`` to rounding (tested)."""
-    ts = sorted(set(rows))
-    if not ts:
-        return {}
-    H = p.W.shape[0]
-    m, t_max = len(ts), ts[-1]
-    order = {t: i for i, t in enumerate(ts)}
-    norms = np.zeros((m, t_max))
-    g = np.zeros((m, H))  # g[i] = dL_{t_i}/dh_k for the rows that have started
-    with np.errstate(all="ignore"):
-        for k in range(t_max, 0, -1):
-            if k in order:
-                g[order[k]] = delta[k - 1] @ p.V  # row t = k starts: delta_t^T V
-            da = g * (1.0 - f.h[k] ** 2)  # (m, H)  rows with t < k are still 0
-            norms[:, k - 1] = np.sqrt((da**2).sum(axis=1))
-            g = da @ p.W  # (m, H)  W^T (1 - h_k^2) g, one step further back
-    return {t: norms[i, :t] for i, t in enumerate(ts)}
-
-
 @dataclass(frozen=True, slots=True)
 class BpttSums:
     """Partial sums of the BPTT terms for W, U, b and E."""
@@ -285,6 +258,13 @@ class BpttSums:
 
     def is_finite(self) -> bool:
         return all(bool(np.isfinite(a).all()) for a in (self.W, self.U, self.b, self.E))
+
+    def is_small(self) -> bool:
+        """Finite and below 2^-20 of the largest float: adding a few terms of
+        this size cannot overflow."""
+        limit = np.finfo(np.float64).max * 2.0**-20
+        with np.errstate(all="ignore"):
+            return all(bool((np.abs(a) < limit).all()) for a in (self.W, self.U, self.b, self.E))
 
 
 def row_sums(
@@ -331,132 +311,3 @@ def backward_by_terms(
         dV = delta.T @ f.h[1:]
         dc = delta.sum(axis=0)
     return Grads(E=total.E, U=total.U, W=total.W, b=total.b, V=dV, c=dc)
-
-
-# ------------------------------------------------------------ training
-
-
-def train(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    epochs: int,
-    embedding_rows: EmbeddingRows = "x_k",
-) -> tuple[Array, Params]:
-    """``epochs`` epochs of :func:`forward`, :func:`backward` and :func:`sgd`
-    in one loop: the total loss of each epoch (before its update) and the
-    parameters after the last update.
-
-    The same operations in the same order as those three functions, so the
-    losses and parameters are bit-for-bit theirs (a test checks it), for
-    when only the losses are wanted (``rnn-tui train``, long jumps): the
-    parameters live in one flat buffer updated in place, every intermediate
-    in a buffer allocated once, and the loops call NumPy directly with
-    ``out=``. An epoch of the handout's model is then about 60 NumPy calls
-    instead of about 250, and a large one saves the per-step allocations.
-    """
-    T = int(inputs.shape[0])
-    K, H = p.V.shape
-    D = p.E.shape[1]
-    theta = np.concatenate([p.get(n).ravel() for n in PARAM_NAMES])
-    grad = np.empty_like(theta)
-
-    def views(buf: Array) -> dict[str, Array]:
-        out, at = {}, 0
-        for n in PARAM_NAMES:
-            shape = p.get(n).shape
-            size = int(np.prod(shape))
-            out[n] = buf[at : at + size].reshape(shape)
-            at += size
-        return out
-
-    P, G = views(theta), views(grad)
-    E, U, W, b, V, c = (P[n] for n in ("E", "U", "W", "b", "V", "c"))
-    dE, dU, dW, db, dV, dc = (G[n] for n in ("E", "U", "W", "b", "V", "c"))
-    target_at = np.arange(T) * K + targets  # flat index of omega_t[target_t]
-    onehot_y = np.zeros((T, K))
-    onehot_y[np.arange(T), targets] = 1.0
-    h = np.zeros((T + 1, H))  # h[0] = h_0 = 0 stays zero
-    hv, h1, h0 = list(h), h[1:], h[:-1]  # row views, made once
-    x = np.empty((T, D))
-    uxb = np.empty((T, H))
-    uv = list(uxb)
-    omega = np.empty((T, K))  # becomes exp(z), y_hat and delta in place
-    flat = omega.reshape(-1)
-    m, s = np.empty((T, 1)), np.empty((T, 1))
-    dh_out = np.empty((T, H))
-    dv = list(dh_out)
-    dtanh = np.empty((T, H))
-    ov = list(dtanh)
-    da = np.empty((T, H))
-    dav = list(da)
-    dE_rows = np.empty((T, D))
-    tmp = np.empty(H)
-    losses = np.empty(epochs)
-    if embedding_rows == "x_t":
-        chars, channel = np.unique(inputs, return_inverse=True)
-        dh_g = np.zeros((chars.shape[0], H))
-        da_g, acc_g = np.empty_like(dh_g), np.empty_like(dh_g)
-    UT, VT = U.T, V.T
-    tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
-    amax, asum = np.maximum.reduce, np.add.reduce
-    w_dot, wt_dot = W.dot, W.T.dot
-    back = range(T - 1, -1, -1)
-    with np.errstate(all="ignore"):
-        for e in range(epochs):
-            # forward: x_t = E[x_t^o], h_t = tanh(U x_t + b + W h_{t-1})
-            np.take(E, inputs, axis=0, out=x)
-            np.matmul(x, UT, out=uxb)
-            add(uxb, b, out=uxb)
-            for t in range(T):
-                w_dot(hv[t], tmp)
-                add(uv[t], tmp, out=tmp)
-                tanh(tmp, out=hv[t + 1])
-            np.matmul(h1, VT, out=omega)
-            add(omega, c, out=omega)
-            # loss: sum_t (m_t + ln sum exp(Omega_t - m_t)) - Omega_t[target]
-            picked = np.take(flat, target_at)
-            amax(omega, 1, keepdims=True, out=m)
-            sub(omega, m, out=omega)
-            np.exp(omega, out=omega)
-            asum(omega, 1, keepdims=True, out=s)
-            np.divide(omega, s, out=omega)  # y_hat
-            np.log(s, out=s)
-            add(m, s, out=m)  # log-sum-exp
-            losses[e] = asum(sub(m[:, 0], picked, out=picked), None)
-            # backward
-            sub(omega, onehot_y, out=omega)  # delta_t = y_hat_t - y_t
-            np.matmul(omega.T, h1, out=dV)
-            asum(omega, 0, out=dc)
-            np.matmul(omega, V, out=dh_out)  # V^T delta_t
-            mul(h1, h1, out=dtanh)
-            sub(1.0, dtanh, out=dtanh)
-            if embedding_rows == "x_k":
-                tmp.fill(0.0)
-                for t in back:
-                    add(dv[t], tmp, out=tmp)
-                    mul(tmp, ov[t], out=dav[t])
-                    wt_dot(dav[t], tmp)  # W^T da_t
-                np.matmul(da, U, out=dE_rows)
-                dE.fill(0.0)
-                np.add.at(dE, inputs, dE_rows)
-            else:
-                dh_g.fill(0.0)
-                acc_g.fill(0.0)
-                for t in back:
-                    dh_g[channel[t]] += dv[t]
-                    mul(dh_g, ov[t], out=da_g)
-                    asum(da_g, 0, out=dav[t])
-                    add(acc_g, da_g, out=acc_g)
-                    np.matmul(da_g, W, out=dh_g)
-                dE.fill(0.0)
-                dE[chars] = acc_g @ U
-            np.matmul(da.T, h0, out=dW)
-            np.matmul(da.T, x, out=dU)
-            asum(da, 0, out=db)
-            # sgd
-            mul(grad, learning_rate, out=grad)
-            sub(theta, grad, out=theta)
-    after = Params(**{n: P[n].copy() for n in PARAM_NAMES})
-    return losses, after

@@ -9,11 +9,8 @@ only a whole model can answer (shapes against K, D, H; text inside vocab).
 from __future__ import annotations
 
 import difflib
-import json
 import math
-import re
 import tomllib
-from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -31,7 +28,17 @@ from pydantic import (
 
 from rnn_tui.core.files import ReadError, read_regular
 from rnn_tui.core.maths import Params
-from rnn_tui.core.text import printable
+from rnn_tui.core.model_errors import (
+    MAX_KEY_PARTS,
+    ModelFileError,
+    SpecError,
+    describe,
+    kind,
+    long_key_line,
+    one_line,
+    show,
+)
+from rnn_tui.core.params import FILE_ORDER
 
 MAX_VOCAB = 256
 MAX_DIM = 1024
@@ -39,68 +46,24 @@ MAX_TEXT = 5000
 DEFAULT_SCALE = 0.5
 
 
-class ModelFileError(Exception):
-    """A model file (or model name) that cannot be used; str() is one line."""
-
-    def __init__(self, source: str, field: str | None, message: str) -> None:
-        self.source = source
-        self.field = field
-        self.message = message
-        where = f"{source}: {field}" if field else source
-        super().__init__(printable(f"{where}: {message}"))
-
-
-class SpecError(ValueError):
-    """Raised inside validators to name the exact field that is wrong."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(message)
-
-
 def _number(value: Any) -> float:
     # TOML has real numbers; a bool or a string where a number belongs is a
     # mistake we name rather than coerce.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number, got {_kind(value)}")
+        raise ValueError(f"expected a number, got {kind(value)}")
     if isinstance(value, int):
         try:
             value = float(value)
         except OverflowError:  # a whole number beyond float64's range
-            raise ValueError(f"must be a finite number, got {_show(value)}") from None
+            raise ValueError(f"must be a finite number, got {show(value)}") from None
     if not math.isfinite(value):
         raise ValueError(f"must be a finite number, got {value}")
     return float(value)
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, str):
-        shown = value if len(value) <= 20 else value[:17] + "..."
-        return f"a string ({shown!r})"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if isinstance(value, (int, float)):
-        return f"a number ({_show(value)})"
-    return type(value).__name__
-
-
-def _show(value: Any, limit: int = 40) -> str:
-    """repr, shortened: a huge number or a long text stays readable (and a
-    whole number past Python's digit limit does not make repr raise)."""
-    try:
-        text = repr(value)
-    except ValueError:
-        return "a whole number with thousands of digits"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _vector(value: Any) -> list[float]:
     if not isinstance(value, list):
-        raise ValueError(f"expected a list of numbers, got {_kind(value)}")
+        raise ValueError(f"expected a list of numbers, got {kind(value)}")
     out = []
     for i, v in enumerate(value):
         try:
@@ -112,12 +75,12 @@ def _vector(value: Any) -> list[float]:
 
 def _matrix(value: Any) -> list[list[float]]:
     if not isinstance(value, list):
-        raise ValueError(f"expected a list of rows, got {_kind(value)}")
+        raise ValueError(f"expected a list of rows, got {kind(value)}")
     rows = []
     for i, row in enumerate(value):
         if not isinstance(row, list):
             raise ValueError(
-                f"expected a list of rows (a matrix), but row {i} is {_kind(row)}"
+                f"expected a list of rows (a matrix), but row {i} is {kind(row)}"
             )
         try:
             rows.append(_vector(row))
@@ -132,7 +95,6 @@ def _matrix(value: Any) -> list[list[float]]:
 Number = Annotated[float, BeforeValidator(_number)]
 Vector = Annotated[list[float], BeforeValidator(_vector)]
 Matrix = Annotated[list[list[float]], BeforeValidator(_matrix)]
-PARAM_FIELDS = ("E", "U", "W", "b", "V", "c")
 
 
 class _Strict(BaseModel):
@@ -161,9 +123,9 @@ class InitSpec(_Strict):
 
     @model_validator(mode="after")
     def _values_or_seed(self) -> InitSpec:
-        given = [n for n in PARAM_FIELDS if getattr(self, n) is not None]
+        given = [n for n in FILE_ORDER if getattr(self, n) is not None]
         if self.seed is None:
-            missing = [n for n in PARAM_FIELDS if n not in given]
+            missing = [n for n in FILE_ORDER if n not in given]
             if missing:
                 raise SpecError(
                     f"init.{missing[0]}",
@@ -276,20 +238,26 @@ class ModelSpec(_Strict):
         """Exact values when given; otherwise a reproducible seeded draw."""
         init = self.init
         if init.seed is None:
-            return Params(**{n: np.array(getattr(init, n), dtype=np.float64) for n in PARAM_FIELDS})
+            return Params(**{n: np.array(getattr(init, n), dtype=np.float64) for n in FILE_ORDER})
         return seeded_params(self.K, self.embedding_dim, self.hidden_size, init.seed, init.scale)
 
 
 def seeded_params(
-    K: int, D: int, H: int, seed: int, scale: float | None = None
+    K: int, D: int, H: int, seed: int, scale: float | None = None, fan_in: bool = False
 ) -> Params:
-    """N(0, scale^2) draws for E, U, W, V in that order; zero biases."""
+    """N(0, scale^2) draws for E, U, W, V in that order; zero biases.
+
+    With ``fan_in`` (``rnn-tui new`` without --scale) each matrix's scale is
+    divided by the square root of its fan-in: U by sqrt(D), W and V by
+    sqrt(H) (E, a row lookup, keeps it), so W's spectral radius stays near
+    ``scale`` at any H and a large model does not overflow in epoch 1."""
     s = DEFAULT_SCALE if scale is None else scale
+    over = (lambda n: s / math.sqrt(n)) if fan_in else (lambda n: s)
     rng = np.random.default_rng(seed)
     E = rng.normal(0.0, s, (K, D))
-    U = rng.normal(0.0, s, (H, D))
-    W = rng.normal(0.0, s, (H, H))
-    V = rng.normal(0.0, s, (K, H))
+    U = rng.normal(0.0, over(D), (H, D))
+    W = rng.normal(0.0, over(H), (H, H))
+    V = rng.normal(0.0, over(H), (K, H))
     return Params(E=E, U=U, W=W, b=np.zeros(H), V=V, c=np.zeros(K))
 
 
@@ -360,43 +328,13 @@ def _read(path: Path, source: str) -> bytes:
         raise ModelFileError(source, None, f"cannot read: {err.strerror or err}") from None
 
 
-# tomllib takes time quadratic in the parts of one dotted key (a.b.c... = 1,
-# [a.b.c...], {a.b.c... = 1}): 50,000 parts, a 100 kB file, take minutes. A
-# model's keys have at most 2 parts (init.E), so longer keys are refused first.
-MAX_KEY_PARTS = 16
-_PART = r"""(?:[\w-]++|"[^"\n]*+"|'[^'\n]*+')"""
-_LONG_KEY = re.compile(rf"(?<![\w-]){_PART}(?:[ \t]*+\.[ \t]*+{_PART}){{{MAX_KEY_PARTS}}}")
-_TWO_DOTS = re.compile(rf"\.[ \t]*+{_PART}[ \t]*+\.")  # a key of 3 parts or more, or a string
-# Strings and comments, each alternative always matching once started (an
-# unterminated string runs to its end), so one pass is linear.
-_STRING_OR_COMMENT = re.compile(
-    r'"""(?:[^"\\]++|\\[\s\S]?|"(?!""))*+(?:"""|\Z)|'
-    r"'''[\s\S]*?(?:'''|\Z)|"
-    r'"(?:[^"\\\n]++|\\[^\n]?)*+"?|'
-    r"'[^'\n]*+'?|"
-    r"#[^\n]*+"
-)
-
-
-def _long_key_line(text: str) -> int | None:
-    """The line of a key with more than MAX_KEY_PARTS dotted parts, if any."""
-    if _TWO_DOTS.search(text) is None:  # a quick search settles almost every file
-        return None
-
-    def mask(m: re.Match[str]) -> str:  # keep the newlines, for the line number
-        return "" if m.group().startswith("#") else "s" + "\n" * m.group().count("\n")
-
-    found = _LONG_KEY.search(_STRING_OR_COMMENT.sub(mask, text))
-    return None if found is None else found.string[: found.start()].count("\n") + 1
-
-
 def parse_bytes(data: bytes, source: str, default_name: str = "model") -> ModelSpec:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise ModelFileError(source, None, f"not UTF-8 text (bad byte at line {line})") from None
-    line = _long_key_line(text)
+    line = long_key_line(text)
     if line is not None:
         raise ModelFileError(
             source, None, f"invalid TOML for a model: a key of more than {MAX_KEY_PARTS} "
@@ -405,7 +343,7 @@ def parse_bytes(data: bytes, source: str, default_name: str = "model") -> ModelS
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ModelFileError(source, None, f"invalid TOML: {_one_line(str(err))}") from None
+        raise ModelFileError(source, None, f"invalid TOML: {one_line(str(err))}") from None
     except ValueError:  # tomllib's int() refuses a number past Python's digit limit (4300)
         raise ModelFileError(source, None, "invalid TOML: a number with too many digits") from None
     except RecursionError:  # tomllib reads nested arrays and tables recursively
@@ -420,73 +358,5 @@ def validate(doc: dict[str, Any], source: str, default_name: str = "model") -> M
     try:
         return ModelSpec.model_validate(data)
     except ValidationError as err:
-        field, message = _describe(err)
+        field, message = describe(err, ModelSpec)
         raise ModelFileError(source, field, message) from None
-
-
-def _describe(err: ValidationError) -> tuple[str, str]:
-    """The first error, in the user's words: (dotted field, what is wrong)."""
-    e = err.errors(include_url=False)[0]
-    loc = [str(p) for p in e["loc"] if not isinstance(p, int)]
-    field = ".".join(_key(p) for p in loc)
-    cause = (e.get("ctx") or {}).get("error")
-    if isinstance(cause, SpecError):
-        return cause.field, str(cause)
-    kind = e["type"]
-    if kind == "missing":
-        return field, "missing (required)"
-    if kind == "extra_forbidden":
-        *parent, key = loc
-        return field, _unknown_key(key, parent)
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return field, f"expected a table, got {_kind(e['input'])}"
-    if kind in ("string_type",):
-        return field, f"expected a string, got {_kind(e['input'])}"
-    if kind in ("int_type", "int_from_float", "int_parsing"):
-        return field, f"expected a whole number, got {_kind(e['input'])}"
-    if kind == "literal_error":
-        return field, f"expected one of {e['ctx']['expected']}, got {_show(e['input'])}"
-    if kind in ("string_too_short", "string_too_long"):
-        limit = e["ctx"].get("min_length", e["ctx"].get("max_length"))
-        word = "at least" if kind == "string_too_short" else "at most"
-        return field, f"needs {word} {limit} characters, got {len(e['input'])}"
-    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<",
-              "less_than_equal": "<="}[kind]
-        limit = next(iter(e["ctx"].values()))
-        return field, f"must be {op} {limit}, got {_show(e['input'])}"
-    message = e["msg"]
-    for prefix in ("Value error, ", "Assertion failed, "):
-        message = message.removeprefix(prefix)
-    return field, _one_line(message)
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _key(part: str, limit: int = 40) -> str:
-    """A key as TOML writes it: bare, or quoted (an empty key, a key with a
-    dot, a space or a newline in it); a very long one shortened."""
-    shown = part if len(part) <= limit else part[: limit - 3] + "..."
-    return shown if _BARE_KEY.fullmatch(part) else json.dumps(shown, ensure_ascii=False)
-
-
-def _allowed_keys(parent: Sequence[str]) -> list[str]:
-    model: type[BaseModel] = ModelSpec
-    for part in parent:
-        annotation = model.model_fields[part].annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-    return list(model.model_fields)
-
-
-def _unknown_key(key: str, parent: Sequence[str]) -> str:
-    allowed = _allowed_keys(parent)
-    close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    where = f"[{'.'.join(parent)}]" if parent else "the top level"
-    return f"unknown key; {hint}allowed in {where}: {', '.join(allowed)}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -11,9 +11,8 @@ import tomli_w
 
 from rnn_tui.core.maths import Array
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import FILE_ORDER, shape_text
 from rnn_tui.core.text import printable
-
-SHAPES = {"E": "K x D", "U": "H x D", "W": "H x H", "b": "H", "V": "K x H", "c": "K"}
 
 
 def _row(values: Array) -> str:
@@ -28,10 +27,11 @@ def _value(a: Array) -> str:
     return "[\n" + "".join(f"    {_row(r)},\n" for r in a) + "]"
 
 
-def model_toml(spec: ModelSpec) -> str:
-    """The whole model file, with the initial parameters spelled out."""
+def model_toml(spec: ModelSpec, origin: str | None = None) -> str:
+    """The whole model file, with the initial parameters spelled out
+    (``origin``: the comment saying where they came from)."""
     p = spec.initial_params()
-    origin = (
+    origin = origin or (
         f"# initial values drawn with seed {spec.init.seed}"
         + (f", scale {spec.init.scale}" if spec.init.scale is not None else "")
         if spec.init.seed is not None
@@ -61,8 +61,8 @@ def model_toml(spec: ModelSpec) -> str:
         "[init]",
         origin,
     ]
-    for name, shape in SHAPES.items():
-        lines.append(f"# {shape}")
+    for name in FILE_ORDER:
+        lines.append(f"# {shape_text(name)}")
         lines.append(f"{name} = {_value(p.get(name))}")
     lines += ["", "[bptt]", f'embedding_rows = "{spec.bptt.embedding_rows}"', ""]
     return "\n".join(lines)

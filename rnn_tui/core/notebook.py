@@ -19,8 +19,10 @@ from itertools import islice
 import numpy as np
 
 from rnn_tui.core.export import worked_example
-from rnn_tui.core.maths import PARAM_NAMES, Params, output_delta, train
+from rnn_tui.core.fast_train import train
+from rnn_tui.core.maths import Params, output_delta
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.report import EpochResult, training
 
 ATOL = 1e-12
@@ -169,7 +171,7 @@ def _drift(spec: ModelSpec, mode: str, n: int, minima: list[int]) -> dict[int, f
     1e-6 or more within 50 epochs; such a minimum cannot be checked to ATOL."""
     inputs, targets = spec.indices()
     p = spec.initial_params()
-    nudged = Params(**{k: np.nextafter(p.get(k), np.inf) for k in PARAM_NAMES})
+    nudged = Params(**{k: np.nextafter(p.get(k), np.inf) for k in UPDATE_ORDER})
     a, _ = train(p, inputs, targets, spec.learning_rate, n, mode)  # type: ignore[arg-type]
     b, _ = train(nudged, inputs, targets, spec.learning_rate, n, mode)  # type: ignore[arg-type]
     out = {}
@@ -260,7 +262,7 @@ def _code_cells(spec: ModelSpec, mode: str, minima: list[int]
                                                 ((2,), _parameters(spec))]
     cells += [((3, t), _step(spec, first, t)) for t in range(1, first.fwd.T + 1)]
     cells.append(((4, 1), _deltas(first)))
-    for i, name in enumerate(PARAM_NAMES):
+    for i, name in enumerate(UPDATE_ORDER):
         code = _update(first, name)
         cells.append(((4, i + 2), _gradients(mode) + "\n\n" + code if i == 0 else code))
     code, note = _later(spec, mode, results, minima)

@@ -1,7 +1,7 @@
 """Optimizers and gradient clipping beyond the handout's SGD (issue 16).
 
 Written as the issue writes them, over the six parameters V, c, W, U, b, E
-(``maths.PARAM_NAMES`` order), with g = dL/dtheta and eta the learning rate:
+(``params.UPDATE_ORDER``), with g = dL/dtheta and eta the learning rate:
 
     sgd:       theta <- theta - eta g
     momentum:  v <- mu v + g;               theta <- theta - eta v          (v starts at 0)
@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rnn_tui.core.maths import PARAM_NAMES, Array, Grads, Params
+from rnn_tui.core.maths import Array, Grads, Params
+from rnn_tui.core.params import UPDATE_ORDER
 
 if TYPE_CHECKING:
     from rnn_tui.core.train_options import TrainOptions
@@ -105,7 +106,7 @@ OptimizerState = SgdState | MomentumState | AdagradState | AdamState
 
 
 def zeros_like(p: Params) -> Params:
-    return Params(**{n: np.zeros_like(p.get(n)) for n in PARAM_NAMES})
+    return Params(**{n: np.zeros_like(p.get(n)) for n in UPDATE_ORDER})
 
 
 def initial_state(optimizer: str, p: Params) -> OptimizerState:
@@ -126,21 +127,21 @@ def initial_state(optimizer: str, p: Params) -> OptimizerState:
 
 def sgd(p: Params, g: Grads, eta: float) -> Params:
     """theta <- theta - eta g for every parameter (bit-identical to maths.sgd)."""
-    return Params(**{n: sgd_param(p.get(n), g.get(n), eta) for n in PARAM_NAMES})
+    return Params(**{n: sgd_param(p.get(n), g.get(n), eta) for n in UPDATE_ORDER})
 
 
 def momentum(
     p: Params, g: Grads, state: MomentumState, eta: float, mu: float
 ) -> tuple[Params, MomentumState]:
     """v <- mu v + g;  theta <- theta - eta v."""
-    out = {n: momentum_param(p.get(n), g.get(n), state.v.get(n), eta, mu) for n in PARAM_NAMES}
+    out = {n: momentum_param(p.get(n), g.get(n), state.v.get(n), eta, mu) for n in UPDATE_ORDER}
     return (Params(**{n: o[0] for n, o in out.items()}),
             MomentumState(v=Params(**{n: o[1] for n, o in out.items()})))
 
 
 def adagrad(p: Params, g: Grads, state: AdagradState, eta: float) -> tuple[Params, AdagradState]:
     """m <- m + g*g;  theta <- theta - eta g / sqrt(m + 1e-8)."""
-    out = {n: adagrad_param(p.get(n), g.get(n), state.m.get(n), eta) for n in PARAM_NAMES}
+    out = {n: adagrad_param(p.get(n), g.get(n), state.m.get(n), eta) for n in UPDATE_ORDER}
     return (Params(**{n: o[0] for n, o in out.items()}),
             AdagradState(m=Params(**{n: o[1] for n, o in out.items()})))
 
@@ -154,7 +155,7 @@ def adam(
     out = {
         n: adam_param(p.get(n), g.get(n), state.m.get(n), state.v.get(n), n_up,
                       eta, beta1, beta2, eps)
-        for n in PARAM_NAMES
+        for n in UPDATE_ORDER
     }
     return (Params(**{n: o[0] for n, o in out.items()}),
             AdamState(m=Params(**{n: o[1] for n, o in out.items()}),
@@ -189,13 +190,13 @@ class Clipped:
 def clip_value(g: Grads, c: float) -> Grads:
     """Each entry of each gradient clipped to [-c, c]."""
     with np.errstate(all="ignore"):
-        return Grads(**{n: np.clip(g.get(n), -c, c) for n in PARAM_NAMES})
+        return Grads(**{n: np.clip(g.get(n), -c, c) for n in UPDATE_ORDER})
 
 
 def grad_norm(g: Grads) -> float:
     """||g||_2 over every entry of all six gradients."""
     with np.errstate(all="ignore"):
-        return float(np.sqrt(sum(float(np.sum(g.get(n) * g.get(n))) for n in PARAM_NAMES)))
+        return float(np.sqrt(sum(float(np.sum(g.get(n) * g.get(n))) for n in UPDATE_ORDER)))
 
 
 def clip_norm(g: Grads, theta: float) -> Clipped:
@@ -205,7 +206,7 @@ def clip_norm(g: Grads, theta: float) -> Clipped:
     if scale == 1.0:  # nothing to scale: the same arrays, bit for bit
         return Clipped(grads=g, norm=norm, scale=1.0)
     with np.errstate(all="ignore"):
-        scaled = Grads(**{n: g.get(n) * scale for n in PARAM_NAMES})
+        scaled = Grads(**{n: g.get(n) * scale for n in UPDATE_ORDER})
     return Clipped(grads=scaled, norm=norm, scale=scale)
 
 

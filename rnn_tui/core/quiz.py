@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
+from rnn_tui.core.view import StepView
 from rnn_tui.core.why import Explainer
 
 HALF_UNIT = 0.5e-4  # what "equal at 4 decimals" allows
@@ -68,7 +70,7 @@ def question_for(view: StepView) -> Question | None:
             f"{char(view.spec.alphabet[j])!r}?",
             float(view.delta[t - 1, j]), why.delta(t, j).label)
     if view.phase is Phase.UPDATE:
-        name = "VcWUbE"[view.pos.index]
+        name = UPDATE_ORDER[view.pos.index]
         value = view.params.get(name)
         cell = (0,) * value.ndim
         at = ",".join("1" for _ in cell)

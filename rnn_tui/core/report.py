@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from rnn_tui.core.fast_train import train
 from rnn_tui.core.maths import (
-    PARAM_NAMES,
     Array,
     EmbeddingRows,
     Forward,
@@ -31,13 +31,10 @@ from rnn_tui.core.maths import (
     output_delta,
     row_sums,
     sgd,
-    train,
 )
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
 from rnn_tui.core.text import char, fmt, mat, printable, vec
-
-# Order of the parameters in the trace's dicts: as the handout introduces them.
-TRACE_ORDER = ("E", "U", "W", "b", "V", "c")
 
 
 def _num(x: float) -> float | str:
@@ -54,7 +51,7 @@ def _arr(a: Array) -> Any:
 
 
 def _params(p: Params) -> dict[str, Any]:
-    return {n: _arr(p.get(n)) for n in TRACE_ORDER}
+    return {n: _arr(p.get(n)) for n in FILE_ORDER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,10 +197,10 @@ def trace_text_chunks(spec: ModelSpec, n: int, mode: str | None = None) -> Itera
             out.append(f"  L_{t + 1} = {fmt(float(f.loss[t]))}")
         out.append(f"total loss = {fmt(f.total_loss)}")
         out.append("-- backpropagation through time --")
-        for name in PARAM_NAMES:
+        for name in UPDATE_ORDER:
             out.append(f"  dL/d{name} = {mat(g.get(name))}")
         out.append(f"-- updates (eta = {spec.learning_rate}) --")
-        for name in PARAM_NAMES:
+        for name in UPDATE_ORDER:
             out.append(f"  {name}_new = {mat(after.get(name))}")
         yield "\n".join(out) + "\n"
 
@@ -214,7 +211,7 @@ def trace_text_chunks(spec: ModelSpec, n: int, mode: str | None = None) -> Itera
 def loss_curve(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[float]:
     """Total loss of epochs 1..n, each before that epoch's update.
 
-    Only the losses are wanted here, so this runs :func:`maths.train`: the
+    Only the losses are wanted here, so this runs :func:`fast_train.train`: the
     same forward, backward and sgd as :func:`training`, bit for bit, fused
     into one loop over preallocated buffers (2-5x faster). It runs in
     chunks that double while a chunk takes under 50 ms, so the first rows

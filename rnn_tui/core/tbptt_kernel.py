@@ -1,6 +1,6 @@
 """The fast path of truncated BPTT: many chunks in one loop (issue 16).
 
-What :func:`maths.train` is to the handout's loop, :func:`train_chunks` is to
+What :func:`fast_train.train` is to the handout's loop, :func:`train_chunks` is to
 :func:`tbptt.training`: the same operations in the same order, so the chunk
 losses, the parameters and the optimizer state are bit-for-bit those of
 ``tbptt.training`` (tested for every optimizer and clipping), for when only
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.maths import PARAM_NAMES, Array, EmbeddingRows, Params
+from rnn_tui.core.maths import Array, EmbeddingRows, Params
 from rnn_tui.core.optim import (
     ADAGRAD_EPS,
     AdagradState,
@@ -28,17 +28,18 @@ from rnn_tui.core.optim import (
     SgdState,
     initial_state,
 )
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.tbptt import spans
 from rnn_tui.core.train_options import TrainOptions
 
 
 def _flat(p: Params) -> Array:
-    return np.concatenate([p.get(n).ravel() for n in PARAM_NAMES])
+    return np.concatenate([p.get(n).ravel() for n in UPDATE_ORDER])
 
 
 def _views(buf: Array, like: Params) -> dict[str, Array]:
     out, at = {}, 0
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         shape = like.get(n).shape
         size = int(np.prod(shape))
         out[n] = buf[at : at + size].reshape(shape)
@@ -52,7 +53,7 @@ def _params(buf: Array, like: Params) -> Params:
 
 @dataclass
 class _Work:
-    """Buffers for chunks of n steps (names as in maths.train)."""
+    """Buffers for chunks of n steps (names as in fast_train.train)."""
 
     x: Array  # (n, D)
     uxb: Array  # (n, H)
@@ -218,7 +219,7 @@ def _clip(options: TrainOptions, grad: Array, G: dict[str, Array]) -> None:
         np.clip(grad, -options.clip_value, options.clip_value, out=grad)
     elif options.clip_norm is not None:
         # the norm summed parameter by parameter, as optim.grad_norm does
-        norm = float(np.sqrt(sum(float(np.sum(G[n] * G[n])) for n in PARAM_NAMES)))
+        norm = float(np.sqrt(sum(float(np.sum(G[n] * G[n])) for n in UPDATE_ORDER)))
         scale = min(1.0, options.clip_norm / norm) if norm > 0 else 1.0
         if scale != 1.0:
             np.multiply(grad, scale, out=grad)

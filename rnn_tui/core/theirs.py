@@ -25,6 +25,7 @@ import numpy as np
 
 from rnn_tui.core.maths import Array
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import SHAPES
 from rnn_tui.core.text import printable
 
 MAX_BYTES = 256 * 2**20
@@ -32,8 +33,7 @@ MAX_EPOCHS = 100_000
 SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 # Shapes by dimension name (K vocabulary, D embedding, H hidden).
-PARAM_SHAPES = {"E": ("K", "D"), "U": ("H", "D"), "W": ("H", "H"), "b": ("H",),
-                "V": ("K", "H"), "c": ("K",)}
+PARAM_SHAPES = SHAPES  # the one list of names and shapes, from core/params.py
 STEP_FIELDS = {"x": ("D",), "h": ("H",), "omega": ("K",), "y_hat": ("K",), "loss": ()}
 OUTPUT_FIELDS = {"delta": ("K",), "dV": ("K", "H"), "dc": ("K",)}
 TERM_FIELDS = {"term": ("H",), "dW": ("H", "H"), "dU": ("H", "D"), "db": ("H",),

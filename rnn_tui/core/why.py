@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
+from rnn_tui.core.view import StepView
 
 MAX_CHILDREN = 24  # larger sums list their largest terms first
 
@@ -66,8 +68,8 @@ class Explainer:
             return [self.delta_vec(t), self.grad_tree("V"), self.grad_tree("c")]
         if v.phase is Phase.BPTT:
             tt, k = v.term
-            return [self.term(tt, k), *(self.grad_tree(n) for n in ("W", "U", "b", "E"))]
-        name = "VcWUbE"[v.pos.index]
+            return [self.term(tt, k), *(self.grad_tree(n) for n in BPTT_PARAMS)]
+        name = UPDATE_ORDER[v.pos.index]
         return [self.update_tree(name), self.grad_tree(name)]
 
     # ---------------------------------------------------------- forward
@@ -169,7 +171,7 @@ class Explainer:
         assert g is not None
         value = fmt(float(g[cell]))
         at = _idx(*cell)
-        if name in ("V", "c"):
+        if name in OUTPUT_PARAMS:
             return Why(f"d{name}[{at}] = Σ_t δ_t[{cell[0] + 1}]"
                        + (f"·h_t[{cell[1] + 1}]" if name == "V" else "") + f" = {value}",
                        lambda: self._output_terms(name, cell))

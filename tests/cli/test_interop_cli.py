@@ -18,8 +18,8 @@ pytest.importorskip("nbformat", reason="the [notebook] extra (nbformat) is not i
 import nbformat
 from safetensors.numpy import save_file
 
-from rnn_tui.core.maths import PARAM_NAMES
 from rnn_tui.core.model_file import load
+from rnn_tui.core.params import UPDATE_ORDER
 
 from helpers.cli import assert_one_line_error, rnn_tui_command, run
 
@@ -55,7 +55,7 @@ def test_import_writes_a_model_file_with_the_tensors_at_full_precision(tmp_path:
     want = {"E": f["net.emb.weight"], "U": f["net.rnn.weight_ih_l0"],
             "W": f["net.rnn.weight_hh_l0"], "b": f["net.rnn.bias_ih_l0"] + f["net.rnn.bias_hh_l0"],
             "V": f["net.out.weight"], "c": f["net.out.bias"]}
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         np.testing.assert_array_equal(p.get(n), want[n], err_msg=n)
     assert (spec.name, spec.text, spec.alphabet, spec.learning_rate) == ("w", "hello", "helo", 0.05)
     assert spec.bptt.embedding_rows == "x_k"
@@ -93,7 +93,7 @@ def test_export_torch_then_import_torch_gives_the_same_model_file_numbers(
                cwd=tmp_path)
     assert back.returncode == 0, back.stderr
     again, _ = load(tmp_path / "back.toml")
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         np.testing.assert_array_equal(again.initial_params().get(n), spec.initial_params().get(n))
     # the same numbers in every epoch
     trace = [json.loads(run("trace", m, "--epochs", "3", cwd=tmp_path).stdout)["epochs"]
@@ -220,7 +220,7 @@ def test_the_exported_script_prints_what_rnn_tui_trace_prints(tmp_path: Path,
     assert abs(printed["total_loss"] - ours["total_loss"]) < 1e-9
     np.testing.assert_allclose(printed["losses"], [s["loss"] for s in ours["steps"]],
                                rtol=0, atol=1e-9)
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         np.testing.assert_allclose(printed[f"d{n}"], ours["grads"][n], rtol=0, atol=1e-9)
         np.testing.assert_allclose(printed[f"{n}_new"], ours["params_after"][n], rtol=0,
                                    atol=1e-9)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_tui.core.maths import PARAM_NAMES
 from rnn_tui.core.model_file import load
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.report import training
 
 from helpers.cli import assert_one_line_error, run
@@ -32,7 +32,7 @@ def trained(model: str, epochs: int) -> dict:
     p = spec.initial_params()
     for r, _ in zip(training(spec), range(epochs), strict=False):
         p = r.after
-    return {n: p.get(n) for n in PARAM_NAMES}
+    return {n: p.get(n) for n in UPDATE_ORDER}
 
 
 def expected_y_hat(params: dict, vocab: str, doc: dict) -> list[np.ndarray]:

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from rnn_tui.core import report
-from rnn_tui.core.maths import PARAM_NAMES, backward, forward, sgd
+from rnn_tui.core.maths import backward, forward, sgd
 from rnn_tui.core.model_file import ModelSpec, load
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.text import char, fmt, mat, printable, vec
 
 from helpers.cli import run
@@ -73,9 +74,9 @@ def reference_text(spec: ModelSpec, n: int) -> str:
                     f"  y_hat_{t + 1} = {vec(f.y_hat[t])}", f"  predicts {char(pred)!r}, {verdict}",
                     f"  L_{t + 1} = {fmt(float(f.loss[t]))}"]
         out += [f"total loss = {fmt(f.total_loss)}", "-- backpropagation through time --"]
-        out += [f"  dL/d{name} = {mat(r.grads.get(name))}" for name in PARAM_NAMES]
+        out += [f"  dL/d{name} = {mat(r.grads.get(name))}" for name in UPDATE_ORDER]
         out += [f"-- updates (eta = {spec.learning_rate}) --"]
-        out += [f"  {name}_new = {mat(r.after.get(name))}" for name in PARAM_NAMES]
+        out += [f"  {name}_new = {mat(r.after.get(name))}" for name in UPDATE_ORDER]
     return "\n".join(out) + "\n"
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from rnn_tui.core.export import num, to_latex, worked_example
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import UPDATE_ORDER
 
 import helpers.handout_figures as H
 from helpers.cli import assert_one_line_error, run
@@ -72,8 +73,8 @@ def test_epoch_1_losses_and_total(md: str) -> None:
 
 
 def test_gradients_and_updates_equal_the_handout(md: str) -> None:
-    grads = {n: result(md, f"\\frac{{\\partial L}}{{\\partial {n}}}") for n in "VcWUbE"}
-    news = {n: result(md, f"{n}_{{new}}") for n in "VcWUbE"}
+    grads = {n: result(md, f"\\frac{{\\partial L}}{{\\partial {n}}}") for n in UPDATE_ORDER}
+    news = {n: result(md, f"{n}_{{new}}") for n in UPDATE_ORDER}
     check("dV", grads["V"], H.dV)
     check("dc", grads["c"], H.dc)
     check("dW", grads["W"], [H.dW])

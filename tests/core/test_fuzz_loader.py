@@ -73,6 +73,7 @@ from rnn_tui.core.model_file import (
     parse_bytes,
     validate,
 )
+from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.stepper import Phase, Position, Stepper
 
 from helpers.cli import GOOD as CLI_GOOD
@@ -419,7 +420,7 @@ def check_usable(spec: ModelSpec, doc: dict[str, Any] | None = None) -> None:
                                               np.array(doc["init"][name], dtype=np.float64))
     K, D, H, T = spec.K, spec.embedding_dim, spec.hidden_size, spec.T
     p = spec.initial_params()
-    assert [p.get(n).shape for n in ("E", "U", "W", "b", "V", "c")] == [
+    assert [p.get(n).shape for n in FILE_ORDER] == [
         (K, D), (H, D), (H, H), (H,), (K, H), (K,)]
     stepper = Stepper(spec)
     start = stepper.position

@@ -8,6 +8,7 @@ import numpy as np
 from rnn_tui.core import gradcheck
 from rnn_tui.core.maths import Params
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.params import UPDATE_ORDER
 
 from helpers.cli import run
 from helpers.models import random_spec
@@ -16,7 +17,7 @@ from helpers.models import random_spec
 def test_exact_gradients_pass(hello: ModelSpec) -> None:
     inputs, targets = hello.indices()
     results = gradcheck.check(hello.initial_params(), inputs, targets, "x_k")
-    assert [r.name for r in results] == list("VcWUbE")
+    assert [r.name for r in results] == list(UPDATE_ORDER)
     assert all(r.ok and r.checked == r.total for r in results)
 
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnn_tui.core.batched import bptt_norms
 from rnn_tui.core.maths import (
-    PARAM_NAMES,
     Params,
     backward,
     backward_by_terms,
-    bptt_norms,
     bptt_row,
     forward,
     output_delta,
     sgd,
 )
+from rnn_tui.core.params import BPTT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Phase, Position, Stepper
 
 import helpers.reference_autograd as ref
@@ -58,10 +58,10 @@ def test_every_epoch_matches_autograd(K: int, D: int, H: int, T: int, mode: str)
         assert_close(ep.fwd.y_hat, f_ref["y_hat"], f"epoch {epoch} y_hat")
         assert_close(ep.fwd.loss, f_ref["loss"], f"epoch {epoch} L_t")
         g_ref = ref.gradients(theirs, inputs, targets, mode)
-        for n in PARAM_NAMES:
+        for n in UPDATE_ORDER:
             assert_close(ep.grads.get(n), g_ref[n], f"epoch {epoch} d{n}")
         theirs = ref.sgd(theirs, g_ref, spec.learning_rate)
-        for n in PARAM_NAMES:
+        for n in UPDATE_ORDER:
             assert_close(ep.params_after.get(n), theirs[n], f"epoch {epoch} {n}_new")
 
 
@@ -78,7 +78,7 @@ def test_largest_supported_sizes_match_autograd(mode: str) -> None:
         g = backward(p, f, mode)
         g_ref = ref.gradients(theirs, inputs, targets, mode)
         assert_close(f.loss, ref.forward(theirs, inputs, targets)["loss"], f"epoch {epoch} L")
-        for n in PARAM_NAMES:
+        for n in UPDATE_ORDER:
             assert_close(g.get(n), g_ref[n], f"epoch {epoch} d{n}")
         p, theirs = sgd(p, g, spec.learning_rate), ref.sgd(theirs, g_ref, spec.learning_rate)
 
@@ -101,7 +101,7 @@ def test_finite_differences(K: int, D: int, H: int, T: int) -> None:
     p = spec.initial_params()
     inputs, targets = spec.indices()
     g = backward(p, forward(p, inputs, targets), "x_k")
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         num = numerical_gradient(p, inputs, targets, n)
         err = np.abs(num - g.get(n)).max() / max(1e-3, np.abs(num).max())
         assert err < 1e-6, f"d{n}: finite-difference relative error {err:.3g}"
@@ -124,7 +124,7 @@ def test_term_by_term_equals_recursion(K: int, D: int, H: int, T: int, mode: str
     p = spec.initial_params()
     f = forward(p, *spec.indices())
     fast, slow = backward(p, f, mode), backward_by_terms(p, f, mode)
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         assert_close(fast.get(n), slow.get(n), f"d{n}", tol=1e-12)
 
 
@@ -137,7 +137,7 @@ def test_stepped_bptt_sums_equal_recursion() -> None:
     assert st.view().term == (9, 1)
     sums = st.view().bptt_sums
     assert sums is not None
-    for n in ("W", "U", "b", "E"):
+    for n in BPTT_PARAMS:
         assert_close(getattr(sums, n), st.current.grads.get(n), f"d{n}", tol=1e-12)
 
 

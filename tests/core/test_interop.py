@@ -23,9 +23,10 @@ pytest.importorskip("nbformat", reason="the [notebook] extra (nbformat) is not i
 import nbformat
 from safetensors.numpy import save_file
 
-from rnn_tui.core.maths import PARAM_NAMES, Params
+from rnn_tui.core.maths import Params
 from rnn_tui.core.model_file import ModelSpec, load, parse_bytes
 from rnn_tui.core.notebook import code_of, worked_notebook
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.report import training
 from rnn_tui.core.torch_script import PRINTED, torch_script
 from rnn_tui.core.torch_weights import (
@@ -209,7 +210,7 @@ def test_export_then_import_gives_the_same_model_file_numbers(tmp_path: Path,
     text = model_file_text(imp, str(path), spec.text, spec.alphabet, spec.learning_rate,
                            spec.name)
     again = parse_bytes(text.encode(), "imported")
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         np.testing.assert_array_equal(again.initial_params().get(n), spec.initial_params().get(n))
     assert (again.text, again.alphabet, again.learning_rate) == (
         spec.text, spec.alphabet, spec.learning_rate)

@@ -8,8 +8,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rnn_tui.core import optim, tbptt
-from rnn_tui.core.maths import PARAM_NAMES, Params, forward
+from rnn_tui.core.maths import Params, forward
 from rnn_tui.core.model_file import _describe
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.report import training
 from rnn_tui.core.train_options import TrainOptions
 
@@ -21,7 +22,7 @@ CLIPS = {"none": {}, "clip_value": {"clip_value": 0.3}, "clip_norm": {"clip_norm
 
 
 def as_dict(p: Params) -> dict:
-    return {n: p.get(n) for n in PARAM_NAMES}
+    return {n: p.get(n) for n in UPDATE_ORDER}
 
 
 def close(a, b, what: str) -> None:
@@ -58,7 +59,7 @@ def test_every_chunk_matches_autograd(spec, optimizer: str, clipping: str) -> No
         close(ch.h0, r["h0"], f"{where} h0")
         close(ch.fwd.h[1:], r["h"], f"{where} h")
         close(ch.fwd.total_loss, r["loss"], f"{where} loss")
-        for n in PARAM_NAMES:
+        for n in UPDATE_ORDER:
             close(ch.params.get(n), r["params"][n], f"{where} {n}")
             close(ch.grads.get(n), r["grads"][n], f"{where} d{n}")
             close(ch.clipped.grads.get(n), r["clipped"][n], f"{where} clipped d{n}")
@@ -89,7 +90,7 @@ def test_long_seq_length_is_the_handout_bit_for_bit(spec, mode: str, seq_length)
     for (_, ch), r in zip(zip(range(4), ours, strict=False), training(spec, mode), strict=False):
         assert (ch.epoch, ch.j, ch.start) == (r.number, 0, 0)
         assert ch.fwd.total_loss == r.fwd.total_loss
-        for n in PARAM_NAMES:
+        for n in UPDATE_ORDER:
             assert np.array_equal(ch.grads.get(n), r.grads.get(n)), n
             assert np.array_equal(ch.after.get(n), r.after.get(n)), n
 
@@ -103,7 +104,7 @@ def test_train_sums_chunk_losses_and_ends_where_training_does(spec) -> None:
                                   strict=False)]
     for e in (1, 2):
         assert losses[e - 1] == sum(ch.fwd.total_loss for ch in chunks if ch.epoch == e)
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         assert np.array_equal(p.get(n), chunks[-1].after.get(n))
         assert np.array_equal(state.m.get(n), chunks[-1].state.m.get(n))
 
@@ -118,7 +119,7 @@ def test_a_chunk_recomputed_is_bit_identical(spec) -> None:
     again = tbptt.chunk_step(ch.params, ch.state_before, ch.h0, inputs[ch.start:ch.stop],
                              targets[ch.start:ch.stop], 0.1, opts, epoch=ch.epoch, j=ch.j,
                              start=ch.start)
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         assert np.array_equal(again.after.get(n), ch.after.get(n))
         assert np.array_equal(again.state.v.get(n), ch.state.v.get(n))
     assert np.array_equal(chunks[-1].h0, ch.fwd.h[-1])  # h carried to the next chunk
@@ -146,18 +147,18 @@ def test_adam_counts_updates_across_chunks_and_epochs(spec) -> None:
 def test_clip_norm_scales_a_large_gradient_and_leaves_a_small_one(spec) -> None:
     rng = np.random.default_rng(3)
     p = spec.initial_params()
-    g = Params(**{n: 100.0 * rng.normal(size=p.get(n).shape) for n in PARAM_NAMES})
-    norm = np.sqrt(sum(float((g.get(n) ** 2).sum()) for n in PARAM_NAMES))
+    g = Params(**{n: 100.0 * rng.normal(size=p.get(n).shape) for n in UPDATE_ORDER})
+    norm = np.sqrt(sum(float((g.get(n) ** 2).sum()) for n in UPDATE_ORDER))
     c = optim.clip_norm(g, 1.0)
     assert c.norm == pytest.approx(norm, rel=1e-12) and norm > 100
     assert c.scale == pytest.approx(1.0 / norm, rel=1e-12)
     assert optim.grad_norm(c.grads) == pytest.approx(1.0, rel=1e-12)
-    for n in PARAM_NAMES:  # every one of the six scaled by the same factor
+    for n in UPDATE_ORDER:  # every one of the six scaled by the same factor
         close(c.grads.get(n), g.get(n) / norm, n)
     small = optim.clip_norm(g, 10 * norm)
-    assert small.scale == 1.0 and all(small.grads.get(n) is g.get(n) for n in PARAM_NAMES)
+    assert small.scale == 1.0 and all(small.grads.get(n) is g.get(n) for n in UPDATE_ORDER)
     v = optim.clip_value(g, 5.0)
-    assert max(float(np.abs(v.get(n)).max()) for n in PARAM_NAMES) == 5.0
+    assert max(float(np.abs(v.get(n)).max()) for n in UPDATE_ORDER) == 5.0
 
 
 def test_momentum_and_adagrad_by_hand() -> None:
@@ -226,7 +227,7 @@ def test_chunk_gradient_with_a_carried_h0_matches_finite_differences(spec) -> No
     xs, ys = inputs[ch.start:ch.stop], targets[ch.start:ch.stop]
     rng = np.random.default_rng(0)
     eps = 1e-6
-    for n in PARAM_NAMES:
+    for n in UPDATE_ORDER:
         theta = ch.params.get(n)
         for _ in range(6):
             idx = tuple(int(rng.integers(s)) for s in theta.shape)

@@ -1,4 +1,4 @@
-"""maths.train (the fused loop behind `rnn-tui train`) is bit for bit the
+"""fast_train.train (the fused loop behind `rnn-tui train`) is bit for bit the
 forward/backward/sgd loop, in both dE conventions, finite or not."""
 
 from __future__ import annotations
@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnn_tui.core.maths import PARAM_NAMES, backward, forward, sgd, train
+from rnn_tui.core.fast_train import train
+from rnn_tui.core.maths import backward, forward, sgd
 from rnn_tui.core.model_file import load, validate
+from rnn_tui.core.params import FILE_ORDER
 
 from helpers.models import random_spec
 
@@ -41,5 +43,5 @@ def test_train_is_bit_for_bit_the_stepwise_loop(make, mode) -> None:
     inputs, targets = spec.indices()
     got, p_got = train(spec.initial_params(), inputs, targets, spec.learning_rate, 30, mode)
     assert np.array_equal(got, want, equal_nan=True)
-    for n in PARAM_NAMES:
+    for n in FILE_ORDER:
         assert np.array_equal(p_got.get(n), p_want.get(n), equal_nan=True)

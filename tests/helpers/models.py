@@ -51,3 +51,23 @@ def random_cell(cell: str, K: int, D: int, H: int, T: int, seed: int, scale: flo
     arrays = {n: rng.normal(0, scale, s) for n, s in shapes(cell, K, D, H).items()}
     text = rng.integers(0, K, T + 1).astype(np.intp)
     return CellParams(cell, arrays), text[:-1], text[1:]
+
+
+def exploding(
+    T: int, gain: float, seed: int, mode: str = "x_k", tiny: float = 0.0, H: int = 4
+) -> ModelSpec:
+    """A model whose BPTT chain grows by ``gain`` per step: W = gain * Q with
+    Q orthogonal, b = 0 and embeddings of size ``tiny`` (0 or subnormal), so
+    h stays at or near 0 (1 - h^2 near 1) until W^t x saturates it. The
+    forward pass stays finite; a row's terms overflow once gain^(t - k)
+    passes the largest float, so the first non-finite term is near row
+    308 / log10(gain)."""
+    doc = random_spec(4, 2, H, T, seed=seed, mode=mode).model_dump()
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(H, H)))
+    doc["init"].update(
+        W=(gain * q).tolist(),
+        E=(tiny * rng.normal(size=(4, 2))).tolist(),
+        b=[0.0] * H,
+    )
+    return validate(doc, "exploding")

@@ -14,7 +14,9 @@ import autograd.numpy as anp
 import numpy as np
 from autograd import grad
 
-NAMES = ("E", "U", "W", "b", "V", "c")
+from rnn_tui.core.params import FILE_ORDER
+
+NAMES = FILE_ORDER
 
 
 def _onehot(i: int, K: int) -> np.ndarray:

@@ -45,9 +45,10 @@ from textual.geometry import Size
 from textual.keys import REPLACED_KEYS, _get_key_aliases, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
-from rnn_tui.core.maths import PARAM_NAMES
+from rnn_tui.core.epochs import Epoch
 from rnn_tui.core.model_file import ModelSpec, load
-from rnn_tui.core.stepper import Epoch, Phase, Position, Stepper
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Phase, Position, Stepper
 from rnn_tui.tui.app import RnnApp
 from rnn_tui.tui.widgets.panel import Panel
 from rnn_tui.tui.widgets.status import StatusBar
@@ -178,7 +179,7 @@ def assert_same_state(app: RnnApp, replay: Stepper) -> None:
     assert mine.position == replay.position
     assert mine.mode == replay.mode
     a, b = mine.view(), replay.view()
-    for name in PARAM_NAMES:
+    for name in UPDATE_ORDER:
         assert np.array_equal(a.params.get(name), b.params.get(name), equal_nan=True), name
     for name in ("x", "h", "omega", "y_hat", "loss"):
         assert np.array_equal(getattr(a.fwd, name), getattr(b.fwd, name), equal_nan=True), name

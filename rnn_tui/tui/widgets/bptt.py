@@ -8,7 +8,8 @@ import math
 from rich.text import Text
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.stepper import Layout, Phase, StepView
+from rnn_tui.core.stepper import Layout, Phase
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, fmt
 from rnn_tui.tui.widgets.panel import Panel
 

@@ -9,8 +9,10 @@ import numpy as np
 from rich.text import Text
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, cell, inline, vector
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -64,7 +66,7 @@ class FormulaPanel(Panel):
             t, k = view.term
             self.border_title = f"Formula  BPTT term (t={t}, k={k})"
             return self.bptt(view, width, height)
-        name = "VcWUbE"[view.pos.index]
+        name = UPDATE_ORDER[view.pos.index]
         self.border_title = f"Formula  update {name}"
         return self.update(view, width, name, height)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from rnn_tui.core.stepper import StepView
 from rnn_tui.core.text import char
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import ARGMAX, LABEL, RIGHT, TARGET, WRONG, cell, vector
 from rnn_tui.tui.widgets.panel import Panel
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from rnn_tui.core.maths import PARAM_NAMES, Array
-from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.maths import Array
+from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, block, rows_needed
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -15,9 +17,9 @@ def touched(view: StepView, name: str, g: Array) -> dict[tuple[int, int], str]:
     """Cells the current step added to: all of dV/dc in the output phase, the
     nonzero cells of the current term in BPTT."""
     ph = view.phase
-    if ph is Phase.OUTPUT and name in ("V", "c"):
+    if ph is Phase.OUTPUT and name in OUTPUT_PARAMS:
         cells = np.ndindex(g.shape) if g.size <= 256 else iter(())
-    elif ph is Phase.BPTT and name in ("W", "U", "b", "E") and view.term_sums is not None:
+    elif ph is Phase.BPTT and name in BPTT_PARAMS and view.term_sums is not None:
         part = getattr(view.term_sums, name)
         cells = iter(np.argwhere(part != 0)[:256].tolist())
     else:
@@ -39,10 +41,10 @@ class GradientsPanel(Panel):
         return None
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
-        grads = {n: view.grad(n) for n in PARAM_NAMES}
+        grads = {n: view.grad(n) for n in UPDATE_ORDER}
         full = rows_needed([g for g in grads.values() if g is not None]) <= height
         out: list[Text] = []
-        for name in PARAM_NAMES:
+        for name in UPDATE_ORDER:
             g = grads[name]
             head = Text.assemble((f"d{name:<2}", LABEL))
             if g is None:

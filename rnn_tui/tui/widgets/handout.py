@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from rnn_tui.core.conformance import Mark
-from rnn_tui.core.stepper import StepView
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import LABEL, RIGHT, WRONG, fmt
 from rnn_tui.tui.widgets.panel import Panel
 

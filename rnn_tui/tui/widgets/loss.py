@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
-from rnn_tui.core.stepper import StepView
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import fmt
 
 MAX_POINTS = 2000

@@ -27,7 +27,7 @@ import numpy as np
 from rich.cells import cell_len
 from rich.text import Text
 
-from rnn_tui.core.stepper import StepView
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import ARGMAX, DONE, LABEL, MUTED, NONFINITE, fmt
 from rnn_tui.tui.widgets.panel import Panel
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from rnn_tui.core.maths import PARAM_NAMES
-from rnn_tui.core.stepper import Phase, StepView
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.network_draw import Scene, Step, draw
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -53,7 +54,7 @@ def scene_of(view: StepView, steps: tuple[Step, ...] | None = None) -> Scene:
         phase=phase,
         t=t,
         k=k,
-        param=PARAM_NAMES[view.pos.index] if phase is Phase.UPDATE else "",
+        param=UPDATE_ORDER[view.pos.index] if phase is Phase.UPDATE else "",
         norm=view.fwd.h.shape[1] > 1,
     )
 

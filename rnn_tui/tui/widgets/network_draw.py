@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.text import Span, Text
 
-from rnn_tui.core.maths import PARAM_NAMES
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.widgets.numbers import CHANGED, CURRENT, LABEL, MUTED, NONFINITE, RIGHT, WRONG
 
@@ -328,8 +328,8 @@ def _captions(d: _Draw) -> list[list[Piece]]:
         return [[(f"output gradient t={t}: δ_{t} = ŷ_{t} − y_{t}; "
                   f"dV += δ_{t} h_{t}ᵀ, dc += δ_{t}", LABEL)], [(f"δ_{t}", LABEL)]]
     p = s.param
-    i = PARAM_NAMES.index(p) if p in PARAM_NAMES else 0
-    done, later = " ".join(PARAM_NAMES[:i]) or "none", " ".join(PARAM_NAMES[i + 1:]) or "none"
+    i = UPDATE_ORDER.index(p) if p in UPDATE_ORDER else 0
+    done, later = " ".join(UPDATE_ORDER[:i]) or "none", " ".join(UPDATE_ORDER[i + 1:]) or "none"
     rule: list[Piece] = [("update ", LABEL), (p, CURRENT), (f" ← {p} − η d{p}", LABEL)]
     return [[*rule, (f"   updated: {done} · next: {later}", LABEL)], rule,
             [("update ", LABEL), (p, CURRENT)]]

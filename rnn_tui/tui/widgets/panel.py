@@ -17,7 +17,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from rnn_tui.core.stepper import StepView
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets import numbers as N
 
 

@@ -7,8 +7,8 @@ import math
 
 from rich.text import Text
 
-from rnn_tui.core.stepper import StepView
 from rnn_tui.core.text import char
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CURRENT, LABEL, MUTED, RIGHT, TARGET, WRONG, fmt
 from rnn_tui.tui.widgets.panel import Panel
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.worker import Worker, WorkerState, get_current_worker
 
-from rnn_tui.core.stepper import StepView
+from rnn_tui.core.epochs import Cancelled, Epoch
 from rnn_tui.core.text import printable
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import LABEL, NONFINITE, RIGHT, WRONG
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -24,6 +26,7 @@ class StatusBar(Panel):
         super().__init__(id=id)
         self.activity = ""
         self.follow = ""
+        self._finding: Epoch | None = None
 
     def set_activity(self, text: str) -> None:
         self.activity = text
@@ -41,12 +44,35 @@ class StatusBar(Panel):
             out.append("finite ✓", style=RIGHT)
         else:
             out.append("NOT FINITE", style=NONFINITE)
-            first = view.first_nonfinite
-            if first is not None:
-                out.append(f" since {first}", style=WRONG)
+            bad = view.nonfinite_epoch
+            if bad is not None and (bad.first_nonfinite_known or bad.first_nonfinite_is_quick):
+                out.append(f" since {view.first_nonfinite}", style=WRONG)
+            elif bad is not None:  # more than a key's work: found in a thread
+                out.append(f" since epoch {bad.number} (finding the step…)", style=WRONG)
+                self._find(bad)
         if self.follow:
             out.append_text(sep).append(printable(self.follow), style="bold")
         if self.activity:
             out.append_text(sep).append(self.activity, style="bold")
         out.truncate(width, overflow="ellipsis")
         return [out]
+
+    def _find(self, epoch: Epoch) -> None:
+        """Find the epoch's first non-finite step off the event loop (esc and
+        q stay instant; quitting cancels it between passes)."""
+        if self._finding is epoch:
+            return
+        self._finding = epoch
+
+        def work() -> None:
+            worker = get_current_worker()
+            try:
+                epoch.first_nonfinite(lambda: worker.is_cancelled)
+            except Cancelled:
+                pass
+
+        self.run_worker(work, thread=True, exclusive=True, group="first-nonfinite")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "first-nonfinite" and event.state is WorkerState.SUCCESS:
+            self.forget()

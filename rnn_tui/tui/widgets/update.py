@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from rich.text import Text
 
-from rnn_tui.core.maths import PARAM_NAMES
-from rnn_tui.core.stepper import StepView
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CHANGED, CURRENT, LABEL, MUTED, block, rows_needed
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -18,16 +18,16 @@ class UpdatePanel(Panel):
         return (view.epoch, view.updated)  # before the updates: the epoch's parameters
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
-        params = [view.epoch.params.get(n) for n in PARAM_NAMES]
+        params = [view.epoch.params.get(n) for n in UPDATE_ORDER]
         full = rows_needed(params) <= height
         out: list[Text] = []
         if not view.updated:
             self.border_title = "Parameters (updated after BPTT)"
-            for name, p in zip(PARAM_NAMES, params, strict=True):
+            for name, p in zip(UPDATE_ORDER, params, strict=True):
                 out += block(Text.assemble((f"{name:<3}", LABEL)), p, width, full)
             return out
         self.border_title = f"Updates θ ← θ − η·∂L/∂θ, η = {view.spec.learning_rate}"
-        for i, (name, before) in enumerate(zip(PARAM_NAMES, params, strict=True)):
+        for i, (name, before) in enumerate(zip(UPDATE_ORDER, params, strict=True)):
             head = Text.assemble((f"{name:<2}", CURRENT if i == view.updated - 1 else LABEL), " ")
             if i >= view.updated:
                 lines = block(head, before, width - 10, full)

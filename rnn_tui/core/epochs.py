@@ -1,0 +1,384 @@
+"""One epoch's numbers, and the parameters at the start of every epoch.
+
+All the numeric caching of the stepper lives here, so that everything else
+(stepper.py, view.py, the panels) is plain functions of a position. Every
+cache below holds values that are recomputed bit-for-bit identically when
+missing: a cache changes how fast a number appears, never which number.
+
+:class:`Epoch` (built from the parameters at an epoch's start):
+    fwd, delta, grads, params_after
+        The O(T) forward and backward passes and the update, computed once
+        when the epoch is built: every step of the epoch shows one of them.
+    _row_start (row-start sums of the BPTT triangle, byte-budgeted)
+        Stepping to term (t, k) shows the sum of all terms of rows 1..t-1
+        plus part of row t, always added in the same order from row 1. The
+        sums at the start of rows 1, 1+s, 1+2s, ... are kept (s chosen so
+        they fit CHECKPOINT_BYTES), so a key costs at most s rows. Without
+        them a BPTT key at t = 200 of K64 D32 H128 T200 rebuilds 199 rows,
+        about 300 ms (what the first visit there costs) on every key instead
+        of 2-12 ms: the latency bench's walk stops at t = 8, so it cannot
+        show this; measured directly.
+    first_nonfinite
+        Where the epoch's numbers stop being finite, found once (see
+        :meth:`Epoch.first_nonfinite`): asked on every key once a model
+        diverges, and O(T H^2 log T) to find.
+
+Removed because ``python -m bench --only latency`` showed no difference on
+K64 D32 H128 T200 (median key to repaint 14.4 ms with them, 11.0 ms and
+24.0 ms in two runs without, where the hello model moved the same way;
+CPU time per key 8.0 ms with, 7.6 and 8.2 ms without): an LRU of 8 BPTT
+rows, the norms of every row drawn by the BPTT panel, and the stepper
+keeping the epoch just left (stepping back over an epoch boundary rebuilds
+that epoch from the checkpoints' recent parameters: one forward and
+backward pass, 25 ms median on that bench run). Measured directly on that
+model, the row norms now cost 0.3 ms per BPTT key at t = 20 and 3 ms at
+t = 200.
+
+:class:`EpochCheckpoints` (the parameters at the start of epochs):
+    A bounded set of sparse checkpoints whose stride doubles when full, plus
+    the most recent epochs; any other epoch is recomputed from the nearest
+    checkpoint below it, by the same function that produced it the first
+    time. Memory stays flat however far a jump goes; one float per epoch is
+    kept for the loss plot, and the first epoch that is not finite is kept
+    whole (the status bar names its first non-finite step on every key).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnn_tui.core.batched import bptt_norms
+from rnn_tui.core.maths import (
+    Array,
+    BpttRow,
+    BpttSums,
+    EmbeddingRows,
+    Forward,
+    Grads,
+    Params,
+    backward,
+    bptt_row,
+    forward,
+    output_delta,
+    row_sums,
+    sgd,
+)
+from rnn_tui.core.params import BPTT_PARAMS, FILE_ORDER, UPDATE_ORDER
+
+ShouldStop = Callable[[], bool]
+_UNKNOWN = object()
+
+
+class Cancelled(Exception):
+    """A long run was asked to stop; the stepper is left where it was."""
+
+
+def _check(stop: ShouldStop) -> None:
+    if stop():
+        raise Cancelled
+
+
+def finite(*arrays: Array) -> bool:
+    return all(bool(np.isfinite(a).all()) for a in arrays)
+
+
+def _first(n: int, ok: Callable[[int], bool]) -> int:
+    """The smallest i in 1..n with ``not ok(i)`` (n + 1 if none), by bisection:
+    ``ok`` is true up to some i and false from there on (a sum that has
+    taken in an inf or a NaN never becomes finite again)."""
+    lo, hi = 1, n + 1  # ok(i) for i < lo; not ok(hi) or hi == n + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+class Epoch:
+    """Everything one epoch computes from the parameters at its start.
+
+    The canonical gradient (used for the update, for training and for
+    jumps) is the O(T) recursion; the per-term partial sums shown while
+    stepping through BPTT agree with it to ~1e-12 relative (tested).
+    """
+
+    # Memory budget for the row-start sums of the BPTT triangle.
+    CHECKPOINT_BYTES = 32 * 2**20
+
+    def __init__(
+        self,
+        number: int,
+        params: Params,
+        inputs: NDArray[np.intp],
+        targets: NDArray[np.intp],
+        mode: EmbeddingRows,
+        learning_rate: float,
+    ) -> None:
+        self.number = number
+        self.params = params
+        self.mode: EmbeddingRows = mode
+        self.lr = learning_rate
+        self.fwd: Forward = forward(params, inputs, targets)
+        self.delta: Array = output_delta(self.fwd)  # (T, K)
+        self.grads: Grads = backward(params, self.fwd, self.mode)
+        self.params_after: Params = sgd(params, self.grads, self.lr)
+        T = self.fwd.T
+        size = sum(params.get(n).size for n in BPTT_PARAMS) * 8
+        self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
+        self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
+        self._first_nonfinite: object = _UNKNOWN
+
+    @cached_property
+    def total_loss(self) -> float:
+        return self.fwd.total_loss
+
+    @cached_property
+    def all_correct(self) -> bool:
+        return bool((self.fwd.predictions == self.fwd.targets).all())
+
+    @cached_property
+    def finite(self) -> bool:
+        f = self.fwd
+        return (
+            finite(f.x, f.h, f.omega, f.y_hat, f.loss)
+            and self.grads.is_finite()
+            and self.params_after.is_finite()
+        )
+
+    def row(self, t: int) -> BpttRow:
+        """Row t of the BPTT triangle."""
+        return bptt_row(self.params, self.fwd, self.delta, t)
+
+    def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
+        """|term(t, k)| for k = 1..t of each row t, the rows computed together."""
+        return bptt_norms(self.params, self.fwd, self.delta, list(rows))
+
+    def row_start(self, t: int) -> BpttSums:
+        """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
+
+        Always the same chain of additions from row 1, so the result does
+        not depend on how the position was reached."""
+        base = max(r for r in self._row_start if r <= t)
+        acc = self._row_start[base]
+        for r in range(base, t):
+            acc = acc + self._sums(r, 1, r)
+            if r % self._stride == 0:
+                self._row_start[r + 1] = acc
+        return acc
+
+    def _sums(self, t: int, k_lo: int, k_hi: int) -> BpttSums:
+        return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
+
+    def bptt_sums(self, t: int, k: int) -> BpttSums:
+        """Partial sums after term (t, k) in stepping order."""
+        return self.row_start(t) + self._sums(t, k, t)
+
+    def term(self, t: int, k: int) -> BpttSums:
+        """The single term (t, k)'s contribution to dW, dU, db, dE."""
+        return self._sums(t, k, k)
+
+    def params_during_update(self, index: int) -> Params:
+        """Parameters after the updates V, c, ... up to UPDATE_ORDER[index]."""
+        p = self.params
+        for name in UPDATE_ORDER[: index + 1]:
+            p = p.replace(name, self.params_after.get(name))
+        return p
+
+    def output_sums(self, t: int) -> tuple[Array, Array]:
+        """dV, dc after the output-gradient steps 1..t."""
+        with np.errstate(all="ignore"):
+            d = self.delta[:t]
+            return d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0)
+
+    # ------------------------------------------------ first non-finite step
+
+    @property
+    def first_nonfinite_known(self) -> bool:
+        return self._first_nonfinite is not _UNKNOWN
+
+    @property
+    def first_nonfinite_is_quick(self) -> bool:
+        """Finding it costs less than about a millisecond's arithmetic
+        (2^22 multiply-adds): done at once rather than in the background."""
+        T, H = self.fwd.T, self.params.W.shape[0]
+        return T * H * H * (T.bit_length() + 4) < 2**22
+
+    def first_nonfinite(self, should_stop: ShouldStop | None = None) -> tuple[str, int] | None:
+        """(phase, 0-based step index in it) of the first step of this epoch
+        whose numbers are not all finite, or None; the phase is named by its
+        value ("forward", "output gradients", "BPTT", "update").
+
+        Found once per epoch without stepping through the BPTT triangle
+        (which costs O(T^2 H^2)): a sum that has taken in an inf or a NaN
+        stays non-finite, so each phase is checked at its end and bisected
+        only if that is not finite. For BPTT, "rows 1..t are all finite" is
+        asked of the O(T) recursion run on the losses L_1..L_t (the same
+        terms, summed per step k instead of per row), about log2(T) times,
+        then rows are added one by one from a little before the first that
+        failed, as stepping adds them: O(T H^2 log T) in all, instead of
+        O(T^2 H^2). Tested against stepping through every term.
+
+        ``should_stop`` is asked between passes (each at most one pass of
+        the recursion); when it says yes, :class:`Cancelled` is raised and
+        the next call starts again."""
+        if self._first_nonfinite is _UNKNOWN:
+            self._first_nonfinite = self._find_first_nonfinite(should_stop or (lambda: False))
+        return self._first_nonfinite  # type: ignore[return-value]
+
+    def _find_first_nonfinite(self, stop: ShouldStop) -> tuple[str, int] | None:
+        f, T = self.fwd, self.fwd.T
+        if not self.params.is_finite():
+            return ("forward", 0)
+        for t in range(T):
+            if not finite(f.x[t], f.h[t + 1], f.omega[t], f.y_hat[t], f.loss[t]):
+                return ("forward", t)
+        if not finite(*self.output_sums(T)):
+            t = _first(T - 1, lambda t: finite(*self.output_sums(t)))
+            return ("output gradients", t - 1)
+        term = self._first_nonfinite_term(stop)
+        if term is not None:
+            t, k = term
+            return ("BPTT", t * (t - 1) // 2 + (t - k))
+        for i in range(len(UPDATE_ORDER)):
+            if not self.params_during_update(i).is_finite():
+                return ("update", i)
+        return None
+
+    def _first_nonfinite_term(self, stop: ShouldStop) -> tuple[int, int] | None:
+        """The first BPTT term (t, k), in stepping order, after which the
+        partial sums are not finite; None if they all are."""
+        T, g = self.fwd.T, self.grads
+        if finite(g.W, g.U, g.b, g.E):  # rows 1..T, summed by the recursion
+            return None
+        # Rows 1..T are not all finite: bisect on rows 1..t (log2 T recursions).
+        t_lo = _first(T - 1, lambda t: self._head(t, stop).is_finite())
+        # Where sums of finite terms overflow, the recursion's order and
+        # the rows' order can disagree by a few rows: go back to a row whose
+        # own sum is far from overflowing (the rows grow towards the
+        # overflow), then add rows one by one from there, as stepping does.
+        rows: dict[int, BpttSums] = {}
+        while t_lo > 1:
+            _check(stop)
+            rows[t_lo - 1] = self._sums(t_lo - 1, 1, t_lo - 1)
+            if rows[t_lo - 1].is_small():
+                break
+            t_lo -= 1
+        acc = self._head(t_lo - 1, stop)
+        for t in range(t_lo, T + 1):
+            _check(stop)
+            row = rows.pop(t, None) or self._sums(t, 1, t)
+            if not (acc + row).is_finite():
+                return t, self._first_nonfinite_k(acc, t)
+            acc = acc + row
+        return T, 1  # not reached: the rows' sum is not finite
+
+    def _first_nonfinite_k(self, start: BpttSums, t: int) -> int:
+        """In row t, stepped k = t, t-1, ..., 1 from the sums ``start``: the
+        first k after which the sums are not finite (they are at k = 1). A
+        sum that takes in a non-finite term is not finite, so the first
+        such term bounds the search; the terms before it are checked once
+        and bisected only if their sum overflowed."""
+        row = self.row(t)
+        bad = np.flatnonzero(~np.isfinite(row.da).all(axis=1))  # k - 1 of bad terms
+        n_max = t if bad.size == 0 else t - int(bad[-1])  # terms k = t..k_bad
+
+        def ok(n: int) -> bool:  # after the n terms k = t, ..., t + 1 - n
+            part = row_sums(self.params, self.fwd, row, t + 1 - n, t, self.mode)
+            return (start + part).is_finite()
+
+        n = n_max if n_max == 1 or ok(n_max - 1) else _first(n_max - 1, ok)
+        return t + 1 - n
+
+    def _head(self, t: int, stop: ShouldStop) -> BpttSums:
+        """The terms of rows 1..t summed by the O(T) recursion on the losses
+        L_1..L_t: the BPTT sums at the end of row t, in another order."""
+        if t == 0:
+            return BpttSums.zeros(self.params)
+        _check(stop)
+        f = self.fwd
+        head = replace(
+            f, inputs=f.inputs[:t], targets=f.targets[:t], x=f.x[:t], Ux=f.Ux[:t],
+            Wh=f.Wh[:t], h=f.h[: t + 1], omega=f.omega[:t], y_hat=f.y_hat[:t], loss=f.loss[:t],
+        )
+        g = backward(self.params, head, self.mode)
+        return BpttSums(W=g.W, U=g.U, b=g.b, E=g.E)
+
+
+# ---------------------------------------------------- epoch checkpoints
+
+
+@dataclass
+class EpochCheckpoints:
+    """Parameters at the start of epochs, in bounded memory.
+
+    ``sparse`` keeps epochs 1, 1+s, 1+2s, ... (s = stride); when it holds
+    more than ``limit`` entries the stride doubles and every other one is
+    dropped. ``recent`` keeps the last few epochs touched. ``losses`` keeps
+    one float per epoch computed so far, for the loss plot.
+
+    Unless given, ``limit`` (at most 64) and ``recent_size`` (at most 16)
+    come from ``budget``, the bytes of parameters kept: three quarters for
+    the sparse ones, a quarter for the recent ones. A small model keeps 80
+    sets; K=64, D=32, H=128 (250 KB a set) keeps 16, about 4 MB, so a long
+    jump leaves memory flat; the price is a longer recomputation when
+    jumping far back (at most ``stride`` epochs).
+    """
+
+    first: Params
+    limit: int = 0  # 0: from the budget
+    recent_size: int = 0  # 0: from the budget
+    stride: int = 16
+    budget: int = 4 * 2**20
+    sparse: dict[int, Params] = field(default_factory=dict)
+    recent: OrderedDict[int, Params] = field(default_factory=OrderedDict)
+    losses: list[float] = field(default_factory=list)
+    correct: list[bool] = field(default_factory=list)
+    first_nonfinite_epoch: int | None = None
+    nonfinite: Epoch | None = None  # that epoch, kept whole: where it went wrong is asked often
+
+    def __post_init__(self) -> None:
+        size = max(1, sum(self.first.get(n).nbytes for n in FILE_ORDER))
+        if not self.limit:
+            self.limit = max(8, min(64, self.budget * 3 // 4 // size))
+        if not self.recent_size:
+            self.recent_size = max(4, min(16, self.budget // 4 // size))
+        self.sparse[1] = self.first
+
+    @property
+    def known(self) -> int:
+        """Epochs 1..known have been computed at least once."""
+        return len(self.losses)
+
+    def nearest_below(self, epoch: int) -> tuple[int, Params]:
+        cands = [e for e in self.sparse if e <= epoch] + [e for e in self.recent if e <= epoch]
+        best = max(cands)
+        return best, self.recent.get(best, self.sparse.get(best))  # type: ignore[return-value]
+
+    def remember(self, epoch: int, params: Params) -> None:
+        self.recent[epoch] = params
+        self.recent.move_to_end(epoch)
+        while len(self.recent) > self.recent_size:
+            self.recent.popitem(last=False)
+        if (epoch - 1) % self.stride == 0:
+            self.sparse[epoch] = params
+            if len(self.sparse) > self.limit:
+                self.stride *= 2
+                self.sparse = {e: p for e, p in self.sparse.items() if (e - 1) % self.stride == 0}
+
+    def record(self, epoch: Epoch) -> None:
+        """Loss history and first divergence, for epochs seen in order."""
+        if epoch.number == self.known + 1:
+            self.losses.append(epoch.total_loss)
+            self.correct.append(epoch.all_correct)
+            if self.first_nonfinite_epoch is None and not epoch.finite:
+                self.first_nonfinite_epoch = epoch.number
+                self.nonfinite = epoch
