@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rnn_tui.core import optim, tbptt
 from rnn_tui.core.maths import Params, forward
-from rnn_tui.core.model_file import _describe
+from rnn_tui.core.model_errors import describe
 from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.report import training
 from rnn_tui.core.train_options import TrainOptions
@@ -199,7 +199,7 @@ def test_train_options_validation(doc: dict, field: str, words: str) -> None:
     file's own error reporting (what the CLI prints)."""
     with pytest.raises(ValidationError) as info:
         _WithTrain.model_validate({"train": doc})
-    where, message = _describe(info.value)
+    where, message = describe(info.value, _WithTrain)
     assert where == field, (where, message)
     assert words in message, message
 
