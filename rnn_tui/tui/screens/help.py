@@ -21,14 +21,6 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close help"),
     ]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 80%; max-width: 90; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
-
     def rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every binding of the app, live."""
         out = []

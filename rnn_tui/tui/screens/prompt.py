@@ -16,15 +16,6 @@ class PromptScreen(ModalScreen[str | None]):
     error message for bad text, shown in place without closing."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
-    DEFAULT_CSS = """
-    PromptScreen { align: center middle; }
-    PromptScreen > Vertical {
-        width: 60; height: auto; border: thick $primary; background: $surface;
-        padding: 0 1;
-    }
-    PromptScreen #prompt-error { color: $error; height: auto; }
-    """
-
     def __init__(self, question: str, placeholder: str = "",
                  check: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
