@@ -2,9 +2,9 @@
 
 The app's one latency probe (rnn_tui/tui/probe.py) records, in
 ``app.probe.latencies``, the seconds from a key event reaching the app to
-the end of the screen refresh it causes (``call_after_refresh``). The pilot's own wall clock is not used: its
-``press`` waits for the event loop to go idle, a floor of about 60 ms that
-says nothing about the app.
+the end of the screen refresh it causes (``call_after_refresh``). The
+pilot's own wall clock is not used: its ``press`` waits for the event loop
+to go idle, a floor of about 60 ms that says nothing about the app.
 
 Each key is pressed on its own (the pilot waits for idle between keys), so
 no latency includes queueing behind the previous key. The keys walk every
