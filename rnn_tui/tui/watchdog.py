@@ -44,7 +44,10 @@ class Watchdog:
         self._read, self._write = os.pipe()
 
     def install(self) -> None:
-        """Catch SIGHUP and SIGTERM and start watching (main thread only)."""
+        """Catch SIGHUP and SIGTERM and start watching (in the main thread:
+        elsewhere Python cannot catch signals, and nothing is installed)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
         for sig in SIGNALS:
             signal.signal(sig, self._caught)
         ttys = [f.fileno() for f in (sys.__stdin__, sys.__stderr__)
