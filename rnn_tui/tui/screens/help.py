@@ -19,7 +19,7 @@ ABOUT = (
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close help"),
+        Binding("escape,q,question_mark", "dismiss", "Close help", id="close_help"),
     ]
     def rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every binding of the app, in the app's

@@ -21,7 +21,7 @@ class PromptScreen(ModalScreen[str | None]):
     """Returns the text typed, or None when cancelled; ``check`` returns an
     error message for bad text, shown in place without closing."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt_cancel")]
     def __init__(self, question: str, placeholder: str = "",
                  check: Callable[[str], str | None] | None = None) -> None:
         super().__init__()

@@ -14,7 +14,7 @@ from rnn_tui.core.quiz import Question
 class QuizScreen(ModalScreen[bool | None]):
     """Dismisses with True/False (answered right/wrong) or None (skipped)."""
 
-    BINDINGS = [Binding("escape", "skip", "Skip the question")]
+    BINDINGS = [Binding("escape", "skip", "Skip the question", id="quiz_skip")]
     def __init__(self, question: Question, score: str) -> None:
         super().__init__()
         self.question = question

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 
 class ReportScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="close_report")]
     def __init__(self, title: str, lines: list[str]) -> None:
         super().__init__()
         self.title_text = title

@@ -13,7 +13,7 @@ from rnn_tui.core.why import Why
 
 
 class WhyScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,w", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,w", "dismiss", "Close", id="close_why")]
     def __init__(self, title: str, roots: list[Why]) -> None:
         super().__init__()
         self.title_text = title
