@@ -24,8 +24,9 @@ RNN_TUI_STORM_SEED).
 
 The full storm found that a job key (c, f, m, j, d, or enter in a prompt)
 followed at once by escape left the app busy for good, and that escape
-cleared busy while the job's thread still ran. Both are fixed (jobs stop
-through an event the job itself checks) and have regression tests below.
+cleared busy while the job's thread still ran. Both are fixed (the app is
+busy until the job's thread has ended or, cancelled before it started, never
+will: rnn_tui/tui/jobs.py) and have regression tests below.
 """
 
 from __future__ import annotations
