@@ -1,10 +1,10 @@
 """2. Keypress latency inside the real app, headless at 160x50.
 
-The app itself records, in ``RnnApp.latencies``, the seconds from a key
-event reaching it (``RnnApp.on_event``) to the end of the screen refresh it
-causes (``call_after_refresh``). The pilot's own wall clock is not used: its
-``press`` waits for the event loop to go idle, a floor of about 60 ms that
-says nothing about the app.
+The app's one latency probe (rnn_tui/tui/probe.py) records, in
+``app.probe.latencies``, the seconds from a key event reaching the app to
+the end of the screen refresh it causes (``call_after_refresh``). The
+pilot's own wall clock is not used: its ``press`` waits for the event loop
+to go idle, a floor of about 60 ms that says nothing about the app.
 
 Each key is pressed on its own (the pilot waits for idle between keys), so
 no latency includes queueing behind the previous key. The keys walk every
@@ -57,18 +57,16 @@ class Timed:
     on the machine does not inflate; a slower CPU does)."""
 
     def __init__(self, app) -> None:
-        from textual import events
-
         self.stepper = 0.0
         self.panels = 0.0
         self.cpu = math.nan
         self._cpu_start = math.nan
-        record, on_event = app._record_latency, app.on_event
+        probe = app.probe
+        key, record = probe.key, probe.record
 
-        async def timed_on_event(event):
-            if isinstance(event, events.Key):
-                self._cpu_start = time.process_time()
-            await on_event(event)
+        def timed_key():
+            self._cpu_start = time.process_time()
+            key()
 
         def timed_record(*a, **kw):
             self.cpu = time.process_time() - self._cpu_start
@@ -77,8 +75,7 @@ class Timed:
         # Instance attributes: the app looks them up on every call.
         app.stepper.goto = self._timing(app.stepper.goto, "stepper")
         app._render_panels = self._timing(app._render_panels, "panels")
-        app._record_latency = timed_record
-        app.on_event = timed_on_event
+        probe.key, probe.record = timed_key, timed_record
 
     def _timing(self, fn, total: str):
         """fn, adding the seconds each call takes to the attribute ``total``."""
@@ -167,16 +164,16 @@ async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float
         timed.take()
 
         async def press(key: str, kind: str) -> None:
-            before = len(app.latencies)
+            before = len(app.probe.latencies)
             await pilot.press(key)
-            if len(app.latencies) == before:  # wait for the repaint's callback
+            if len(app.probe.latencies) == before:  # wait for the repaint's callback
                 for _ in range(50):
                     await pilot.pause()
-                    if len(app.latencies) > before:
+                    if len(app.probe.latencies) > before:
                         break
-            if len(app.latencies) > before:
+            if len(app.probe.latencies) > before:
                 s, p, cpu = timed.take()
-                out.append((kind, app.latencies[-1], s, p, cpu))
+                out.append((kind, app.probe.latencies[-1], s, p, cpu))
 
         def left() -> int:
             return n_keys - len(out)

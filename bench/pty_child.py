@@ -22,7 +22,7 @@ def main() -> None:
     app = RnnApp(model(name), cursor_blink=False)
     app.run()
     with open(out, "w", encoding="utf-8") as f:
-        json.dump(app.latencies, f)
+        json.dump(app.probe.latencies, f)
 
 
 if __name__ == "__main__":

@@ -62,14 +62,14 @@ async def test_follower_tracks_breaks_away_and_resyncs(tmp_path: Path) -> None:
         assert "following" in text_of(app, "#status")
         await pilot.press("n")  # break away
         await settle(pilot)
-        assert app.stepper.position == pos(1, Phase.BPTT, 5) and not app.following
+        assert app.stepper.position == pos(1, Phase.BPTT, 5) and not app.follow.following
         lecturer.publish("x_t", pos(3, Phase.UPDATE, 1))
         await pilot.pause(0.5)
         assert app.stepper.position == pos(1, Phase.BPTT, 5)  # exploring: not moved
         assert "exploring" in text_of(app, "#status")
         await pilot.press("s")  # re-sync: the lecturer's mode and position
         await wait_for(pilot, lambda: app.stepper.position == pos(3, Phase.UPDATE, 1))
-        assert app.stepper.mode == "x_t" and app.following
+        assert app.stepper.mode == "x_t" and app.follow.following
 
 
 async def test_lecturer_quits_and_garbage(tmp_path: Path) -> None:

@@ -32,11 +32,12 @@ def overflow_model() -> ModelSpec:
 
 
 def make_app(model: str | ModelSpec = "hello", mode: str | None = None,
-             theme: str = "dark") -> RnnApp:
+             theme: str = "dark", follow_room: Path | None = None) -> RnnApp:
     """The app as a test drives it: no cursor blink, a fixed theme (the
     default theme depends on TERM and NO_COLOR, which differ between hosts)."""
     spec = load(model)[0] if isinstance(model, str) else model
-    app = RnnApp(spec, mode, cursor_blink=False, theme=theme)  # type: ignore[arg-type]
+    app = RnnApp(spec, mode, cursor_blink=False, theme=theme,  # type: ignore[arg-type]
+                 follow_room=follow_room)
     app.toast_time_scale = 1000.0  # a slow machine must not change what a snapshot shows
     return app
 
@@ -85,13 +86,12 @@ class Scenario:
     follows: bool = False
 
     def app(self) -> RnnApp:
-        app = make_app(self.model(), self.mode, self.theme)
+        room = None
         if self.follows:  # a lecturer at BPTT t=3 k=2 in a fresh room
             room = Path(tempfile.mkdtemp(prefix="rnn-tui-room-"))
             lecturer = Presenter(room, builtin_dir() / "hello.toml")
             lecturer.publish("x_k", Position(epoch=1, phase=Phase.BPTT, index=4))
-            app.follow_room, app.following = room, True
-        return app
+        return make_app(self.model(), self.mode, self.theme, follow_room=room)
 
 
 NEXT_PHASE = "right_square_bracket"

@@ -66,11 +66,11 @@ async def test_quiz_in_the_app() -> None:
         assert "Not quite" in str(app.screen.query_one("#quiz-result").render())
         await pilot.press("enter")
         await settle(pilot)
-        assert (app.quiz_right, app.quiz_asked) == (2, 3)
+        assert (app.quiz.right, app.quiz.asked) == (2, 3)
         assert "quiz 2/3 right" in text_of(app, "#status")
         await pilot.press("p", "n")  # stepping back and forth does not ask again
         await settle(pilot)
         assert not isinstance(app.screen, QuizScreen) and app.stepper.position.index == 3
         await pilot.press("n", "escape")  # δ_1: skipped, not scored, still revealed
         await settle(pilot)
-        assert app.stepper.position.phase is Phase.OUTPUT and app.quiz_asked == 3
+        assert app.stepper.position.phase is Phase.OUTPUT and app.quiz.asked == 3

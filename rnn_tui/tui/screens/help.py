@@ -19,26 +19,25 @@ ABOUT = (
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close help"),
+        Binding("escape,q,question_mark", "dismiss", "Close help", id="close_help"),
     ]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 80%; max-width: 90; height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
-
     def rows(self) -> list[tuple[str, str]]:
-        """(keys, what they do) for every binding of the app, live."""
+        """(keys, what they do) for every binding of the app, in the app's
+        order, with the keys the main screen binds now (a keymap moves them).
+        A key the screen takes first (ctrl+c copies a selection, else falls
+        through to the app) is not active for the app: it shows as declared."""
+        keys: dict[str, list[str]] = {}
+        for active in self.app.screen_stack[0].active_bindings.values():
+            if active.binding.id is not None:
+                keys.setdefault(active.binding.id, []).append(
+                    self.app.get_key_display(active.binding))
         out = []
         for binding in self.app.BINDINGS:
             assert isinstance(binding, Binding)
-            keys = ", ".join(
-                self.app.get_key_display(Binding(k.strip(), binding.action))
-                for k in binding.key.split(",")
-            )
-            out.append((keys, binding.tooltip or binding.description))
+            shown = keys.get(binding.id or "") or [
+                self.app.get_key_display(binding.with_key(k.strip(), key_display=None))
+                for k in binding.key.split(",")]
+            out.append((", ".join(shown), binding.tooltip or binding.description))
         return out
 
     def compose(self) -> ComposeResult:

@@ -14,17 +14,7 @@ from rnn_tui.core.quiz import Question
 class QuizScreen(ModalScreen[bool | None]):
     """Dismisses with True/False (answered right/wrong) or None (skipped)."""
 
-    BINDINGS = [Binding("escape", "skip", "Skip the question")]
-    DEFAULT_CSS = """
-    QuizScreen { align: center middle; }
-    QuizScreen > Vertical {
-        width: 90%; max-width: 110; height: auto; border: thick $accent;
-        background: $surface; padding: 0 1;
-    }
-    QuizScreen #quiz-result { height: auto; text-style: bold; }
-    QuizScreen #quiz-why { height: auto; color: $text-muted; }
-    """
-
+    BINDINGS = [Binding("escape", "skip", "Skip the question", id="quiz_skip")]
     def __init__(self, question: Question, score: str) -> None:
         super().__init__()
         self.question = question

@@ -11,16 +11,7 @@ from textual.widgets import Static
 
 
 class ReportScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
-    DEFAULT_CSS = """
-    ReportScreen { align: center middle; }
-    ReportScreen > VerticalScroll {
-        width: 90%; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ReportScreen #report-body { width: auto; }
-    """
-
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close", id="close_report")]
     def __init__(self, title: str, lines: list[str]) -> None:
         super().__init__()
         self.title_text = title

@@ -13,17 +13,7 @@ from rnn_tui.core.why import Why
 
 
 class WhyScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,w", "dismiss", "Close")]
-    DEFAULT_CSS = """
-    WhyScreen { align: center middle; }
-    WhyScreen > Vertical {
-        width: 95%; height: 90%; border: thick $primary; background: $surface;
-        padding: 0 1;
-    }
-    WhyScreen Tree { height: 1fr; }
-    WhyScreen #why-help { height: auto; color: $text-muted; }
-    """
-
+    BINDINGS = [Binding("escape,q,w", "dismiss", "Close", id="close_why")]
     def __init__(self, title: str, roots: list[Why]) -> None:
         super().__init__()
         self.title_text = title

@@ -30,11 +30,6 @@ def shade(size: float, top: float) -> str:
 class BpttPanel(Panel):
     TITLE = "BPTT terms |∂L_t/∂a_k|"
 
-    def memo(self, view: StepView) -> object:
-        # Outside BPTT the triangle is all pending (forward, output) or all
-        # done (update): it changes only with the epoch.
-        return None if view.phase is Phase.BPTT else (view.epoch, view.phase is Phase.UPDATE)
-
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         T = view.layout.T
         if view.phase is Phase.BPTT:
@@ -69,17 +64,9 @@ class BpttPanel(Panel):
             else:
                 head.append(str(k % 10), style=LABEL)
         out.append(head)
-        # A key moves one term: the other rows are the ones built last time.
-        kept = self.kept(view, 4 * rows_room)
-        shape = (k_lo, k_hi, numeric, label_w, None if numeric else top)
         for t in rows:
             cur = k_cur if t == t_cur else 0
-            key = (t, done[t], cur, shape)
-            line = kept.get(key)
-            if line is None:
-                line = kept[key] = self._row(t, k_lo, k_hi, cell_w, label_w, done[t], cur,
-                                             norms.get(t), top)
-            out.append(line.copy())
+            out.append(self._row(t, k_lo, k_hi, cell_w, label_w, done[t], cur, norms.get(t), top))
         if not numeric:
             out.append(Text("█ largest, each shade 10x smaller; ! not finite; · not yet",
                             style=MUTED))

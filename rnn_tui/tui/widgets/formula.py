@@ -53,7 +53,6 @@ def fitted(build: Callable[[int], list[Part]], w: int) -> Text:
 class FormulaPanel(Panel):
     TITLE = "Formula"
 
-
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         ph = view.phase
         if ph is Phase.FORWARD:
@@ -136,16 +135,8 @@ class FormulaPanel(Panel):
         col = max(len(f"× Wᵀ(1−h_{t}²)"), len(f"δ_{t}ᵀV"), len(f"× (1−h_{k}²)")) + 1
         vw = max(12, w - col - 16)
 
-        # Stepping through a row moves k: every factor line but one stays.
-        kept = self.kept(v, 512)
-
         def row_line(name: str, value: Array, note: str) -> Text:
-            key = (name, note, col, vw)  # the names carry t, j and k
-            line = kept.get(key)
-            if line is None:
-                line = kept[key] = eq(f"{name:<{col}}= ", vector(value, vw),
-                                             Text(f"  {note}", style=LABEL))
-            return line.copy()
+            return eq(f"{name:<{col}}= ", vector(value, vw), Text(f"  {note}", style=LABEL))
 
         out = [
             Text(f"term(t={t}, k={k}) = δ_{t}ᵀV{chain}·(1−h_{k}²)", style=LABEL),

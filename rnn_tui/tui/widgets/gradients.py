@@ -33,13 +33,6 @@ def touched(view: StepView, name: str, g: Array) -> dict[tuple[int, int], str]:
 class GradientsPanel(Panel):
     TITLE = "Gradients ∂L/∂θ"
 
-    def memo(self, view: StepView) -> object:
-        if view.phase is Phase.FORWARD:
-            return Phase.FORWARD  # every gradient "not yet"
-        if view.phase is Phase.UPDATE:
-            return (view.epoch, Phase.UPDATE)  # the complete gradients, nothing marked
-        return None
-
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         grads = {n: view.grad(n) for n in UPDATE_ORDER}
         full = rows_needed([g for g in grads.values() if g is not None]) <= height

@@ -16,16 +16,6 @@ def _where(m: Mark) -> str:
 
 
 class HandoutStrip(Panel):
-    DEFAULT_CSS = """
-    HandoutStrip {
-        border: none;
-        height: 1;
-        padding: 0 1;
-        display: none;
-    }
-    HandoutStrip.-shown { display: block; }
-    """
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.marks: list[Mark] = []

@@ -16,17 +16,6 @@ MAX_POINTS = 2000
 
 
 class LossPanel(Vertical):
-    DEFAULT_CSS = """
-    LossPanel {
-        border: round $primary 60%;
-        border-title-color: $text-accent;
-        padding: 0 1;
-        height: 1fr;
-    }
-    LossPanel #loss-stats { height: auto; }
-    LossPanel Sparkline { height: 1fr; min-height: 1; }
-    """
-
     def compose(self) -> ComposeResult:
         self.border_title = "Total loss per epoch"
         yield Static(id="loss-stats")

@@ -2,14 +2,17 @@
 its own size, so a resize re-fits the numbers instead of wrapping them.
 
 Panels paint through Textual's line API (``render_line``): each row is
-rendered to a Strip once and kept until it changes, so a key that changes
-three rows of a panel re-renders three rows, not the whole panel through
-Rich. ``render()`` still returns the whole panel as a Rich Group (tests read
-panels through it)."""
+rendered to a Strip once and kept until its line, the panel's width or its
+style changes, and ``show`` repaints only the rows whose line changed (and
+the title's row when the title changed). This is the widget layer's one
+cache, kept because it matters: without it (every changed panel repainted
+whole through Rich) a key costs 1.9x the CPU time at K64 D32 H128 T200
+(bench/latency.py). ``render()`` returns the whole
+panel as a Rich Group (tests read panels through it)."""
 
 from __future__ import annotations
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
@@ -72,91 +75,31 @@ def themed(text: Text, styles: dict[str, Style]) -> Text:
     return text
 
 
-def segments(text: Text, console: Console) -> list[Segment]:
-    """``text.render(console)`` for a line whose spans are in order and do
-    not overlap (what the panels build), in one pass; any other line goes
-    through Rich. Rich's general algorithm sorts span boundaries and keeps a
-    stack of open spans, which costs several times more per span, and the
-    panels' rows have up to one span per number. The segments are Rich's
-    (snapshots of every named screen pin them)."""
-    spans = text.spans
-    plain = text.plain
-    if not spans:
-        return [Segment(plain)]
-    end = 0
-    for span in spans:
-        if span.start < end or span.end < span.start:
-            return list(text.render(console))
-        end = span.end
-    get_style = console.get_style
-    base = get_style(text.style, default=Style.null())
-    out: list[Segment] = []
-    at = 0
-    for span in spans:
-        if span.start > at:
-            out.append(Segment(plain[at : span.start], base))
-        if span.end > span.start:
-            out.append(Segment(plain[span.start : span.end],
-                               base + get_style(span.style, default=Style.null())))
-        at = span.end
-    if at < len(plain):
-        out.append(Segment(plain[at:], base))
-    return out
-
-
 class Panel(Widget):
-    """A bordered box titled by ``TITLE``; subclasses implement ``lines``.
-
-    ``show`` builds the lines at once, for the panel's current size, and
-    repaints only when they differ from what is on screen: most keys change
-    two or three panels, and an unchanged panel costs nothing to keep.
-    """
-
-    DEFAULT_CSS = """
-    Panel {
-        border: round $primary 60%;
-        border-title-color: $text-accent;
-        padding: 0 1;
-        height: 1fr;
-        width: 1fr;
-    }
-    """
+    """A bordered box titled by ``TITLE``; subclasses implement ``lines``
+    (which may also set ``border_title``). Styled in app.tcss."""
 
     TITLE = ""
+    _building = False  # inside lines(): see refresh()
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        self._strips: dict[int, Strip] = {}  # painted rows, kept until they change
-        self._building = False
         super().__init__(id=id, classes=classes)
         self.view: StepView | None = None
         self.border_title = self.TITLE
         self._lines: list[Text] = []
-        self._built_for: tuple[int, int] | None = None
-        self._signature: object = None
-        self._palette: tuple[object, dict[str, Style]] | None = None
-        self._memo: object = None
-        self._kept_for: object = None  # the epoch whose lines _kept holds
-        self._kept: dict[tuple[object, ...], Text] = {}
+        self._built_for: tuple[int, int] | None = None  # the content size of _lines
+        self._strips: dict[int, Strip] = {}  # painted rows, kept until they change
+        self._painted_with: tuple[int, Style, str] | None = None  # width, style, theme
+        self._title_changed = False
+        self._palette: dict[str, Style] = {}
 
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
-                recompose: bool = False) -> Panel:
-        if self._building and not (regions or layout or recompose):
-            # A subclass set border_title inside lines(), which asks Textual
-            # for a full repaint; show() repaints what changed instead.
-            return self
-        if repaint and not regions:
-            self._strips.clear()
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+    def _room(self) -> tuple[int, int]:
+        return max(10, self.content_size.width), max(1, self.content_size.height)
 
     def _build(self) -> None:
         if self.view is None:
             return
-        width = max(10, self.content_size.width)
-        height = max(1, self.content_size.height)
-        key = self.memo(self.view)
-        if key is not None and key == self._memo and self._built_for == (width, height):
-            return  # same inputs, same size: the lines are the ones built last time
-        self._memo = key
+        width, height = self._room()
         self._building = True
         try:
             lines = self.lines(self.view, width, height)[:height]
@@ -167,90 +110,82 @@ class Panel(Widget):
             line.overflow = "ellipsis"
         self._lines = lines
         self._built_for = (width, height)
-        self._signature = [(t.plain, tuple(t.spans)) for t in lines]
 
-    def memo(self, view: StepView) -> object:
-        """What this panel's lines depend on besides its size, if a panel can
-        say so cheaply (``None``: rebuild on every key). Several panels do
-        not change for a whole phase (the BPTT triangle during the forward
-        pass), and building them is most of a key's work on a big model."""
-        return None
-
-    def kept(self, view: StepView, limit: int) -> dict[tuple[object, ...], Text]:
-        """Lines a panel keeps between keys, by a key of its own: a key
-        moves one BPTT term, and most lines of a BPTT row are the ones built
-        for the last term. Valid for one epoch; emptied past ``limit``."""
-        if self._kept_for is not view.epoch or len(self._kept) > limit:
-            self._kept_for, self._kept = view.epoch, {}
-        return self._kept
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Panel:
+        """A new border title set inside lines() asks Textual to repaint the
+        whole panel; show() repaints the title's row instead (whole panels
+        repainted for their title cost 1.2x the CPU per key, hello and K64)."""
+        if self._building and not (regions or layout or recompose):
+            self._title_changed = True
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def forget(self) -> None:
-        """Drop the cached lines (after a theme or layout change)."""
+        """Paint every row again (after a theme or layout change)."""
         self._built_for = None
-        self._signature = None
-        self._memo = None
+        self._strips.clear()
         self.refresh()
 
     def show(self, view: StepView) -> None:
+        """Show ``view``: repaint only the rows whose line changed (a repaint
+        costs per row, and most rows of a tall panel stay the same)."""
         self.view = view
-        title = self.border_title
-        old = self._signature if isinstance(self._signature, list) else []
+        old = self._lines
+        self._title_changed = False
         self._build()
-        new = self._signature if isinstance(self._signature, list) else []
+        new = self._lines
+        changed = [y for y in range(max(len(old), len(new)))
+                   if y >= len(old) or y >= len(new) or not _same(old[y], new[y])]
+        for y in changed:
+            self._strips.pop(y, None)
         if not self.region:
             self.refresh()
             return
-        if self.border_title != title:  # repaint the top border row, where the title is
-            x0, y0 = self.content_offset
+        x0, y0 = self.content_offset  # regions are relative to the content
+        if self._title_changed:  # the top border row, where the title is
             self.refresh(Region(-x0, -y0, self.outer_size.width, 1))
-        # Repaint only the rows that changed: a repaint costs per row, and
-        # most rows of a tall panel are the same from one step to the next.
-        width = self.content_size.width  # regions are relative to the content
-        for y in range(max(len(old), len(new))):
-            if y >= len(old) or y >= len(new) or old[y] != new[y]:
-                self._strips.pop(y, None)
-                self.refresh(Region(0, y, width, 1))
-
-    def _styles(self) -> dict[str, Style]:
-        """palette(self), parsed once per theme."""
-        app = self.app
-        key = (getattr(app, "monochrome", False), app.theme, id(app.current_theme))
-        if self._palette is None or self._palette[0] != key:
-            self._palette = (key, palette(self))
-        return self._palette[1]
+        for y in changed:
+            self.refresh(Region(0, y, self.content_size.width, 1))
 
     def render_line(self, y: int) -> Strip:
-        """Row y of the content, from the row cache (the line API)."""
-        width, height = self.size
-        if self.view is not None and self._built_for != (max(10, width), max(1, height)):
+        """Row y of the content, painted once and kept until it changes."""
+        width = self.size.width
+        base = self.visual_style.rich_style
+        if self.view is not None and self._built_for != self._room():
             self._build()  # resized since the last show
+            self._strips.clear()
+        if self._painted_with != (width, base, self.app.theme):
+            self._painted_with = (width, base, self.app.theme)
+            self._palette = palette(self)
             self._strips.clear()
         strip = self._strips.get(y)
         if strip is None:
-            strip = self._strips[y] = self._render_row(y, width)
+            strip = self._strips[y] = self._paint(y, width, base)
         return strip
 
-    def _render_row(self, y: int, width: int) -> Strip:
-        """Row y as Textual's Rich path renders it from render()'s Group (the
-        same segments, checked on every named screen), without the Rich
-        layout machinery: a row is one line that never wraps."""
-        base = self.visual_style.rich_style
+    def _paint(self, y: int, width: int, base: Style) -> Strip:
+        """Row y as Rich renders it from render()'s Group: one line that never wraps."""
         if self.view is None or y >= len(self._lines):
             return Strip([]) if self.view is None and y == 0 else Strip.blank(width, base)
         # join() turns the line's own style into a span, as Rich's render does
-        text = Text("\n").join([themed(self._lines[y].copy(), self._styles())])
+        text = Text("\n").join([themed(self._lines[y].copy(), self._palette)])
         if "\t" in text.plain:
             text.expand_tabs(8)
         text.truncate(width, overflow="ellipsis")
-        return Strip(Segment.apply_style(segments(text, self.app.console), base))
+        return Strip(Segment.apply_style(list(text.render(self.app.console)), base))
 
     def render(self) -> RenderableType:
         if self.view is None:
             return Text("")
-        if self._built_for != (max(10, self.content_size.width), max(1, self.content_size.height)):
+        if self._built_for != self._room():
             self._build()  # resized since the last show
-        styles = self._styles()
+        styles = palette(self)
         return Group(*(themed(line.copy(), styles) for line in self._lines))
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         raise NotImplementedError
+
+
+def _same(a: Text, b: Text) -> bool:
+    return a.plain == b.plain and a.spans == b.spans and a.style == b.style

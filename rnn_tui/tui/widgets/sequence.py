@@ -14,19 +14,6 @@ from rnn_tui.tui.widgets.panel import Panel
 
 
 class SequenceStrip(Panel):
-    DEFAULT_CSS = """
-    SequenceStrip {
-        border: none;
-        height: 2;
-        padding: 0 1;
-    }
-    """
-
-    def memo(self, view: StepView) -> object:
-        # The window follows the step in focus; the marks, the count and the
-        # loss summary change with the predictions made so far and the epoch.
-        return (view.epoch, view.focus_t, view.visible_t)
-
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         text = view.spec.text
         f = view.fwd

@@ -13,15 +13,6 @@ from rnn_tui.tui.widgets.panel import Panel
 
 
 class StatusBar(Panel):
-    DEFAULT_CSS = """
-    StatusBar {
-        border: none;
-        height: 1;
-        padding: 0 1;
-        background: $panel;
-    }
-    """
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.activity = ""

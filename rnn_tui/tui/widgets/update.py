@@ -14,9 +14,6 @@ from rnn_tui.tui.widgets.panel import Panel
 class UpdatePanel(Panel):
     TITLE = "Updates θ ← θ − η·∂L/∂θ"
 
-    def memo(self, view: StepView) -> object:
-        return (view.epoch, view.updated)  # before the updates: the epoch's parameters
-
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         params = [view.epoch.params.get(n) for n in UPDATE_ORDER]
         full = rows_needed(params) <= height

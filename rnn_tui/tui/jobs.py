@@ -1,0 +1,272 @@
+"""Long jobs (go to epoch N, run until..., switch mode, gradient check):
+what they do, and how their thread reports back.
+
+The app runs a job in a Textual thread worker (``RnnApp.run_job``, one at
+a time) that passes ``get_current_worker().is_cancelled`` to the stepper as
+its cancel check; esc cancels the worker. Progress and the result come back
+as messages (``post_message`` is thread-safe and never waits for the event
+loop, so a job can always finish).
+
+One detail needs a handshake (``Job.begin``/``Job.drop``): Textual marks a
+cancelled thread worker CANCELLED at once, while its thread runs on to the
+stepper's next check, and a worker cancelled before its thread started
+reports nothing at all. The app takes no stepping keys and starts no other
+job (both would touch the same Stepper) until the thread has really ended
+(``JobDone``) or never will (``drop``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.message import Message
+from textual.worker import Worker, get_current_worker
+
+from rnn_tui.core import conformance
+from rnn_tui.core.maths import EmbeddingRows
+from rnn_tui.core.stepper import Cancelled, Position, Stepper
+
+if TYPE_CHECKING:
+    from rnn_tui.tui.play import Player
+    from rnn_tui.tui.quiz import QuizMode
+
+CANCELLED = "Cancelled; the position is unchanged."
+RUN_LIMIT = 100_000  # epochs a run-until searches before giving up
+
+# What a job returns: a line to show, something to do on the event loop
+# (open a report), or nothing.
+Result = str | Callable[[], object] | None
+Work = Callable[..., Result]  # called with progress= and should_stop=
+
+
+@dataclass(eq=False)
+class Job:
+    label: str
+    work: Work
+    worker: Worker[None] | None = None
+    _started: bool = False
+    _dropped: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def begin(self) -> bool:
+        """In the job's thread: False if the app has given the job up."""
+        with self._lock:
+            self._started = not self._dropped
+            return self._started
+
+    def drop(self) -> bool:
+        """In the app, after cancelling the worker: True if the thread had not
+        started (and now never will), so no JobDone will come."""
+        with self._lock:
+            self._dropped = not self._started
+            return self._dropped
+
+    def run(self, app: App[int], should_stop: Callable[[], bool]) -> None:
+        """The thread's side: run the work, post progress and the result."""
+        last = 0.0
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last > 0.1:
+                last = now
+                app.post_message(JobProgress(self, f"⟳ {self.label}: {done}/{total} "
+                                             "(esc cancels)"))
+
+        error = False
+        try:
+            result = self.work(progress=progress, should_stop=should_stop)
+        except (Cancelled, InterruptedError):  # the stepper's and gradcheck's "stopped"
+            result = CANCELLED
+        except Exception as err:  # shown, not raised: the app stays up
+            result, error = f"Stopped: {err}", True
+        try:
+            app.post_message(JobDone(self, result, error))
+        except RuntimeError:  # the event loop is closed: the app has ended
+            pass
+
+
+class JobProgress(Message):
+    def __init__(self, job: Job, text: str) -> None:
+        super().__init__()
+        self.job, self.text = job, text
+
+
+class JobDone(Message):
+    def __init__(self, job: Job, result: Result, error: bool) -> None:
+        super().__init__()
+        self.job, self.result, self.error = job, result, error
+
+
+# ------------------------------------------------------------ the jobs
+
+
+def goto(stepper: Stepper, pos: Position) -> Work:
+    def work(**kw: object) -> None:
+        stepper.goto(pos, **kw)  # type: ignore[arg-type]
+
+    return work
+
+
+def goto_epoch(stepper: Stepper, n: int) -> Work:
+    def work(**kw: object) -> None:
+        stepper.goto_epoch(n, **kw)  # type: ignore[arg-type]
+
+    return work
+
+
+def until(stepper: Stepper, find: Callable[..., Position | None]) -> Work:
+    """Run until ``find(stepper, max_epochs=..., **kw)`` finds a position."""
+    def work(**kw: object) -> str | None:
+        found = find(stepper, max_epochs=RUN_LIMIT, **kw)
+        return None if found is not None else f"Not found within {RUN_LIMIT} epochs."
+
+    return work
+
+
+def switch_mode(stepper: Stepper) -> Work:
+    mode: EmbeddingRows = "x_t" if stepper.mode == "x_k" else "x_k"
+
+    def work(**kw: object) -> str:
+        stepper.set_mode(mode)
+        return "Mode: the handout's dE (term (t,k) into row x_t)" if mode == "x_t" else (
+            "Mode: exact dE (term (t,k) into row x_k)")
+
+    return work
+
+
+def gradcheck(app: App[int], stepper: Stepper) -> Work:
+    """This epoch's gradients against finite differences, shown in a report."""
+    def work(should_stop: Callable[[], bool], **kw: object) -> Result:
+        from rnn_tui.core import gradcheck
+        from rnn_tui.tui.screens.report import ReportScreen
+
+        ep = stepper.current
+        results = gradcheck.check(ep.params, stepper.inputs, stepper.targets, stepper.mode,
+                                  should_stop=should_stop)
+        lines = gradcheck.report(results, stepper.mode)
+        title = (f"Gradient check, epoch {ep.number}: central differences (eps 1e-5) vs "
+                 "backward, up to 64 entries per parameter")
+        return lambda: app.push_screen(ReportScreen(title, lines))
+
+    return work
+
+
+class LongJobs(App[int]):
+    """The app's long jobs: their keys, and the one thread worker that runs
+    them (RnnApp derives from this; Textual's workers and message handlers
+    belong to a DOM node)."""
+
+    if TYPE_CHECKING:
+        stepper: Stepper
+        player: Player
+        quiz: QuizMode
+
+        def _guard(self) -> bool: ...
+        def _handout_model(self) -> bool: ...
+        def show_activity(self, text: str) -> None: ...
+        def moved(self) -> None: ...
+
+    job: Job | None = None  # the job whose thread has not ended
+
+    @property
+    def busy(self) -> bool:
+        """A long job's thread is running: stepping keys wait."""
+        return self.job is not None
+
+    def action_goto_epoch(self) -> None:
+        from rnn_tui.core.stepper import MAX_EPOCH
+        from rnn_tui.tui.screens.prompt import PromptScreen, whole_number
+
+        if self._guard():
+            self.push_screen(PromptScreen("Go to epoch:", "e.g. 100", whole_number(1, MAX_EPOCH)),
+                             lambda text: text is not None and self.start_job(
+                                 f"epoch {int(text)}", goto_epoch(self.stepper, int(text))))
+
+    def action_until_correct(self) -> None:
+        if self._guard():
+            self.start_job("until all right",
+                           until(self.stepper, lambda st, **kw: st.run_until_correct(**kw)))
+
+    def action_until_loss(self) -> None:
+        from rnn_tui.tui.screens.prompt import PromptScreen, finite_number
+
+        def go(text: str | None) -> None:
+            if text is not None:
+                x = float(text)
+                self.start_job(f"until loss < {x}", until(
+                    self.stepper, lambda st, **kw: st.run_until_loss_below(x, **kw)))
+
+        if self._guard():
+            self.push_screen(PromptScreen("Run until the total loss is below:", "e.g. 2.5",
+                                          finite_number), go)
+
+    def action_until_nonfinite(self) -> None:
+        if self._guard():
+            self.start_job("until not finite",
+                           until(self.stepper, lambda st, **kw: st.run_until_nonfinite(**kw)))
+
+    def action_toggle_mode(self) -> None:
+        if self._guard():
+            self.start_job("switching mode", switch_mode(self.stepper))
+
+    def action_gradcheck(self) -> None:
+        if self._guard():
+            self.start_job("gradient check", gradcheck(self, self.stepper))
+
+    def action_next_difference(self) -> None:
+        if not self._guard():
+            return
+        if not self._handout_model():
+            self.notify("Only the handout's model has printed numbers to compare with.",
+                        timeout=3)
+        elif (pos := conformance.next_difference(self.stepper)) is None:
+            self.notify("No more differences from the handout after this step.", timeout=3)
+        else:
+            self.start_job("next difference", goto(self.stepper, pos))
+
+    def start_job(self, label: str, work: Work) -> None:
+        if self.job is not None:  # one at a time (a prompt answered as another started)
+            return
+        self.player.stop()
+        self.job = Job(label, work)
+        self.show_activity(f"⟳ {label}… (esc cancels)")
+        self.job.worker = self.run_job(self.job)
+
+    @work(thread=True, exclusive=True, group="long", exit_on_error=False)
+    def run_job(self, job: Job) -> None:
+        worker = get_current_worker()
+        if job.begin():
+            job.run(self, lambda: worker.is_cancelled)
+
+    def action_cancel(self) -> None:
+        self.player.stop()
+        job = self.job
+        if job is not None and job.worker is not None:
+            job.worker.cancel()  # a running job stops at the stepper's next check
+            if job.drop():  # its thread had not started: it never will
+                self._job_ended(CANCELLED, False)
+
+    def on_job_progress(self, message: JobProgress) -> None:
+        if message.job is self.job:
+            self.show_activity(message.text)
+
+    def on_job_done(self, message: JobDone) -> None:
+        if message.job is self.job:
+            self._job_ended(message.result, message.error)
+
+    def _job_ended(self, result: Result, error: bool) -> None:
+        self.job = None
+        self.show_activity(self.quiz.label())
+        if callable(result):
+            result()
+        elif result:
+            self.notify(result, severity="error" if error else "information",
+                        timeout=6 if error else 4)
+        self.moved()
