@@ -7,8 +7,11 @@ with ``pytest --snapshot-update``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App, ComposeResult
 
+import rnn_tui.tui.app
 from rnn_tui.core.model_file import load
 from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
 from rnn_tui.tui.widgets.loss_chart import LossChart
@@ -19,6 +22,7 @@ from rnn_tui.tui.widgets.panel import Panel
 class OnePanel(App[None]):
     """A panel alone on the screen, showing one position of the hello model."""
 
+    CSS_PATH = Path(rnn_tui.tui.app.__file__).with_name("app.tcss")  # the panels' styles
     CSS = "Screen { layout: vertical; } Panel { height: 1fr; }"
 
     def __init__(self, panel: Panel, position: Position) -> None:
