@@ -139,6 +139,7 @@ def test_grade_a_folder(tmp_path: Path, model: Path) -> None:
     assert run("grade", str(model), str(sub / "alice.json")).returncode == 0
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line(tmp_path: Path, model: Path) -> None:
     cases = {
         "broken.json": ('{"epochs": [', ["broken.json", "invalid JSON"]),
