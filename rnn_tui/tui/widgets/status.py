@@ -17,6 +17,7 @@ class StatusBar(Panel):
         super().__init__(id=id)
         self.activity = ""
         self.follow = ""
+        self.comparison = ("", "")  # the active comparison's count, long and short
         self._finding: Epoch | None = None
 
     def set_activity(self, text: str) -> None:
@@ -41,6 +42,11 @@ class StatusBar(Panel):
             elif bad is not None:  # more than a key's work: found in a thread
                 out.append(f" since epoch {bad.number} (finding the step…)", style=WRONG)
                 self._find(bad)
+        long, short = self.comparison
+        if long:  # the short form when the long one does not fit
+            fits = out.cell_len + len(long) + 3 <= width
+            out.append_text(sep).append(long if fits else short,
+                                        style=WRONG if "in all" in long else RIGHT)
         if self.follow:
             out.append_text(sep).append(printable(self.follow), style="bold")
         if self.activity:
