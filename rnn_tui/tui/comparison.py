@@ -171,7 +171,7 @@ class ActiveComparison:
 
     def status(self, pos: Position) -> tuple[str, str]:
         """The status bar's count, long and short: ``compare: 3 differ here ·
-        325 in all``, ``≠ 3 · 325``; empty without a comparison."""
+        325 in all``, ``≠ 3/325``; empty without a comparison."""
         src, report = self.source(), self.report()
         if src is None or report is None:
             return "", ""
@@ -180,7 +180,7 @@ class ActiveComparison:
         here = sum(b.differ for b in report.blocks_at(pos))
         verb = "differs" if here == 1 else "differ"
         return (f"{src.kind}: {here} {verb} here · {report.differ} in all",
-                f"≠ {here} · {report.differ}")
+                f"≠ {here}/{report.differ}")
 
     # ------------------------------------------------------------ j
 

@@ -119,8 +119,8 @@ class FormulaPanel(Panel):
             eq("    = ", vector(f.y_hat[t - 1], third), " − ", _onehot(y, third)),
             eq("    = ", marked_vector(v.delta[t - 1], w - 6, m, "delta", {i_out: "target"})),
             Text(""),
-            eq(f"dV += δ_{t}·h_{t}ᵀ = ", inline(dV_t, w - 16, m.cells("out.dV")),
-               m.beside("out.dV")),
+            m.append_beside(eq(f"dV += δ_{t}·h_{t}ᵀ = ", inline(dV_t, w - 16,
+                                                               m.cells("out.dV"))), w, "out.dV"),
             eq(f"dc += δ_{t}      = ", marked_vector(dc_t, w - 16, m, "out.dc")),
         ]
 
@@ -165,17 +165,16 @@ class FormulaPanel(Panel):
         m = self.marks  # where theirs differs: the cells, and their first number
 
         def share(head: str, value: Array, field: str) -> Text:
-            beside = m.beside(field)
-            return eq(f"{head:<{pad}}= ", inline(value, vw - beside.cell_len, m.cells(field)),
-                      beside)
+            return m.append_beside(eq(f"{head:<{pad}}= ", inline(value, vw, m.cells(field))),
+                                   w, field)
 
         dE_cells = {c: s for (r, c), s in m.cells("term.dE").items() if r == x_row}
         out += [
             share(heads[0], term.W, "term.dW"),
             share(heads[1], term.U, "term.dU"),
             share(heads[2], term.b, "term.db"),
-            eq(f"{heads[3]:<{pad}}= ", vector(term.E[x_row], vw - 24, dE_cells),
-               Text(f"  row of {which}", style=LABEL), m.beside("term.dE")),
+            m.append_beside(eq(f"{heads[3]:<{pad}}= ", vector(term.E[x_row], vw - 24, dE_cells),
+                               Text(f"  row of {which}", style=LABEL)), w, "term.dE"),
         ]
         return out
 
@@ -188,12 +187,15 @@ class FormulaPanel(Panel):
         new = v.params.get(name)
         eta = f"{v.spec.learning_rate:g}"
         out = [Text(f"{name}_new = {name} − η·∂L/∂{name} = {name} + (−η·∂L/∂{name}),  η = {eta}")]
+        m, new_field = self.marks, f"new.{name}"  # where theirs differs (widgets/marks.py)
         if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column: one line each
             q = max(12, (w - 12) // 2)
             out += [
                 eq("  ", inline(p0, q), f" − {eta}·", inline(g, q)),
                 eq("  = ", inline(p0, q), " + ", inline(step, q)),
-                eq("  = ", inline(new, w - 4, _changed(p0, new))),
+                m.append_beside(eq("  = ", inline(new, w - 4, {**_changed(p0, new),
+                                                              **m.cells(new_field)})),
+                                w, new_field),
             ]
             return out
         names = v.spec.alphabet if name in ("E", "V") else None
@@ -203,9 +205,10 @@ class FormulaPanel(Panel):
             rows = range(height - 2)
         for r in rows:
             tag = f"row {r + 1}" if names is None else f"row {char(names[r])!r}"
+            differ = {c: s for (row, c), s in m.cells(new_field).items() if row == r}
             out.append(eq(f"  {tag:<8}", vector(p0[r], q), " + ", vector(step[r], q), " = ",
-                          vector(new[r], q, {c: CHANGED for c in range(new.shape[1])
-                                             if new[r, c] != p0[r, c]})))
+                          vector(new[r], q, {**{c: CHANGED for c in range(new.shape[1])
+                                                if new[r, c] != p0[r, c]}, **differ})))
         if len(rows) < p0.shape[0]:
             out.append(Text(f"  ⋮ {p0.shape[0] - len(rows)} more rows", style=MUTED))
         return out

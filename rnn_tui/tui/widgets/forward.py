@@ -39,10 +39,10 @@ class ForwardPanel(Panel):
         m = self.marks  # the active comparison's differences at this step
         L = f.loss[t - 1]
         loss = label(f"L_{t}").append_text(cell(float(L), DIFFERS if m.of("loss") else ""))
-        loss.append_text(m.beside("loss"))
+        m.append_beside(loss, width, "loss")
         loss.append("   ΣL = ", style=LABEL).append_text(
             cell(view.running_loss, DIFFERS if m.of("total_loss") else ""))
-        loss.append_text(m.beside("total_loss"))
+        m.append_beside(loss, width, "total_loss")
         verdict = Text.assemble((f"predicts {char(vocab[pred])!r}", ARGMAX))
         if pred == i_out:
             verdict.append(", right", style=RIGHT)

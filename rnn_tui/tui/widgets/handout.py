@@ -52,16 +52,14 @@ class HandoutStrip(Panel):
         head = Text.assemble((f"{here.title} ", LABEL), (f"✓ {here.match} match", RIGHT))
         if not here.differ:
             return [head]
-        head.append(f"  ✗ {here.differ} differ: ", style=WRONG)
-        head.append(", ".join(c.name for c in here.differences), style=WRONG)
-        if here.differ > len(here.differences):
-            head.append(", …", style=WRONG)
-        head.append("  (j: next difference)", style=LABEL)
-        c = here.differences[0]
+        c, *others = here.differences
         ours, theirs = fmt_apart(c.expected, c.got)
-        detail = Text.assemble((f"✗ {c.name} {here.theirs} {theirs}, ours {ours}: ", WRONG),
-                               (here.reason, LABEL))
+        first = Text(f"✗ {c.name} {here.theirs} {theirs}, ours {ours}", style=WRONG)
         if height == 1:  # 80x24: one line, the first difference first
-            return [Text.assemble((f"{here.title} ", LABEL), detail,
-                                  (f"  ✓ {here.match} match, ✗ {here.differ} differ", LABEL))]
-        return [head, detail]
+            return [Text.assemble((f"{here.title} ", LABEL), first, ": ", (here.reason, LABEL))]
+        head.append(f"  ✗ {here.differ} differ", style=WRONG)
+        head.append("  (j: next difference)  ", style=LABEL).append_text(first)
+        if others:
+            more = ", …" if here.differ > len(here.differences) else ""
+            head.append(f"; also {', '.join(o.name for o in others)}{more}", style=WRONG)
+        return [head, Text(here.reason, style=LABEL)]

@@ -40,11 +40,9 @@ class Marks:
 
     def __init__(self, blocks: Iterable[Block] = ()) -> None:
         self.by_field: dict[str, list[Comparison]] = {}
-        self.count: dict[str, int] = {}
         for b in blocks:
             if b.differ:
                 self.by_field.setdefault(b.field, []).extend(b.differences(self.LIMIT))
-                self.count[b.field] = self.count.get(b.field, 0) + b.differ
 
     def __bool__(self) -> bool:
         return bool(self.by_field)
@@ -67,19 +65,25 @@ class Marks:
 
     def beside(self, *fields: str) -> Text:
         """Their number beside ours for the first difference (``  ≠ 0.0456
-        at [1,2] (+2)``: two more differ), empty when nothing differs. The
-        line must show ours of the same value: a term's share of dW where
-        the term is shown, not the dW it adds to."""
+        at [1,2]``; the others are marked cells), empty when nothing
+        differs. The line must show ours of the same value: a term's share
+        of dW where the term is shown, not the dW it adds to."""
         found = self.of(*fields)
         if not found:
             return Text("")
         c = found[0]
         _, theirs = fmt_apart(c.expected, c.got)
-        text = f"  ≠ {theirs}" + (f" at {_where(c.entry)}" if c.entry else "")
-        more = sum(self.count.get(f, 0) for f in fields) - 1
-        if more:
-            text += f" (+{more})"
-        return Text(text, style=N.WRONG)
+        return Text(f"  ≠ {theirs}" + (f" at {_where(c.entry)}" if c.entry else ""),
+                    style=N.WRONG)
+
+
+    def append_beside(self, line: Text, width: int, *fields: str) -> Text:
+        """``line`` with :meth:`beside` appended when both fit ``width``
+        (their number never pushes our cells off the line: the strip has it)."""
+        after = self.beside(*fields)
+        if after.cell_len and line.cell_len + after.cell_len <= width:
+            line.append_text(after)
+        return line
 
 
 NO_MARKS = Marks()
@@ -92,16 +96,12 @@ def styled(base: Mapping[int, str] | None, marks: Marks, *fields: str) -> dict[i
 
 def marked_vector(values: Array, width: int, marks: Marks, field: str,
                   styles: Mapping[int, str] | None = None, focus: int | None = None) -> Text:
-    """vector() with the field's differences marked and their first one's
-    number beside it (when the line has room for both)."""
+    """vector() with the field's differences marked, and their first one's
+    number beside it when the line has room for both."""
     if not marks.of(field):
         return N.vector(values, width, styles, focus=focus)
-    after = marks.beside(field)
-    if width - after.cell_len < 12:
-        after = Text("")
-    out = N.vector(values, width - after.cell_len, styled(styles, marks, field),
-                   focus=marks.focus(field))
-    return out.append_text(after)
+    out = N.vector(values, width, styled(styles, marks, field), focus=marks.focus(field))
+    return marks.append_beside(out, width, field)
 
 
 def marked_block(head: Text, m: Array, width: int, full: bool, marks: Marks,
@@ -109,17 +109,14 @@ def marked_block(head: Text, m: Array, width: int, full: bool, marks: Marks,
                  after: Array | None = None, after_fields: tuple[str, ...] = (),
                  after_styles: Mapping[tuple[int, int], str] | None = None) -> list[Text]:
     """numbers.block() with the fields' differences marked on the matrix (and
-    ``after_fields``' on ``after``), their first one's number beside its row."""
+    ``after_fields``' on ``after``), their first one's number beside its row
+    when it has room."""
     found = marks.of(*fields, *after_fields)
     if not found:
         return N.block(head, m, width, full, styles, after, after_styles)
-    beside = marks.beside(*fields, *after_fields)
-    if width - beside.cell_len < 20:
-        beside = Text("")
-    lines = N.block(head, m, width - beside.cell_len, full,
-                    {**(styles or {}), **marks.cells(*fields)}, after,
+    lines = N.block(head, m, width, full, {**(styles or {}), **marks.cells(*fields)}, after,
                     {**(after_styles or {}), **marks.cells(*after_fields)})
     entry = found[0].entry
     row = entry[0] if len(entry) == 2 and len(lines) == m.shape[0] > 1 else len(lines) - 1
-    lines[row].append_text(beside)
+    marks.append_beside(lines[row], width, *fields, *after_fields)
     return lines
