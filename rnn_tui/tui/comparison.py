@@ -30,6 +30,7 @@ from rnn_tui.core.theirs import load as load_theirs
 from rnn_tui.tui.jobs import goto
 from rnn_tui.tui.widgets.handout import ComparedHere
 from rnn_tui.tui.widgets.marks import NO_MARKS, Marks
+from rnn_tui.tui.widgets.status import Count
 
 if TYPE_CHECKING:
     from rnn_tui.core.theirs import Theirs
@@ -169,18 +170,18 @@ class ActiveComparison:
         return ComparedHere(src.title, src.theirs, sum(b.size for b in blocks),
                             sum(b.differ for b in blocks), differ, reason)
 
-    def status(self, pos: Position) -> tuple[str, str]:
+    def status(self, pos: Position) -> Count:
         """The status bar's count, long and short: ``compare: 3 differ here ·
         325 in all``, ``≠ 3/325``; empty without a comparison."""
         src, report = self.source(), self.report()
         if src is None or report is None:
-            return "", ""
+            return Count()
         if report.all_agree:
-            return f"{src.kind}: all {report.compared} agree", "≠ 0"
+            return Count(f"{src.kind}: all {report.compared} agree", "≠ 0")
         here = sum(b.differ for b in report.blocks_at(pos))
         verb = "differs" if here == 1 else "differ"
-        return (f"{src.kind}: {here} {verb} here · {report.differ} in all",
-                f"≠ {here}/{report.differ}")
+        return Count(f"{src.kind}: {here} {verb} here · {report.differ} in all",
+                     f"≠ {here}/{report.differ}", here > 0)
 
     # ------------------------------------------------------------ j
 

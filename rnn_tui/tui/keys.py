@@ -46,8 +46,8 @@ KEYS: list[Binding] = [
     _b("k", "quiz", "Quiz", "quiz",
        "Quiz mode: predict each value before the step reveals it", show=False),
     _b("j", "next_difference", "Next difference", "next_difference",
-       "Jump to the next value where theirs differs (--compare FILE, or the handout's "
-       "printed numbers)", show=False),
+       "Next difference: from --compare's file, or the handout's printed numbers",
+       show=False),
     _b("s", "sync", "Sync", "sync",
        "Follow mode: jump back to the lecturer's position and keep following", show=False),
     _b("z", "presenter", "Present", "presenter",
