@@ -73,6 +73,12 @@ def build_parser() -> Parser:
     top.add_argument("--room", type=Path, default=None,
                      help="room directory for --present (default: $RNN_TUI_ROOM or "
                      "/tmp/rnn-tui-room-$USER); it must be yours and writable only by you")
+    top.add_argument("--compare", type=Path, default=None, metavar="THEIRS.json",
+                     help="mark every value where your own implementation's trace (the JSON "
+                     "of `rnn-tui trace --format json`) differs; j jumps to the next one")
+    top.add_argument("--tol", type=positive_float, default=None,
+                     help="--compare's tolerance: |ours - theirs| <= tol * max(1, |ours|) "
+                     "(default 1e-6)")
     return top
 
 
@@ -322,6 +328,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
+    trace = None
+    if args.compare is not None:  # read before the app opens: a bad file is one line
+        from rnn_tui.core.theirs import InputError
+        from rnn_tui.tui.comparison import Trace
+
+        try:
+            trace = Trace.open(spec, args.compare, args.tol or 1e-6, mode)  # type: ignore[arg-type]
+        except InputError as err:
+            raise UsageError(str(err)) from None
+    elif args.tol is not None:
+        raise UsageError(f"--tol needs --compare (see {PROG} --help)")
     streams.for_terminal()
     presenter = None
     if args.present:
@@ -337,7 +354,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from rnn_tui.tui.app import run_app
 
     return run_app(spec, mode, theme=args.theme, present=args.present, presenter=presenter,
-                   quiz=args.quiz)
+                   quiz=args.quiz, compare=trace)
 
 
 def cmd_follow(args: argparse.Namespace) -> int:
