@@ -1,0 +1,334 @@
+"""Lays out formula lines in a box of (width, height) cells.
+
+A formula is a list of :class:`Eq` (one equation each), an equation a list
+of segments that stay on one row, and a segment a list of atoms: text,
+:class:`Vec` (a vector, ``[ 0.8175  0.4613]``) or :class:`Mat` (a matrix,
+rows stacked as the handout's bmatrix when they fit, else ``[a b; c d]``).
+
+Rules: a row never exceeds the width; an equation that does not fit wraps
+between segments (at an operator) onto an indented continuation row; a
+vector that does not fit is elided around its focus with its brackets
+closed (``[… 0.2493 …]``) or as a whole (``[…]``), never cut; cells are
+sign-padded and every cell of a vector or matrix has the same width, so
+columns line up. Only cells that can be shown are formatted.
+
+:func:`fit` degrades the tallest equations (stacked, full, elided, tiny)
+until the formula fits the height; what still does not fit is hidden behind
+one ``⋮ N more`` row whose place the caller's scroll offset moves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.core.maths import Array
+from rnn_tui.core.text import fmt
+from rnn_tui.tui.widgets.numbers import ELLIPSIS, MUTED, NONFINITE
+
+MAX_STACK = 8  # a matrix with more rows than this is never stacked
+SCROLL_KEYS = "{ }"
+
+
+def padded(x: float) -> str:
+    """fmt(x) with a space where a minus sign would be."""
+    s = fmt(float(x))
+    return s if s.startswith("-") else " " + s
+
+
+@dataclass(frozen=True)
+class Vec:
+    values: Array  # (n,)
+    styles: Mapping[int, str] = field(default_factory=dict)
+    focus: int | None = None  # the entry that stays visible when elided
+    post: str = ""  # after the closing bracket: "ᵀ", "²"
+    cell: Callable[[float], str] = padded
+    cw: int | None = None  # every cell this wide (a column of a table), else the widest
+
+
+@dataclass(frozen=True)
+class Mat:
+    m: Array  # (r, c)
+    styles: Mapping[tuple[int, int], str] = field(default_factory=dict)
+    post: str = ""
+
+
+Atom = str | Text | Vec | Mat
+Segment = list[Atom]
+
+
+@dataclass
+class Eq:
+    """One equation: its segments; ``lead`` pads its first row; ``cont`` is
+    the indent of its continuation rows; ``pinned`` equations are never hidden
+    while anything else can be; ``chain`` ones are hidden first, middle out."""
+
+    segments: list[Segment]
+    lead: int = 0
+    cont: int = 2
+    pinned: bool = False
+    chain: bool = False
+    style: str = ""
+
+
+@dataclass
+class Fitted:
+    lines: list[Text]
+    hidden: int  # formula rows behind the ⋮ marker
+    scroll: int  # the scroll offset actually used (clamped)
+
+
+# ------------------------------------------------------------------ cells
+
+
+def _cells(values: Array, lo: int, hi: int, cell: Callable[[float], str]) -> list[str]:
+    return [cell(float(values[i])) for i in range(lo, hi)]
+
+
+def _styled(cells: Sequence[str], width: int, styles: Mapping[int, str], lo: int,
+            values: Array) -> Text:
+    out = Text()
+    for n, s in enumerate(cells):
+        if n:
+            out.append(" ")
+        i = lo + n
+        style = styles.get(i, "")
+        if not math.isfinite(float(values[i])):
+            style = NONFINITE
+        out.append(s.rjust(width), style=style)
+    return out
+
+
+def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
+    """The vector in at most ``budget`` cells if it can be (else its least)."""
+    values, n = v.values, len(v.values)
+    cw = v.cw if cw is None else cw
+    post = v.post
+    if n == 0:
+        return Text("[]" + post)
+    focus = v.focus if v.focus is not None else (min(v.styles) if v.styles else 0)
+    focus = max(0, min(n - 1, focus))
+    room = budget - 2 - len(post)
+    # the cell width from the cells that can be shown (at most room/2 of them)
+    probe = max(1, min(n, room // 2 + 1))
+    p_lo = max(0, min(focus - probe // 2, n - probe))
+    if cw is None:
+        cw = max(len(s) for s in _cells(values, p_lo, p_lo + probe, v.cell))
+    if n * (cw + 1) - 1 <= room:
+        lo, hi = 0, n
+    else:
+        k = max(1, (room - 4 + 1) // (cw + 1))  # "… " + cells + " …"
+        lo = max(0, min(focus - (k - 1) // 2, n - k))
+        hi = min(n, lo + k)
+        if room < cw + 4:  # not even one cell: the whole vector elided
+            return Text("[" + ELLIPSIS + "]" + post, style=MUTED)
+    cells = _cells(values, lo, hi, v.cell)
+    cw = max([cw, *map(len, cells)])
+    out = Text("[")
+    if lo > 0:
+        out.append(ELLIPSIS + " ", style=MUTED)
+    out.append_text(_styled(cells, cw, v.styles, lo, values))
+    if hi < n:
+        out.append(" " + ELLIPSIS, style=MUTED)
+    return out.append("]" + post)
+
+
+def matrix(a: Mat, budget: int, stack: bool) -> list[Text]:
+    """Rows stacked (⎡ ⎤ / ⎢ ⎥ / ⎣ ⎦) when ``stack`` and they fit, else one row."""
+    m = np.atleast_2d(a.m)
+    r, c = m.shape
+    if c == 1 and r > 1:  # a column: its transpose on one line
+        styles = {i: s for (i, _), s in a.styles.items()}
+        post = "" if a.post == "ᵀ" else "ᵀ" + a.post
+        return [vector(Vec(m[:, 0], styles, post=post), budget)]
+    if r == 1:
+        return [vector(Vec(m[0], {j: s for (_, j), s in a.styles.items()}, post=a.post),
+                       budget)]
+    shown = min(r, MAX_STACK + 1)
+    cols = min(c, budget // 2 + 1)
+    cw = max(len(padded(float(x))) for x in m[:shown, :cols].ravel())
+    full = c * (cw + 1) + 1 + len(a.post)
+    rows: dict[int, dict[int, str]] = {}
+    for (i, j), s in a.styles.items():
+        rows.setdefault(i, {})[j] = s
+    if stack and r <= MAX_STACK and full <= budget:
+        out = []
+        for i in range(r):
+            left, right = ("⎡", "⎤") if i == 0 else ("⎣", "⎦") if i == r - 1 else ("⎢", "⎥")
+            line = Text(left).append_text(
+                _styled(_cells(m[i], 0, c, padded), cw, rows.get(i, {}), 0, m[i]))
+            line.append(right + (a.post if i == 0 else " " * len(a.post)))
+            out.append(line)
+        return out
+    # one row: [a b; c d; …]
+    out = Text("[")
+    room = budget - 2 - len(a.post)
+    for i in range(r):
+        row_w = c * (cw + 1) - 1
+        sep = 2 if i else 0
+        tail = 3 if i < r - 1 else 0  # room for "; …" after this row
+        if out.cell_len - 1 + sep + row_w + tail <= room:
+            if i:
+                out.append("; ")
+            out.append_text(_styled(_cells(m[i], 0, c, padded), cw, rows.get(i, {}), 0, m[i]))
+            continue
+        if i == 0:  # not even the first row: it elided
+            inner = vector(Vec(m[0], rows.get(0, {})), room - 3, cw)
+            out.append_text(inner[1:-1])
+        out.append(("; " if out.cell_len > 1 else "") + ELLIPSIS, style=MUTED)
+        break
+    return [out.append("]" + a.post)]
+
+
+# --------------------------------------------------------------- equations
+
+# (stack matrices, vector budget as a share of the row) by level
+LEVELS: tuple[tuple[bool, float], ...] = ((True, 1.0), (False, 1.0), (False, 0.5),
+                                          (False, 0.25), (False, 0.0))
+
+
+@dataclass
+class Block:
+    rows: list[Text]
+    base: int  # the row the one-row atoms sit on
+
+    @property
+    def width(self) -> int:
+        return max(r.cell_len for r in self.rows)
+
+
+def _beside(a: Block, b: Block) -> Block:
+    top = max(a.base, b.base)
+    bottom = max(len(a.rows) - a.base, len(b.rows) - b.base)
+    wa = a.width
+    out = []
+    for y in range(top + bottom):
+        ya, yb = y - (top - a.base), y - (top - b.base)
+        left = a.rows[ya].copy() if 0 <= ya < len(a.rows) else Text("")
+        left.pad_right(wa - left.cell_len)
+        if 0 <= yb < len(b.rows):
+            left.append_text(b.rows[yb])
+        out.append(left)
+    return Block(out, top)
+
+
+def _segment(seg: Segment, budget: int, stack: bool) -> Block:
+    block = Block([Text("")], 0)
+    for atom in seg:
+        if isinstance(atom, Vec):
+            rows = [vector(atom, budget)]
+        elif isinstance(atom, Mat):
+            rows = matrix(atom, budget, stack)
+        else:
+            rows = [atom.copy() if isinstance(atom, Text) else Text(atom)]
+        block = _beside(block, Block(rows, (len(rows) - 1) // 2))
+    return block
+
+
+def _hard_split(text: Text, width: int) -> list[Text]:
+    """A row wider than ``width`` in pieces (only text atoms get here)."""
+    return [text[i:i + width] for i in range(0, max(1, text.cell_len), max(1, width))]
+
+
+def _lstrip(seg: Segment) -> Segment:
+    return [seg[0].lstrip(), *seg[1:]] if seg and isinstance(seg[0], str) else seg
+
+
+def _shrunk(seg: Segment, avail: int, stack: bool, share: float) -> Block:
+    """The segment at the level's budget, else elided until it fits ``avail``."""
+    first = max(0, int(avail * share))
+    for budget in (first, avail // 2, avail // 4, 14, 0):
+        block = _segment(seg, max(0, min(budget, first)), stack and budget == first)
+        if block.width <= avail:
+            return block
+    return block
+
+
+def render(eq: Eq, width: int, level: int) -> list[Text]:
+    """The equation's rows at a level of detail (see LEVELS)."""
+    stack, share = LEVELS[level]
+    lead, cont = min(eq.lead, width // 3), min(eq.cont, width // 3)
+    out: list[Text] = []
+    line: Block | None = None
+    for n, seg in enumerate(eq.segments):
+        if line is not None:
+            room = width - line.width
+            block = _segment(seg, int((width - cont) * share), stack)
+            if block.width <= room:
+                line = _beside(line, block)
+                continue
+            out += line.rows
+            seg = _lstrip(seg)
+        indent = lead if n == 0 else cont
+        block = _shrunk(seg, max(1, width - indent), stack, share)
+        line = Block([Text(" " * indent) + r for r in block.rows], block.base)
+    if line is not None:
+        out += line.rows
+    rows: list[Text] = []
+    for r in out:
+        r.rstrip()
+        if eq.style:
+            r.stylize(eq.style)
+        rows += _hard_split(r, width) if r.cell_len > width else [r]
+    return rows or [Text("")]
+
+
+# ----------------------------------------------------------------- fitting
+
+
+def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "lines") -> Fitted:
+    """The rows of ``eqs`` in ``height`` rows of ``width`` cells.
+
+    While the formula is too tall, the equation whose next less detailed
+    level saves the most rows takes that level (stacked matrices go inline,
+    vectors elide); an equation that no level shortens keeps its detail."""
+    width, height = max(1, width), max(1, height)
+    levels = [0] * len(eqs)
+    cache: dict[tuple[int, int], list[Text]] = {}
+
+    def rows_of(i: int, level: int) -> list[Text]:
+        if (i, level) not in cache:
+            cache[i, level] = render(eqs[i], width, level)
+        return cache[i, level]
+
+    total = sum(len(rows_of(i, 0)) for i in range(len(eqs)))
+    while total > height:
+        best: tuple[int, int, int] | None = None  # (rows saved, -level, i)
+        for i in range(len(eqs)):
+            now = len(rows_of(i, levels[i]))
+            for level in range(levels[i] + 1, len(LEVELS)):
+                saved = now - len(rows_of(i, level))
+                if saved > 0:
+                    cand = (min(saved, total - height), -level, i)
+                    best = cand if best is None or cand > best else best
+                    break
+        if best is None:
+            break
+        saved, level, i = best[0], -best[1], best[2]
+        total -= len(rows_of(i, levels[i])) - len(rows_of(i, level))
+        levels[i] = level
+    rows = [(r, e) for i, e in enumerate(eqs) for r in rows_of(i, levels[i])]
+    n = len(rows)
+    if n <= height:
+        return Fitted([r for r, _ in rows], 0, 0)
+    gap = n - (height - 1)  # rows behind the marker
+    pinned_at = [y for y, (_, e) in enumerate(rows) if e.pinned]
+    chain = [y for y, (_, e) in enumerate(rows) if e.chain]
+    if chain:  # the middle of the factor chain
+        default = chain[0] + max(0, (len(chain) - gap + 1) // 2)
+    else:
+        default = n - gap
+    if pinned_at and pinned_at[0] - gap >= 0:  # the gap may not cover pinned rows
+        default = min(default, pinned_at[0] - gap)
+    at = max(0, min(n - gap, default - scroll))
+    hid = range(at, at + gap)
+    noun = "factors" if chain and all(rows[y][1].chain for y in hid) else what
+    marker = Text(f"⋮ {gap} more {noun}  ({SCROLL_KEYS} scroll)", style=MUTED)
+    if marker.cell_len > width:
+        marker = Text(f"⋮ {gap} more", style=MUTED)[:width]
+    shown = [r for r, _ in rows[:at]] + [marker] + [r for r, _ in rows[at + gap:]]
+    return Fitted(shown, gap, default - at)
