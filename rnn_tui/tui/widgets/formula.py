@@ -17,7 +17,7 @@ class FormulaPanel(Panel):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.scroll_by = 0  # rows scrolled down (negative: up); reset by a new step
+        self.scroll_by = 0  # rows scrolled down; reset by a new step
         self.hidden = 0  # rows behind the ⋮ marker as last shown
         self._step: tuple[object, ...] | None = None
 
@@ -34,5 +34,5 @@ class FormulaPanel(Panel):
     def scroll_formula(self, delta: int) -> None:
         """Show rows further down (delta > 0) or up of a formula taller than the panel."""
         if self.view is not None and (self.hidden or self.scroll_by):
-            self.scroll_by += delta
+            self.scroll_by = max(0, self.scroll_by + delta)
             self.show(self.view)

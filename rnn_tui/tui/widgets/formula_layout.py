@@ -48,6 +48,7 @@ class Vec:
     post: str = ""  # after the closing bracket: "ᵀ", "²"
     cell: Callable[[float], str] = padded
     cw: int | None = None  # every cell this wide (a column of a table), else the widest
+    keep: bool = False  # a result: at least its focus cell stays, never ``[…]`` whole
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Mat:
     m: Array  # (r, c)
     styles: Mapping[tuple[int, int], str] = field(default_factory=dict)
     post: str = ""
+    keep: bool = False  # a result: at least part of its first row stays
 
 
 Atom = str | Text | Vec | Mat
@@ -71,7 +73,7 @@ class Eq:
     lead: int = 0
     cont: int = 2
     pinned: bool = False
-    chain: bool = False
+    chain: bool = False  # the detail hidden first (a factor chain, a substitution)
     style: str = ""
 
 
@@ -124,7 +126,7 @@ def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
         k = max(1, (room - 4 + 1) // (cw + 1))  # "… " + cells + " …"
         lo = max(0, min(focus - (k - 1) // 2, n - k))
         hi = min(n, lo + k)
-        if room < cw + 4:  # not even one cell: the whole vector elided
+        if room < cw + 4 and not v.keep:  # not even one cell: the whole vector elided
             return Text("[" + ELLIPSIS + "]" + post, style=MUTED)
     cells = _cells(values, lo, hi, v.cell)
     cw = max([cw, *map(len, cells)])
@@ -190,6 +192,9 @@ def matrix(a: Mat, budget: int, stack: bool) -> list[Text]:
 LEVELS: tuple[tuple[bool, float], ...] = ((True, 1.0), (False, 1.0), (False, 0.5),
                                           (False, 0.25), (False, 0.0))
 
+FIT_LEVELS = 3  # fit() elides to half a row at most, then hides rows behind ⋮
+# (pinned equations, which may not be hidden, to the last level)
+
 
 @dataclass
 class Block:
@@ -222,7 +227,7 @@ def _segment(seg: Segment, budget: int, stack: bool) -> Block:
         if isinstance(atom, Vec):
             rows = [vector(atom, budget)]
         elif isinstance(atom, Mat):
-            rows = matrix(atom, budget, stack)
+            rows = matrix(atom, max(budget, 22) if atom.keep else budget, stack)
         else:
             rows = [atom.copy() if isinstance(atom, Text) else Text(atom)]
         block = _beside(block, Block(rows, (len(rows) - 1) // 2))
@@ -300,35 +305,66 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
         best: tuple[int, int, int] | None = None  # (rows saved, -level, i)
         for i in range(len(eqs)):
             now = len(rows_of(i, levels[i]))
-            for level in range(levels[i] + 1, len(LEVELS)):
+            top = len(LEVELS) if eqs[i].pinned else FIT_LEVELS  # pinned rows must fit
+            for level in range(levels[i] + 1, top):
                 saved = now - len(rows_of(i, level))
                 if saved > 0:
-                    cand = (min(saved, total - height), -level, i)
+                    cand = (-level, min(saved, total - height), i)
                     best = cand if best is None or cand > best else best
                     break
         if best is None:
             break
-        saved, level, i = best[0], -best[1], best[2]
+        level, i = -best[0], best[2]
         total -= len(rows_of(i, levels[i])) - len(rows_of(i, level))
         levels[i] = level
     rows = [(r, e) for i, e in enumerate(eqs) for r in rows_of(i, levels[i])]
-    n = len(rows)
-    if n <= height:
+    if len(rows) <= height:
         return Fitted([r for r, _ in rows], 0, 0)
-    gap = n - (height - 1)  # rows behind the marker
-    pinned_at = [y for y, (_, e) in enumerate(rows) if e.pinned]
+    pinned = [(r, e) for r, e in rows if e.pinned]
+    if len(pinned) >= height:  # not even the pinned rows fit: all scroll
+        pinned = []
+    free = [(r, e) for r, e in rows if not (pinned and e.pinned)]
+    room = height - len(pinned)
+    if scroll <= 0:
+        shown, gap = _gap(free, room, what, width)
+        return Fitted(shown + [r for r, _ in pinned], gap, 0)
+    # scrolled: a window of the free rows from row ``scroll``, a marker at each cut end
+    start = min(scroll, max(1, len(free) - (room - 1)))
+    body = max(0, room - 1 - (start + room - 1 < len(free)))
+    end = start + body
+    shown = [_marker(f"⋮ {start} more above", width)]
+    shown += [r for r, _ in free[start:end]]
+    if end < len(free):
+        shown.append(_marker(f"⋮ {len(free) - end} more below", width))
+    return Fitted(shown[:room] + [r for r, _ in pinned], len(free) - body, start)
+
+
+def _marker(text: str, width: int) -> Text:
+    full = Text(f"{text}  ({SCROLL_KEYS} scroll)", style=MUTED)
+    return full if full.cell_len <= width else Text(text, style=MUTED)[:width]
+
+
+def _gap(rows: list[tuple[Text, Eq]], room: int, what: str, width: int) -> tuple[list[Text], int]:
+    """``rows`` in ``room`` rows, one ⋮ row instead of those that do not fit:
+    the middle of the chain (the factors, the substitutions) if there is one,
+    else the end; the rows after it start an equation where they can."""
+    n = len(rows)
+    if n <= room:
+        return [r for r, _ in rows], 0
+    room = max(1, room)
+    gap = n - (room - 1)
     chain = [y for y, (_, e) in enumerate(rows) if e.chain]
-    if chain:  # the middle of the factor chain
+    if chain:
         default = chain[0] + max(0, (len(chain) - gap + 1) // 2)
+        default = min(default, n - gap)
+        starts = [y for y in range(1, n) if rows[y][1] is not rows[y - 1][1]]
+        aligned = [s - gap for s in starts if 0 <= s - gap <= default]
+        default = max(aligned) if aligned else default
     else:
         default = n - gap
-    if pinned_at and pinned_at[0] - gap >= 0:  # the gap may not cover pinned rows
-        default = min(default, pinned_at[0] - gap)
-    at = max(0, min(n - gap, default - scroll))
-    hid = range(at, at + gap)
-    noun = "factors" if chain and all(rows[y][1].chain for y in hid) else what
-    marker = Text(f"⋮ {gap} more {noun}  ({SCROLL_KEYS} scroll)", style=MUTED)
-    if marker.cell_len > width:
-        marker = Text(f"⋮ {gap} more", style=MUTED)[:width]
-    shown = [r for r, _ in rows[:at]] + [marker] + [r for r, _ in rows[at + gap:]]
-    return Fitted(shown, gap, default - at)
+    hid = range(default, default + gap)
+    whole = len({id(rows[y][1]) for y in hid}) == gap
+    noun = "factors" if what == "factors" and whole and all(rows[y][1].chain for y in hid) \
+        else "lines"
+    marker = _marker(f"⋮ {gap} more {noun}", width)
+    return [r for r, _ in rows[:default]] + [marker] + [r for r, _ in rows[default + gap:]], gap

@@ -45,7 +45,7 @@ def formula(view: StepView, width: int, height: int, scroll: int = 0) -> Formula
     else:
         name = UPDATE_ORDER[view.pos.index]
         title, eqs = f"Formula  update {name}", update(view, name)
-    done = fit(eqs, width, height, scroll)
+    done = fit(eqs, width, height, scroll, "factors" if ph is Phase.BPTT else "lines")
     return Formula(title, done.lines, done.hidden, done.scroll)
 
 
@@ -69,12 +69,12 @@ def forward(v: StepView) -> list[Eq]:
         Eq([[f"x_{t} = x°_{t}·E"], [f" = E[{char(vocab[i_in])!r}]"], [" = ", Vec(x)]]),
         Eq([[f"h_{t} = tanh(U·x_{t}"], [f" + W·h_{t - 1}"], [" + b)"]]),
         Eq([["= tanh(", Mat(p.U)], ["·", Vec(x)], [" + ", Mat(p.W)], ["·", Vec(hp)],
-            [" + ", Vec(p.b), ")"]], lead=lead, cont=lead + 2),
+            [" + ", Vec(p.b), ")"]], lead=lead, cont=lead + 2, chain=True),
         Eq([["= tanh(", Vec(f.Ux[t - 1])], [" + ", Vec(f.Wh[t - 1])], [" + ", Vec(p.b), ")"],
-            [" = tanh(", Vec(v.preactivation(t)), ")"], [" = ", Vec(f.h[t])]],
-           lead=lead, cont=lead + 2),
-        Eq([[f"Ω_{t} = V·h_{t} + c"], [" = ", Vec(f.omega[t - 1], styles, focus=i_out)]]),
-        Eq([[f"ŷ_{t} = softmax(Ω_{t})"], [" = ", Vec(f.y_hat[t - 1], styles, focus=i_out)]]),
+            [" = tanh(", Vec(v.preactivation(t)), ")"], [" = ", Vec(f.h[t], keep=True)]],
+           lead=lead, cont=lead + 2, chain=True),
+        Eq([[f"Ω_{t} = V·h_{t} + c"], [" = ", Vec(f.omega[t - 1], styles, focus=i_out, keep=True)]]),
+        Eq([[f"ŷ_{t} = softmax(Ω_{t})"], [" = ", Vec(f.y_hat[t - 1], styles, focus=i_out, keep=True)]]),
         Eq([[f"L_{t} = −ln ŷ_{t}[{char(vocab[i_out])!r}]"],
             [" = −ln ", Text(fmt(float(f.y_hat[t - 1, i_out])), style=TARGET)],
             [f" = {fmt(float(f.loss[t - 1]))}"],
@@ -100,11 +100,12 @@ def output(v: StepView) -> list[Eq]:
             ["    ", _label(f"y_{t}: one-hot at {char(vocab[i_out])!r}")]]),
         Eq([["= ", Vec(f.y_hat[t - 1], mark, focus=i_out)],
             [" − ", Vec(y, mark, focus=i_out, cell=lambda a: "1" if a else "0")]],
-           lead=4, cont=6),
-        Eq([["= ", Vec(v.delta[t - 1], mark, focus=i_out)]], lead=4, cont=6),
+           lead=4, cont=6, chain=True),
+        Eq([["= ", Vec(v.delta[t - 1], mark, focus=i_out, keep=True)]], lead=4, cont=6),
         Eq([[f"dV += δ_{t}·h_{t}ᵀ"], [" = ", Vec(v.delta[t - 1], mark, focus=i_out)],
-            ["·", Vec(f.h[t], post="ᵀ")], [" = ", Mat(dV_t)]], cont=len(f"dV += δ_{t}·h_{t}ᵀ ")),
-        Eq([[f"dc += δ_{t}"], [" = ", Vec(dc_t, mark, focus=i_out)]],
+            ["·", Vec(f.h[t], post="ᵀ")], [" = ", Mat(dV_t, keep=True)]], cont=len(f"dV += δ_{t}·h_{t}ᵀ "),
+           chain=True),
+        Eq([[f"dc += δ_{t}"], [" = ", Vec(dc_t, mark, focus=i_out, keep=True)]],
            cont=len(f"dc += δ_{t} ")),
     ]
 
@@ -128,7 +129,7 @@ def bptt(v: StepView, room: int) -> list[Eq]:
     out = [Eq(head, style=LABEL)]
     out.append(Eq([[f"{'  ' + f'δ_{t}ᵀV':<{col}}"],
                    [" = ", Vec(v.delta[t - 1])], ["·", Mat(p.V)],
-                   [" = ", Vec(row.dh[t - 1])], ["  ", _label(f"∂L_{t}/∂h_{t}")]],
+                   [" = ", Vec(row.dh[t - 1], keep=True)], ["  ", _label(f"∂L_{t}/∂h_{t}")]],
                   cont=col + 1, chain=True))
     # a chain of thousands of factors: only those that can be shown are built
     keep = factors
@@ -141,10 +142,10 @@ def bptt(v: StepView, room: int) -> list[Eq]:
             continue
         out.append(Eq([[f"{f'× Wᵀ(1−h_{j}²)':<{col}}"],
                        [" = ", Mat(p.W.T)], ["·(1 − ", Vec(f.h[j], post="²"), ")"],
-                       [" → ", Vec(row.dh[j - 2])], ["  ", _label(f"∂L_{t}/∂h_{j - 1}")]],
+                       [" → ", Vec(row.dh[j - 2], keep=True)], ["  ", _label(f"∂L_{t}/∂h_{j - 1}")]],
                       cont=col + 1, chain=True))
     out.append(Eq([[f"{f'× (1−h_{k}²)':<{col}}"], [" = (1 − ", Vec(f.h[k], post="²"), ")"],
-                   [" → ", Vec(row.da[k - 1])], [" = term"]], cont=col + 1, chain=True))
+                   [" → ", Vec(row.da[k - 1], keep=True), " = term"]], cont=col + 1, chain=True))
     x_row = int(f.inputs[k - 1] if v.mode == "x_k" else f.inputs[t - 1])
     heads = [f"dW += term·h_{k - 1}ᵀ", f"dU += term·x_{k}ᵀ", "db += term",
              f"dE[{char(vocab[x_row])!r}] += Uᵀ·term"]
@@ -153,12 +154,12 @@ def bptt(v: StepView, room: int) -> list[Eq]:
     note = [] if v.mode == "x_k" else [["  ", _label(f"row of x_{t}: the handout's dE")]]
     out += [
         Eq([[heads[0].ljust(pad)], [" = ", Vec(a)], ["·", Vec(f.h[k - 1], post="ᵀ")],
-            [" = ", Mat(term.W)]], cont=pad + 1, pinned=True),
+            [" = ", Mat(term.W, keep=True)]], cont=pad + 1, pinned=True),
         Eq([[heads[1].ljust(pad)], [" = ", Vec(a)], ["·", Vec(f.x[k - 1], post="ᵀ")],
-            [" = ", Mat(term.U)]], cont=pad + 1, pinned=True),
-        Eq([[heads[2].ljust(pad)], [" = ", Vec(term.b)]], cont=pad + 1, pinned=True),
+            [" = ", Mat(term.U, keep=True)]], cont=pad + 1, pinned=True),
+        Eq([[heads[2].ljust(pad)], [" = ", Vec(term.b, keep=True)]], cont=pad + 1, pinned=True),
         Eq([[heads[3].ljust(pad)], [" = ", Mat(p.U.T)], ["·", Vec(a)],
-            [" = ", Vec(term.E[x_row])], *note], cont=pad + 1, pinned=True),
+            [" = ", Vec(term.E[x_row], keep=True)], *note], cont=pad + 1, pinned=True),
     ]
     return out
 
@@ -179,7 +180,7 @@ def update(v: StepView, name: str) -> list[Eq]:
         return out + [
             Eq([["= ", Mat(p0)], [f" − {eta}·", Mat(g)]], lead=2, cont=4),
             Eq([["= ", Mat(p0)], [" + ", Mat(step)]], lead=2, cont=4),
-            Eq([["= ", Mat(new, changed)]], lead=2, cont=4),
+            Eq([["= ", Mat(new, changed, keep=True)]], lead=2, cont=4),
         ]
     names = v.spec.alphabet if name in ("E", "V") else None
     tags = [f"{char(names[r])!r}" if names is not None else f"row {r + 1}"
@@ -189,7 +190,7 @@ def update(v: StepView, name: str) -> list[Eq]:
     cw = [_width(a) for a in (p0, step, new)]  # one cell width per column of the table
     for r, tag in enumerate(tags):
         out.append(Eq([[f"{tag:<{tw}}"], [Vec(p0[r], cw=cw[0])], [" + ", Vec(step[r], cw=cw[1])],
-                       [" = ", Vec(new[r], rows.get(r, {}), cw=cw[2])]], lead=2, cont=tw + 2))
+                       [" = ", Vec(new[r], rows.get(r, {}), cw=cw[2], keep=True)]], lead=2, cont=tw + 2))
     if p0.shape[0] > MAX_ROWS:
         out.append(Eq([[Text(f"⋮ {p0.shape[0] - MAX_ROWS} more rows", style=MUTED)]], lead=2))
     return out
