@@ -20,6 +20,7 @@ one ``⋮ N more`` row whose place the caller's scroll offset moves.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -74,6 +75,7 @@ class Eq:
     cont: int = 2
     pinned: bool = False
     chain: bool = False  # the detail hidden first (a factor chain, a substitution)
+    spare: bool = False  # intermediate values: elided as far as it takes before hiding
     style: str = ""
 
 
@@ -192,6 +194,7 @@ def matrix(a: Mat, budget: int, stack: bool) -> list[Text]:
 LEVELS: tuple[tuple[bool, float], ...] = ((True, 1.0), (False, 1.0), (False, 0.5),
                                           (False, 0.25), (False, 0.0))
 
+MAX_COST = 5  # numbers elided per row saved, at most (else the row scrolls)
 FIT_LEVELS = 3  # fit() elides to half a row at most, then hides rows behind ⋮
 # (pinned equations, which may not be hidden, to the last level)
 
@@ -225,7 +228,7 @@ def _segment(seg: Segment, budget: int, stack: bool) -> Block:
     block = Block([Text("")], 0)
     for atom in seg:
         if isinstance(atom, Vec):
-            rows = [vector(atom, budget)]
+            rows = [vector(atom, max(budget, 40) if atom.keep else budget)]
         elif isinstance(atom, Mat):
             rows = matrix(atom, max(budget, 22) if atom.keep else budget, stack)
         else:
@@ -302,19 +305,25 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
 
     total = sum(len(rows_of(i, 0)) for i in range(len(eqs)))
     while total > height:
-        best: tuple[int, int, int] | None = None  # (rows saved, -level, i)
+        # the step that hides the fewest numbers per row it saves
+        best: tuple[float, int, int, int] | None = None  # (cost, level, -i, new level)
         for i in range(len(eqs)):
-            now = len(rows_of(i, levels[i]))
-            top = len(LEVELS) if eqs[i].pinned else FIT_LEVELS  # pinned rows must fit
+            now = rows_of(i, levels[i])
+            free = eqs[i].pinned or eqs[i].spare  # pinned rows must fit
+            top = len(LEVELS) if free else FIT_LEVELS
             for level in range(levels[i] + 1, top):
-                saved = now - len(rows_of(i, level))
+                new = rows_of(i, level)
+                saved = len(now) - len(new)
                 if saved > 0:
-                    cand = (-level, min(saved, total - height), i)
-                    best = cand if best is None or cand > best else best
+                    cost = (_numbers(now) - _numbers(new)) / min(saved, total - height)
+                    if cost > MAX_COST and not free:
+                        break  # dearer than hiding the row behind ⋮, where a key shows it
+                    cand = (cost, level, -i, level)
+                    best = cand if best is None or cand < best else best
                     break
         if best is None:
             break
-        level, i = -best[0], best[2]
+        i, level = -best[2], best[3]
         total -= len(rows_of(i, levels[i])) - len(rows_of(i, level))
         levels[i] = level
     rows = [(r, e) for i, e in enumerate(eqs) for r in rows_of(i, levels[i])]
@@ -339,6 +348,14 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     return Fitted(shown[:room] + [r for r, _ in pinned], len(free) - body, start)
 
 
+NUMBER = re.compile(r"\d\.\d|NaN|inf")
+
+
+def _numbers(rows: list[Text]) -> int:
+    """How many numbers the rows show."""
+    return sum(len(NUMBER.findall(r.plain)) for r in rows)
+
+
 def _marker(text: str, width: int) -> Text:
     full = Text(f"{text}  ({SCROLL_KEYS} scroll)", style=MUTED)
     return full if full.cell_len <= width else Text(text, style=MUTED)[:width]
@@ -357,9 +374,15 @@ def _gap(rows: list[tuple[Text, Eq]], room: int, what: str, width: int) -> tuple
     if chain:
         default = chain[0] + max(0, (len(chain) - gap + 1) // 2)
         default = min(default, n - gap)
-        starts = [y for y in range(1, n) if rows[y][1] is not rows[y - 1][1]]
-        aligned = [s - gap for s in starts if 0 <= s - gap <= default]
-        default = max(aligned) if aligned else default
+        starts = [0] + [y for y in range(1, n) if rows[y][1] is not rows[y - 1][1]] + [n]
+        # whole chain equations, as few rows more than needed as can be
+        whole = [(e - s, abs(s - default), s) for s in starts for e in starts
+                 if e - s >= gap and all(rows[y][1].chain for y in range(s, e))]
+        ends = [s - gap for s in starts if 0 <= s - gap <= default]  # rows after it whole
+        if whole:
+            gap, _, default = min(whole)
+        elif ends:
+            default = max(ends)
     else:
         default = n - gap
     hid = range(default, default + gap)

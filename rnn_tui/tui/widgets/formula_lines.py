@@ -72,7 +72,7 @@ def forward(v: StepView) -> list[Eq]:
             [" + ", Vec(p.b), ")"]], lead=lead, cont=lead + 2, chain=True),
         Eq([["= tanh(", Vec(f.Ux[t - 1])], [" + ", Vec(f.Wh[t - 1])], [" + ", Vec(p.b), ")"],
             [" = tanh(", Vec(v.preactivation(t)), ")"], [" = ", Vec(f.h[t], keep=True)]],
-           lead=lead, cont=lead + 2, chain=True),
+           lead=lead, cont=lead + 2, spare=True),
         Eq([[f"Ω_{t} = V·h_{t} + c"], [" = ", Vec(f.omega[t - 1], styles, focus=i_out, keep=True)]]),
         Eq([[f"ŷ_{t} = softmax(Ω_{t})"], [" = ", Vec(f.y_hat[t - 1], styles, focus=i_out, keep=True)]]),
         Eq([[f"L_{t} = −ln ŷ_{t}[{char(vocab[i_out])!r}]"],
@@ -179,7 +179,7 @@ def update(v: StepView, name: str) -> list[Eq]:
     if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column
         return out + [
             Eq([["= ", Mat(p0)], [f" − {eta}·", Mat(g)]], lead=2, cont=4),
-            Eq([["= ", Mat(p0)], [" + ", Mat(step)]], lead=2, cont=4),
+            Eq([[f"= {name}"], [" + ", Mat(step)]], lead=2, cont=4),
             Eq([["= ", Mat(new, changed, keep=True)]], lead=2, cont=4),
         ]
     names = v.spec.alphabet if name in ("E", "V") else None
