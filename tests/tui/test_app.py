@@ -13,8 +13,8 @@ from rnn_tui.tui.screens.help import HelpScreen
 from rnn_tui.tui.screens.prompt import PromptScreen
 from rnn_tui.tui.screens.report import ReportScreen
 from rnn_tui.tui.screens.why import WhyScreen
-from rnn_tui.tui.widgets.numbers import fmt
 from rnn_tui.tui.widgets.formula_layout import padded
+from rnn_tui.tui.widgets.numbers import fmt
 
 from helpers.scenarios import make_app, overflow_model, settle
 from helpers.screen import screen_text, text_of

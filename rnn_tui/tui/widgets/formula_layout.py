@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from rich.text import Text
+from rich.text import Span, Text
 
 from rnn_tui.core.maths import Array
 from rnn_tui.core.text import fmt
@@ -95,16 +95,20 @@ def _cells(values: Array, lo: int, hi: int, cell: Callable[[float], str]) -> lis
 
 def _styled(cells: Sequence[str], width: int, styles: Mapping[int, str], lo: int,
             values: Array) -> Text:
-    out = Text()
+    """Cells right-aligned to ``width``, one space apart, one span per styled cell."""
+    parts: list[str] = []
+    spans: list[Span] = []
+    at = 0
     for n, s in enumerate(cells):
-        if n:
-            out.append(" ")
+        s = s.rjust(width)
         i = lo + n
         style = styles.get(i, "")
-        if not math.isfinite(float(values[i])):
-            style = NONFINITE
-        out.append(s.rjust(width), style=style)
-    return out
+        if style or not math.isfinite(float(values[i])):
+            spans.append(Span(at, at + len(s), style if math.isfinite(float(values[i]))
+                              else NONFINITE))
+        parts.append(s)
+        at += len(s) + 1
+    return Text(" ".join(parts), spans=spans)
 
 
 def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
@@ -128,7 +132,7 @@ def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
         k = max(1, (room - 4 + 1) // (cw + 1))  # "… " + cells + " …"
         lo = max(0, min(focus - (k - 1) // 2, n - k))
         hi = min(n, lo + k)
-        if room < cw + 4 and not v.keep:  # not even one cell: the whole vector elided
+        if room < cw + 4:  # not even one cell: the whole vector elided
             return Text("[" + ELLIPSIS + "]" + post, style=MUTED)
     cells = _cells(values, lo, hi, v.cell)
     cw = max([cw, *map(len, cells)])
@@ -224,13 +228,14 @@ def _beside(a: Block, b: Block) -> Block:
     return Block(out, top)
 
 
-def _segment(seg: Segment, budget: int, stack: bool) -> Block:
+def _segment(seg: Segment, budget: int, stack: bool, avail: int, floor: bool = True) -> Block:
     block = Block([Text("")], 0)
     for atom in seg:
         if isinstance(atom, Vec):
-            rows = [vector(atom, max(budget, 40) if atom.keep else budget)]
+            rows = [vector(atom, max(budget, min(40, avail)) if atom.keep and floor else budget)]
         elif isinstance(atom, Mat):
-            rows = matrix(atom, max(budget, 22) if atom.keep else budget, stack)
+            keep = atom.keep and floor
+            rows = matrix(atom, max(budget, min(22, avail)) if keep else budget, stack)
         else:
             rows = [atom.copy() if isinstance(atom, Text) else Text(atom)]
         block = _beside(block, Block(rows, (len(rows) - 1) // 2))
@@ -250,10 +255,10 @@ def _shrunk(seg: Segment, avail: int, stack: bool, share: float) -> Block:
     """The segment at the level's budget, else elided until it fits ``avail``."""
     first = max(0, int(avail * share))
     for budget in (first, avail // 2, avail // 4, 14, 0):
-        block = _segment(seg, max(0, min(budget, first)), stack and budget == first)
+        block = _segment(seg, max(0, min(budget, first)), stack and budget == first, avail)
         if block.width <= avail:
             return block
-    return block
+    return _segment(seg, 0, False, avail, floor=False)  # even results elided
 
 
 def render(eq: Eq, width: int, level: int) -> list[Text]:
@@ -265,7 +270,7 @@ def render(eq: Eq, width: int, level: int) -> list[Text]:
     for n, seg in enumerate(eq.segments):
         if line is not None:
             room = width - line.width
-            block = _segment(seg, int((width - cont) * share), stack)
+            block = _segment(seg, int((width - cont) * share), stack, room)
             if block.width <= room:
                 line = _beside(line, block)
                 continue

@@ -21,8 +21,6 @@ from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.formula_layout import Eq, Mat, Vec, fit, padded
 from rnn_tui.tui.widgets.numbers import ARGMAX, CHANGED, LABEL, MUTED, RIGHT, TARGET, WRONG
 
-MAX_ROWS = 200  # rows of an update table built at most (the rest: one ⋮ row)
-
 
 @dataclass
 class Formula:
@@ -44,7 +42,7 @@ def formula(view: StepView, width: int, height: int, scroll: int = 0) -> Formula
         title, eqs = f"Formula  BPTT term (t={t}, k={k})", bptt(view, height + abs(scroll))
     else:
         name = UPDATE_ORDER[view.pos.index]
-        title, eqs = f"Formula  update {name}", update(view, name)
+        title, eqs = f"Formula  update {name}", update(view, name, height + scroll)
     done = fit(eqs, width, height, scroll, "factors" if ph is Phase.BPTT else "lines")
     return Formula(title, done.lines, done.hidden, done.scroll)
 
@@ -73,8 +71,10 @@ def forward(v: StepView) -> list[Eq]:
         Eq([["= tanh(", Vec(f.Ux[t - 1])], [" + ", Vec(f.Wh[t - 1])], [" + ", Vec(p.b), ")"],
             [" = tanh(", Vec(v.preactivation(t)), ")"], [" = ", Vec(f.h[t], keep=True)]],
            lead=lead, cont=lead + 2, spare=True),
-        Eq([[f"Ω_{t} = V·h_{t} + c"], [" = ", Vec(f.omega[t - 1], styles, focus=i_out, keep=True)]]),
-        Eq([[f"ŷ_{t} = softmax(Ω_{t})"], [" = ", Vec(f.y_hat[t - 1], styles, focus=i_out, keep=True)]]),
+        Eq([[f"Ω_{t} = V·h_{t} + c"],
+            [" = ", Vec(f.omega[t - 1], styles, focus=i_out, keep=True)]]),
+        Eq([[f"ŷ_{t} = softmax(Ω_{t})"],
+            [" = ", Vec(f.y_hat[t - 1], styles, focus=i_out, keep=True)]]),
         Eq([[f"L_{t} = −ln ŷ_{t}[{char(vocab[i_out])!r}]"],
             [" = −ln ", Text(fmt(float(f.y_hat[t - 1, i_out])), style=TARGET)],
             [f" = {fmt(float(f.loss[t - 1]))}"],
@@ -103,8 +103,8 @@ def output(v: StepView) -> list[Eq]:
            lead=4, cont=6, chain=True),
         Eq([["= ", Vec(v.delta[t - 1], mark, focus=i_out, keep=True)]], lead=4, cont=6),
         Eq([[f"dV += δ_{t}·h_{t}ᵀ"], [" = ", Vec(v.delta[t - 1], mark, focus=i_out)],
-            ["·", Vec(f.h[t], post="ᵀ")], [" = ", Mat(dV_t, keep=True)]], cont=len(f"dV += δ_{t}·h_{t}ᵀ "),
-           chain=True),
+            ["·", Vec(f.h[t], post="ᵀ")], [" = ", Mat(dV_t, keep=True)]],
+           cont=len(f"dV += δ_{t}·h_{t}ᵀ "), chain=True),
         Eq([[f"dc += δ_{t}"], [" = ", Vec(dc_t, mark, focus=i_out, keep=True)]],
            cont=len(f"dc += δ_{t} ")),
     ]
@@ -134,7 +134,7 @@ def bptt(v: StepView, room: int) -> list[Eq]:
     # a chain of thousands of factors: only those that can be shown are built
     keep = factors
     if len(factors) > 2 * room + 8:
-        keep = factors[: room + 4] + [-1] + factors[-(room + 4):]
+        keep = [*factors[: room + 4], -1, *factors[-(room + 4):]]
     for j in keep:
         if j == -1:
             skipped = len(factors) - 2 * (room + 4)
@@ -142,7 +142,8 @@ def bptt(v: StepView, room: int) -> list[Eq]:
             continue
         out.append(Eq([[f"{f'× Wᵀ(1−h_{j}²)':<{col}}"],
                        [" = ", Mat(p.W.T)], ["·(1 − ", Vec(f.h[j], post="²"), ")"],
-                       [" → ", Vec(row.dh[j - 2], keep=True)], ["  ", _label(f"∂L_{t}/∂h_{j - 1}")]],
+                       [" → ", Vec(row.dh[j - 2], keep=True)],
+                       ["  ", _label(f"∂L_{t}/∂h_{j - 1}")]],
                       cont=col + 1, chain=True))
     out.append(Eq([[f"{f'× (1−h_{k}²)':<{col}}"], [" = (1 − ", Vec(f.h[k], post="²"), ")"],
                    [" → ", Vec(row.da[k - 1], keep=True), " = term"]], cont=col + 1, chain=True))
@@ -167,7 +168,8 @@ def bptt(v: StepView, room: int) -> list[Eq]:
 # ------------------------------------------------------------------- update
 
 
-def update(v: StepView, name: str) -> list[Eq]:
+def update(v: StepView, name: str, room: int) -> list[Eq]:
+    """θ_new = θ − η·∂L/∂θ; a matrix row by row (the rows that can be shown built)."""
     p0 = v.epoch.params.get(name)
     g = v.epoch.grads.get(name)
     step = v.update_step(name)
@@ -177,22 +179,24 @@ def update(v: StepView, name: str) -> list[Eq]:
                [f",  η = {eta}"]])]
     changed = _changed(p0, new)
     if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column
-        return out + [
+        return [
+            *out,
             Eq([["= ", Mat(p0)], [f" − {eta}·", Mat(g)]], lead=2, cont=4),
             Eq([[f"= {name}"], [" + ", Mat(step)]], lead=2, cont=4),
             Eq([["= ", Mat(new, changed, keep=True)]], lead=2, cont=4),
         ]
     names = v.spec.alphabet if name in ("E", "V") else None
     tags = [f"{char(names[r])!r}" if names is not None else f"row {r + 1}"
-            for r in range(min(p0.shape[0], MAX_ROWS))]
+            for r in range(min(p0.shape[0], room + 2))]
     tw = max(map(len, tags)) + 1
     rows = by_row(changed)
     cw = [_width(a) for a in (p0, step, new)]  # one cell width per column of the table
     for r, tag in enumerate(tags):
         out.append(Eq([[f"{tag:<{tw}}"], [Vec(p0[r], cw=cw[0])], [" + ", Vec(step[r], cw=cw[1])],
-                       [" = ", Vec(new[r], rows.get(r, {}), cw=cw[2], keep=True)]], lead=2, cont=tw + 2))
-    if p0.shape[0] > MAX_ROWS:
-        out.append(Eq([[Text(f"⋮ {p0.shape[0] - MAX_ROWS} more rows", style=MUTED)]], lead=2))
+                       [" = ", Vec(new[r], rows.get(r, {}), cw=cw[2], keep=True)]],
+                      lead=2, cont=tw + 2))
+    if p0.shape[0] > len(tags):
+        out.append(Eq([[Text(f"⋮ {p0.shape[0] - len(tags)} more rows", style=MUTED)]], lead=2))
     return out
 
 
