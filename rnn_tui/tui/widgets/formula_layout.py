@@ -99,12 +99,13 @@ def _styled(cells: Sequence[str], width: int, styles: Mapping[int, str], lo: int
     parts: list[str] = []
     spans: list[Span] = []
     at = 0
-    for n, s in enumerate(cells):
-        s = s.rjust(width)
+    for n, raw in enumerate(cells):
+        s = raw.rjust(width)
         i = lo + n
         style = styles.get(i, "")
-        if style or not math.isfinite(float(values[i])):
-            spans.append(Span(at, at + len(s), style if math.isfinite(float(values[i]))
+        if style or not math.isfinite(float(values[i])):  # the number, not its padding
+            start = at + len(s) - len(raw.lstrip())
+            spans.append(Span(start, at + len(s), style if math.isfinite(float(values[i]))
                               else NONFINITE))
         parts.append(s)
         at += len(s) + 1
