@@ -296,6 +296,9 @@ class RnnApp(LongJobs):
     def action_sync(self) -> None:
         self.follow.sync()
 
+    def action_scroll_formula(self, delta: int) -> None:
+        self.query_one(FormulaPanel).scroll_formula(delta)
+
     # -------------------------------------------------------- other views
 
     def action_why(self) -> None:

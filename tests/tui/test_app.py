@@ -14,6 +14,7 @@ from rnn_tui.tui.screens.help import HelpScreen
 from rnn_tui.tui.screens.prompt import PromptScreen
 from rnn_tui.tui.screens.report import ReportScreen
 from rnn_tui.tui.screens.why import WhyScreen
+from rnn_tui.tui.widgets.formula_layout import padded
 from rnn_tui.tui.widgets.numbers import fmt
 
 from helpers.scenarios import make_app, overflow_model, settle
@@ -32,7 +33,7 @@ async def test_forward_steps_show_the_engine_numbers() -> None:
             assert f"L_{t}   {fmt(v.fwd.loss[t - 1])}" in forward
             assert f"ΣL = {fmt(v.running_loss)}" in forward
             formula = text_of(app, "#formula")
-            assert f"= [{fmt(v.fwd.h[t][0])}]" in formula
+            assert f"= [{padded(v.fwd.h[t][0])}]" in formula  # sign-padded
             assert app.stepper.position == engine.position
             await pilot.press("n")
             engine.next()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -41,7 +42,8 @@ class QuizScreen(ModalScreen[bool | None]):
         if not event.value.strip():
             return
         self.result, message = self.question.check(event.value)
-        self.query_one("#quiz-result", Static).update(message)
+        # the message quotes what the student typed: plain text, never markup
+        self.query_one("#quiz-result", Static).update(Content(message))
         self.query_one("#quiz-why", Static).update(
             f"{self.question.explanation}\nenter: reveal the step")
         event.input.disabled = False

@@ -1,0 +1,220 @@
+"""What the formula panel shows: a pure function of (step view, width,
+height, scroll) to the panel's title, rows and the count of hidden rows.
+
+Every step writes its equation in the handout's notation, then again with
+every operand substituted (forward: U, x_t, W, h_{t−1}, b; BPTT: δ_t, V,
+Wᵀ, 1−h_j², h_{k−1}, x_k, Uᵀ), then the result; formula_layout.fit lays the
+equations out in the box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.stepper import Phase
+from rnn_tui.core.text import char, fmt
+from rnn_tui.core.view import StepView
+from rnn_tui.tui.widgets.formula_layout import Eq, Mat, Vec, fit, padded
+from rnn_tui.tui.widgets.numbers import ARGMAX, CHANGED, LABEL, MUTED, RIGHT, TARGET, WRONG
+
+
+@dataclass
+class Formula:
+    title: str
+    lines: list[Text]
+    hidden: int  # rows behind the ⋮ marker
+    scroll: int  # the scroll offset used (clamped to what there is to scroll)
+
+
+def formula(view: StepView, width: int, height: int, scroll: int = 0) -> Formula:
+    """The formula of ``view``'s step in ``width`` x ``height`` cells."""
+    ph = view.phase
+    if ph is Phase.FORWARD:
+        title, eqs = f"Formula  forward step {view.focus_t}", forward(view)
+    elif ph is Phase.OUTPUT:
+        title, eqs = f"Formula  δ_{view.focus_t}", output(view)
+    elif ph is Phase.BPTT:
+        t, k = view.term
+        title, eqs = f"Formula  BPTT term (t={t}, k={k})", bptt(view, height + abs(scroll))
+    else:
+        name = UPDATE_ORDER[view.pos.index]
+        title, eqs = f"Formula  update {name}", update(view, name, height + scroll)
+    done = fit(eqs, width, height, scroll, "factors" if ph is Phase.BPTT else "lines")
+    return Formula(title, done.lines, done.hidden, done.scroll)
+
+
+def _label(text: str) -> Text:
+    return Text(text, style=LABEL)
+
+
+# ------------------------------------------------------------------ forward
+
+
+def forward(v: StepView) -> list[Eq]:
+    t = v.focus_t
+    f, p, vocab = v.fwd, v.epoch.params, v.spec.alphabet
+    i_in, i_out = int(f.inputs[t - 1]), int(f.targets[t - 1])
+    pred = int(f.predictions[t - 1])
+    x, hp = f.x[t - 1], f.h[t - 1]
+    lead = len(f"h_{t} ")
+    styles = {pred: ARGMAX, i_out: TARGET}
+    right = pred == i_out
+    return [
+        Eq([[f"x_{t} = x°_{t}·E"], [f" = E[{char(vocab[i_in])!r}]"], [" = ", Vec(x)]]),
+        Eq([[f"h_{t} = tanh(U·x_{t}"], [f" + W·h_{t - 1}"], [" + b)"]]),
+        Eq([["= tanh(", Mat(p.U)], ["·", Vec(x)], [" + ", Mat(p.W)], ["·", Vec(hp)],
+            [" + ", Vec(p.b), ")"]], lead=lead, cont=lead + 2, chain=True),
+        Eq([["= tanh(", Vec(f.Ux[t - 1])], [" + ", Vec(f.Wh[t - 1])], [" + ", Vec(p.b), ")"],
+            [" = tanh(", Vec(v.preactivation(t)), ")"], [" = ", Vec(f.h[t], keep=True)]],
+           lead=lead, cont=lead + 2, spare=True),
+        Eq([[f"Ω_{t} = V·h_{t} + c"],
+            [" = ", Vec(f.omega[t - 1], styles, focus=i_out, keep=True)]]),
+        Eq([[f"ŷ_{t} = softmax(Ω_{t})"],
+            [" = ", Vec(f.y_hat[t - 1], styles, focus=i_out, keep=True)]]),
+        Eq([[f"L_{t} = −ln ŷ_{t}[{char(vocab[i_out])!r}]"],
+            [" = −ln ", Text(fmt(float(f.y_hat[t - 1, i_out])), style=TARGET)],
+            [f" = {fmt(float(f.loss[t - 1]))}"],
+            ["    ", Text(f"predicts {char(vocab[pred])!r}", style=ARGMAX)],
+            [Text(", right" if right else f", we want {char(vocab[i_out])!r}",
+                  style=RIGHT if right else WRONG)]]),
+    ]
+
+
+# ------------------------------------------------------------------- output
+
+
+def output(v: StepView) -> list[Eq]:
+    t = v.focus_t
+    f, vocab = v.fwd, v.spec.alphabet
+    i_out = int(f.targets[t - 1])
+    y = np.zeros(len(vocab))
+    y[i_out] = 1.0
+    dV_t, dc_t = v.output_term(t)
+    mark = {i_out: TARGET}
+    return [
+        Eq([[f"δ_{t} = ∂L_{t}/∂Ω_{t}"], [f" = ŷ_{t} − y_{t}"],
+            ["    ", _label(f"y_{t}: one-hot at {char(vocab[i_out])!r}")]]),
+        Eq([["= ", Vec(f.y_hat[t - 1], mark, focus=i_out)],
+            [" − ", Vec(y, mark, focus=i_out, cell=lambda a: "1" if a else "0")]],
+           lead=4, cont=6, chain=True),
+        Eq([["= ", Vec(v.delta[t - 1], mark, focus=i_out, keep=True)]], lead=4, cont=6),
+        Eq([[f"dV += δ_{t}·h_{t}ᵀ"], [" = ", Vec(v.delta[t - 1], mark, focus=i_out)],
+            ["·", Vec(f.h[t], post="ᵀ")], [" = ", Mat(dV_t, keep=True)]],
+           cont=len(f"dV += δ_{t}·h_{t}ᵀ "), chain=True),
+        Eq([[f"dc += δ_{t}"], [" = ", Vec(dc_t, mark, focus=i_out, keep=True)]],
+           cont=len(f"dc += δ_{t} ")),
+    ]
+
+
+# --------------------------------------------------------------------- BPTT
+
+
+def bptt(v: StepView, room: int) -> list[Eq]:
+    """term(t, k) = δ_tᵀV · Wᵀ(1−h_t²) · … · Wᵀ(1−h_{k+1}²) · (1−h_k²), each
+    factor substituted, then its four contributions (pinned: never hidden)."""
+    t, k = v.term
+    row, term = v.row, v.term_sums
+    assert row is not None and term is not None
+    f, p, vocab = v.fwd, v.epoch.params, v.spec.alphabet
+    factors = list(range(t, k, -1))  # Wᵀ(1−h_j²) for j = t .. k+1
+    head: list[list[str | Text | Vec | Mat]] = [[f"term({t},{k}) = δ_{t}ᵀV"]]
+    head += [[f"·Wᵀ(1−h_{j}²)"] for j in factors[:3]]
+    head += [["·…"]] if len(factors) > 3 else []
+    head += [[f"·(1−h_{k}²)"]]
+    col = max(len(f"× Wᵀ(1−h_{t}²)"), len(f"δ_{t}ᵀV") + 2)
+    out = [Eq(head, style=LABEL)]
+    out.append(Eq([[f"{'  ' + f'δ_{t}ᵀV':<{col}}"],
+                   [" = ", Vec(v.delta[t - 1])], ["·", Mat(p.V)],
+                   [" = ", Vec(row.dh[t - 1], keep=True)], ["  ", _label(f"∂L_{t}/∂h_{t}")]],
+                  cont=col + 1, chain=True))
+    # a chain of thousands of factors: only those that can be shown are built
+    keep = factors
+    if len(factors) > 2 * room + 8:
+        keep = [*factors[: room + 4], -1, *factors[-(room + 4):]]
+    for j in keep:
+        if j == -1:
+            skipped = len(factors) - 2 * (room + 4)
+            out.append(Eq([[Text(f"   ⋮ {skipped} more factors", style=MUTED)]], chain=True))
+            continue
+        out.append(Eq([[f"{f'× Wᵀ(1−h_{j}²)':<{col}}"],
+                       [" = ", Mat(p.W.T)], ["·(1 − ", Vec(f.h[j], post="²"), ")"],
+                       [" → ", Vec(row.dh[j - 2], keep=True)],
+                       ["  ", _label(f"∂L_{t}/∂h_{j - 1}")]],
+                      cont=col + 1, chain=True))
+    out.append(Eq([[f"{f'× (1−h_{k}²)':<{col}}"], [" = (1 − ", Vec(f.h[k], post="²"), ")"],
+                   [" → ", Vec(row.da[k - 1], keep=True), " = term"]], cont=col + 1, chain=True))
+    x_row = int(f.inputs[k - 1] if v.mode == "x_k" else f.inputs[t - 1])
+    heads = [f"dW += term·h_{k - 1}ᵀ", f"dU += term·x_{k}ᵀ", "db += term",
+             f"dE[{char(vocab[x_row])!r}] += Uᵀ·term"]
+    pad = max(map(len, heads)) + 1
+    a = row.da[k - 1]
+    note = [] if v.mode == "x_k" else [["  ", _label(f"row of x_{t}: the handout's dE")]]
+    out += [
+        Eq([[heads[0].ljust(pad)], [" = ", Vec(a)], ["·", Vec(f.h[k - 1], post="ᵀ")],
+            [" = ", Mat(term.W, keep=True)]], cont=pad + 1, pinned=True),
+        Eq([[heads[1].ljust(pad)], [" = ", Vec(a)], ["·", Vec(f.x[k - 1], post="ᵀ")],
+            [" = ", Mat(term.U, keep=True)]], cont=pad + 1, pinned=True),
+        Eq([[heads[2].ljust(pad)], [" = ", Vec(term.b, keep=True)]], cont=pad + 1, pinned=True),
+        Eq([[heads[3].ljust(pad)], [" = ", Mat(p.U.T)], ["·", Vec(a)],
+            [" = ", Vec(term.E[x_row], keep=True)], *note], cont=pad + 1, pinned=True),
+    ]
+    return out
+
+
+# ------------------------------------------------------------------- update
+
+
+def update(v: StepView, name: str, room: int) -> list[Eq]:
+    """θ_new = θ − η·∂L/∂θ; a matrix row by row (the rows that can be shown built)."""
+    p0 = v.epoch.params.get(name)
+    g = v.epoch.grads.get(name)
+    step = v.update_step(name)
+    new = v.params.get(name)
+    eta = f"{v.spec.learning_rate:g}"
+    out = [Eq([[f"{name}_new = {name} − η·∂L/∂{name}"], [f" = {name} + (−η·∂L/∂{name})"],
+               [f",  η = {eta}"]])]
+    changed = _changed(p0, new)
+    if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column
+        return [
+            *out,
+            Eq([["= ", Mat(p0)], [f" − {eta}·", Mat(g)]], lead=2, cont=4),
+            Eq([[f"= {name}"], [" + ", Mat(step)]], lead=2, cont=4),
+            Eq([["= ", Mat(new, changed, keep=True)]], lead=2, cont=4),
+        ]
+    names = v.spec.alphabet if name in ("E", "V") else None
+    tags = [f"{char(names[r])!r}" if names is not None else f"row {r + 1}"
+            for r in range(min(p0.shape[0], room + 2))]
+    tw = max(map(len, tags)) + 1
+    rows = by_row(changed)
+    cw = [_width(a) for a in (p0, step, new)]  # one cell width per column of the table
+    for r, tag in enumerate(tags):
+        out.append(Eq([[f"{tag:<{tw}}"], [Vec(p0[r], cw=cw[0])], [" + ", Vec(step[r], cw=cw[1])],
+                       [" = ", Vec(new[r], rows.get(r, {}), cw=cw[2], keep=True)]],
+                      lead=2, cont=tw + 2))
+    if p0.shape[0] > len(tags):
+        out.append(Eq([[Text(f"⋮ {p0.shape[0] - len(tags)} more rows", style=MUTED)]], lead=2))
+    return out
+
+
+def _width(a: np.ndarray) -> int:
+    """The widest sign-padded cell of the part of ``a`` that can be shown."""
+    return max(len(padded(float(x))) for x in a[:64, :64].ravel())
+
+
+def by_row(styles: dict[tuple[int, int], str]) -> dict[int, dict[int, str]]:
+    rows: dict[int, dict[int, str]] = {}
+    for (r, c), s in styles.items():
+        rows.setdefault(r, {})[c] = s
+    return rows
+
+
+def _changed(before: np.ndarray, after: np.ndarray) -> dict[tuple[int, int], str]:
+    a, b = np.atleast_2d(before), np.atleast_2d(after)
+    diff = np.argwhere((a != b) & np.isfinite(b))
+    if before.ndim == 1:
+        return {(0, int(c)): CHANGED for _, c in diff[:256].tolist()}
+    return {(int(r), int(c)): CHANGED for r, c in diff[:256].tolist()}
