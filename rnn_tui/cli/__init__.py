@@ -29,6 +29,7 @@ from rnn_tui.core.files import WriteError, write_atomic
 from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
 from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import fmt, printable
+from rnn_tui.core.train_options import MAX_SEQ_LENGTH, OPTIMIZERS
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
@@ -135,6 +136,15 @@ def build_command_parser(command: str | None = None) -> Parser:
                      "0.5/sqrt(fan-in) for U, W, V)")
     new.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
     new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
+    new.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                     help="write a [train] table with this optimizer (default: sgd)")
+    clipping = new.add_mutually_exclusive_group()
+    clipping.add_argument("--clip-value", type=positive_float, default=None, metavar="C",
+                          help="clip each gradient entry to [-C, C] before the update")
+    clipping.add_argument("--clip-norm", type=positive_float, default=None, metavar="C",
+                          help="scale all six gradients to a norm of at most C")
+    new.add_argument("--seq-length", type=int_in(1, MAX_SEQ_LENGTH), default=None, metavar="N",
+                     help="truncated BPTT: one update per N steps, h carried across")
     new.add_argument("--name", default=None, help="model name (default: the file's stem)")
     new.add_argument("-o", "--output", type=Path, default=None,
                      help="file to write (default: standard output)")
@@ -232,6 +242,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from rnn_tui.core.tbptt import spans
     from rnn_tui.core.text import char
 
     spec, path = load(args.model)
@@ -242,15 +253,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
     print(f"{printable(str(path))}: ok")
     print(f"  name      {printable(spec.name)}")
+    source = "" if spec.text_file is None else f", from {printable(spec.text_file)}"
     print(f"  text      {''.join(char(c) for c in spec.text[:60])}"
-          f"{'...' if len(spec.text) > 60 else ''} (T = {T})")
+          f"{'...' if len(spec.text) > 60 else ''} (T = {T}{source})")
     print(f"  vocab     {' '.join(char(c) for c in spec.alphabet)} (K = {spec.K})")
     print(f"  sizes     D = {spec.embedding_dim}, H = {spec.hidden_size}, "
           f"{n_params} parameters")
     print(f"  training  eta = {spec.learning_rate}, init from {init}, "
           f"dE rows = {spec.bptt.embedding_rows}")
-    print(f"  stepping  {2 * T + terms + 6} steps per epoch "
-          f"({T} forward, {T} output, {terms} BPTT, 6 updates)")
+    print(f"  updates   {spec.train.summary()}")
+    if spec.train.seq_length is None:
+        print(f"  stepping  {2 * T + terms + 6} steps per epoch "
+              f"({T} forward, {T} output, {terms} BPTT, 6 updates)")
+    else:
+        sizes = [stop - start for start, stop in spans(T, spec.train.seq_length)]
+        steps = sum(2 * n + n * (n + 1) // 2 + 6 for n in sizes)
+        print(f"  stepping  {steps} steps per epoch: {len(sizes)} chunks of at most "
+              f"{max(sizes)} steps (forward, output, BPTT, 6 updates each)")
     return 0
 
 
@@ -268,6 +287,11 @@ def cmd_new(args: argparse.Namespace) -> int:
         "learning_rate": args.lr,
         "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
     }
+    train = {key: value for key, value in (
+        ("optimizer", args.optimizer), ("clip_value", args.clip_value),
+        ("clip_norm", args.clip_norm), ("seq_length", args.seq_length)) if value is not None}
+    if train:
+        doc["train"] = train
     spec = validate(doc, "new model")
     origin = None
     if not args.scale:  # scale 0.5 over sqrt(fan-in): large models start stable
