@@ -156,7 +156,7 @@ class ModelSpec(_Strict):
     """Shown in the header; defaults to the file's stem."""
     text: str = Field(min_length=2, max_length=MAX_TEXT)
     """Training sequence: inputs text[:-1], targets text[1:]."""
-    text_file: str | None = None
+    text_file: str | None = Field(default=None, exclude=True)  # a dump has the text inline
     """Where ``text`` was read from (UTF-8, relative to the model file), if not given inline."""
     vocab: str | None = None
     """Order of the one-hot encoding; default: characters by first appearance."""
@@ -367,7 +367,7 @@ def validate(
 ) -> ModelSpec:
     """``base``: the directory a ``text_file`` is relative to (default: the current one)."""
     data = doc if "name" in doc else {"name": default_name[:64] or "model", **doc}
-    from_file = "text_file" in data
+    from_file = data.get("text_file") is not None
     if from_file:
         data = {**data, "text": read_text_file(data, source, base or Path("."))}
     try:
