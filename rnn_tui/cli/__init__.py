@@ -118,6 +118,11 @@ def build_command_parser(command: str | None = None) -> Parser:
     train.add_argument("--epochs", type=int_in(1, MAX_TRAIN_EPOCHS), default=100)
     train.add_argument("--report", type=epoch_list, default=None, metavar="E1,E2,...",
                        help="epochs to show (default: 1,2,10,50,100,... and N)")
+    train.add_argument("--sample", type=int_in(1, MAX_TRAIN_EPOCHS), default=None, metavar="N",
+                       help="every N epochs, print a greedy sample of the model (as min-char-rnn "
+                       "does): SAMPLE_LENGTH characters after the text's first character")
+    train.add_argument("--sample-length", type=int_in(1, 10_000), default=None, metavar="L",
+                       help="characters per sample (default: T, at most 200)")
     mode_args(train)
 
     check = sub.add_parser("check", help="validate a model file and summarise it",
@@ -222,15 +227,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     show_progress = sys.stderr.isatty() and n >= 20_000
     print(f"{printable(spec.name)}: T={spec.T} K={spec.K} D={spec.embedding_dim} "
           f"H={spec.hidden_size} eta={spec.learning_rate} dE rows={mode}")
+    if not spec.train.is_handout:
+        print(f"training: {spec.train.summary()}")
     print(f"{'epoch':>8}  {'total loss':>12}  {'min so far':>12}")
     best = float("inf")
     e = 0
     try:
-        for e, loss in enumerate(report.loss_curve(spec, n, mode), start=1):
+        for e, (loss, p) in enumerate(report.loss_and_params(spec, n, mode, args.sample),
+                                      start=1):
             if loss < best:  # NaN never counts as a minimum
                 best = loss
             if e in wanted:
                 print(f"{e:>8}  {fmt(loss):>12}  {fmt(best):>12}", flush=True)
+            if p is not None:
+                print(f"  sample after epoch {e}: {_greedy_sample(spec, p, args.sample_length)}",
+                      flush=True)
             if show_progress and e % 10_000 == 0:
                 print(f"\r  epoch {e}/{n}", end="", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
@@ -239,6 +250,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     if show_progress:
         print("\r" + " " * 30 + "\r", end="", file=sys.stderr)
     return 0
+
+
+def _greedy_sample(spec: ModelSpec, p: object, length: int | None) -> str:
+    """The text's first character and ``length`` greedy characters after it, one line."""
+    from rnn_tui.core.sample import SampleError, generate
+
+    vocab = spec.alphabet
+    try:
+        steps = generate(p, [vocab.index(spec.text[0])], length or min(spec.T, 200), 0.0)  # type: ignore[arg-type]
+    except SampleError as err:
+        return f"(none: {err})"
+    return repr(printable(spec.text[0] + "".join(vocab[s.next] for s in steps)))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
