@@ -157,7 +157,8 @@ def build_command_parser(command: str | None = None) -> Parser:
     grad = sub.add_parser("gradcheck", help="compare gradients with finite differences",
                           description="Compare the gradients at an epoch with central finite "
                           "differences; print the largest relative error per parameter. Exit 1 "
-                          "if any differs by more than 1e-5.")
+                          "if any differs by more than 1e-5. With [train] seq_length: the raw "
+                          "gradient (before clipping) of the epoch's first chunk.")
     grad.add_argument("model", metavar="MODEL")
     grad.add_argument("--epoch", type=int_in(1, MAX_TRAIN_EPOCHS), default=1,
                       help="check the parameters at the start of this epoch (default 1)")
@@ -339,10 +340,14 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
     spec, mode = _load(args.model, args.mode)
     stepper = Stepper(spec, mode)  # type: ignore[arg-type]
-    params = stepper.epoch(args.epoch).params
-    results = gradcheck.check(params, stepper.inputs, stepper.targets, mode,  # type: ignore[arg-type]
-                              max_entries=args.max_entries)
-    print(f"{printable(spec.name)}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
+    # With seq_length: the epoch's first chunk (its raw gradient, before clipping).
+    first = stepper.epoch(args.epoch).chunk(0)
+    results = gradcheck.check(first.params, first.fwd.inputs, first.fwd.targets,
+                              mode, max_entries=args.max_entries, h0=first.h0)  # type: ignore[arg-type]
+    where = ""
+    if spec.train.seq_length is not None:
+        where = f", chunk 1 of {stepper.layout.chunks} (steps 1..{first.fwd.T})"
+    print(f"{printable(spec.name)}: epoch {args.epoch}{where}, dE rows {mode}, eps 1e-5")
     print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
     return 0 if all(r.ok for r in results) else 1
 

@@ -9,8 +9,8 @@ import pytest
 from autograd import grad
 from autograd import numpy as anp
 
-from rnn_tui.core import tbptt
-from rnn_tui.core.maths import Params, backward_by_terms
+from rnn_tui.core import gradcheck, tbptt
+from rnn_tui.core.maths import Params, backward, backward_by_terms, forward
 from rnn_tui.core.model_file import ModelSpec, load, validate
 from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
@@ -227,3 +227,17 @@ def test_without_seq_length_the_layout_is_the_handouts() -> None:
     got = opt.epoch(6).params
     for n in UPDATE_ORDER:
         assert np.array_equal(got.get(n), p.get(n))
+
+
+def test_gradcheck_per_chunk_with_the_carried_h0(base: ModelSpec) -> None:
+    st = Stepper(with_train(base, optimizer="adagrad", seq_length=N, clip_value=5.0))
+    run = st.epoch(2)
+    for j in range(run.n_chunks):
+        ch = run.chunk(j)
+        results = gradcheck.check(ch.params, ch.fwd.inputs, ch.fwd.targets, st.mode,
+                                  max_entries=12, h0=ch.h0)
+        assert all(r.ok for r in results), (j, results)
+        if j > 0:  # the carried h_0 matters: from h_0 = 0 the gradient is another one
+            assert np.abs(ch.h0).max() > 0.05
+            g0 = backward(ch.params, forward(ch.params, ch.fwd.inputs, ch.fwd.targets), st.mode)
+            assert not np.allclose(g0.W, ch.grads.W, rtol=1e-6, atol=0)
