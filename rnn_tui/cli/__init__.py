@@ -21,6 +21,7 @@ from rnn_tui.cli.args import (
     Parser,
     UsageError,
     epoch_list,
+    handout_training_only,
     int_in,
     mode_args,
     positive_float,
@@ -356,6 +357,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from rnn_tui.core import export
 
     spec, mode = _load(args.model, args.mode)
+    handout_training_only(spec, "export")
     minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
     if args.format == "ipynb":
         from rnn_tui.cli.interop import export_notebook

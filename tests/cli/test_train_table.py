@@ -83,3 +83,16 @@ def test_new_writes_a_train_table_that_loads_back(tmp_path: Path) -> None:
     assert "[train]" not in plain.stdout
     assert_one_line_error(run("new", "--text", "hi", "--clip-value", "1", "--clip-norm", "1"),
                           "not allowed with argument")
+
+
+@pytest.mark.parametrize("command", [["export"], ["export-torch", "-o", "out"],
+                                     ["compare", "THEIRS"], ["grade", "THEIRS"]])
+def test_handout_only_commands_refuse_a_train_table(tmp_path: Path, command: list[str]) -> None:
+    path = write(tmp_path, GOOD + "[train]\noptimizer = \"adagrad\"\n")
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text("{}", encoding="utf-8")
+    args = [str(theirs) if a == "THEIRS" else str(tmp_path / a) if a == "out" else a
+            for a in command]
+    assert_one_line_error(run(args[0], str(path), *args[1:]),
+                          "[train] table (adagrad, no clipping, whole text per update)",
+                          "follows the handout's training")
