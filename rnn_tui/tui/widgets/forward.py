@@ -43,10 +43,20 @@ class ForwardPanel(Panel):
             verdict.append(", right", style=RIGHT)
         else:
             verdict.append(f", we want {char(vocab[i_out])!r}", style=WRONG)
+        carried: list[Text] = []  # truncated BPTT: h_0 comes from the previous chunk
+        previous = label(f"h_{t - 1}").append_text(vector(f.h[t - 1], w))
+        if view.pos.chunk > 0:
+            note = Text(f"  carried from chunk {view.pos.chunk}", style=LABEL)
+            h0 = label("h_0").append_text(vector(f.h[0], w - note.cell_len)).append_text(note)
+            if t == 1:
+                previous = h0
+            else:
+                carried = [h0]
         return [
+            *carried,
             label(f"x°_{t}").append_text(xo),
             label(f"x_{t}").append_text(vector(f.x[t - 1], w)),
-            label(f"h_{t - 1}").append_text(vector(f.h[t - 1], w)),
+            previous,
             label(f"h_{t}").append_text(vector(f.h[t], w)),
             label(f"Ω_{t}").append_text(vector(f.omega[t - 1], w, y_styles, focus=pred)),
             label(f"ŷ_{t}").append_text(vector(f.y_hat[t - 1], w, y_styles, focus=pred)),
