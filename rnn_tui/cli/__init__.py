@@ -222,6 +222,7 @@ def default_report_epochs(n: int) -> list[int]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from rnn_tui.core import report
+    from rnn_tui.core.sample import greedy_line
 
     spec, mode = _load(args.model, args.mode)
     n = args.epochs
@@ -242,7 +243,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if e in wanted:
                 print(f"{e:>8}  {fmt(loss):>12}  {fmt(best):>12}", flush=True)
             if p is not None:
-                print(f"  sample after epoch {e}: {_greedy_sample(spec, p, args.sample_length)}",
+                print(f"  sample after epoch {e}: {greedy_line(spec, p, args.sample_length)}",
                       flush=True)
             if show_progress and e % 10_000 == 0:
                 print(f"\r  epoch {e}/{n}", end="", file=sys.stderr, flush=True)
@@ -252,18 +253,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     if show_progress:
         print("\r" + " " * 30 + "\r", end="", file=sys.stderr)
     return 0
-
-
-def _greedy_sample(spec: ModelSpec, p: object, length: int | None) -> str:
-    """The text's first character and ``length`` greedy characters after it, one line."""
-    from rnn_tui.core.sample import SampleError, generate
-
-    vocab = spec.alphabet
-    try:
-        steps = generate(p, [vocab.index(spec.text[0])], length or min(spec.T, 200), 0.0)  # type: ignore[arg-type]
-    except SampleError as err:
-        return f"(none: {err})"
-    return repr(printable(spec.text[0] + "".join(vocab[s.next] for s in steps)))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
