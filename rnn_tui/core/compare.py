@@ -116,6 +116,15 @@ class Block:
     def differ(self) -> int:
         return int(self.size - np.count_nonzero(self.agrees))
 
+    def differences(self, limit: int | None = None) -> list[Comparison]:
+        """The differing entries (the first ``limit``), without visiting the
+        agreeing ones: what the debugger marks on a big matrix."""
+        tol = np.broadcast_to(self.tolerance, self.expected.shape)
+        return [Comparison(self.position, self.quantity, idx, float(self.expected[idx]),
+                           float(self.got[idx]), float(tol[idx]), self.step, self.field)
+                for idx in (tuple(int(i) for i in ix)
+                            for ix in np.argwhere(~self.agrees)[:limit])]
+
     def comparisons(self, only_differences: bool = False) -> Iterator[Comparison]:
         tol = np.broadcast_to(self.tolerance, self.expected.shape)
         for idx in np.ndindex(self.expected.shape):
@@ -181,6 +190,10 @@ class Report:
     def at(self, pos: Position) -> list[Comparison]:
         """Every comparison shown at a step (what the debugger marks there)."""
         return [c for b in self._by_position.get(pos, []) for c in b.comparisons()]
+
+    def blocks_at(self, pos: Position) -> list[Block]:
+        """The blocks compared at a step, in order."""
+        return self._by_position.get(pos, [])
 
     def differences_at(self, pos: Position) -> list[Comparison]:
         return [c for b in self._by_position.get(pos, []) if b.differ
@@ -289,7 +302,13 @@ def compare_file(spec: ModelSpec, path: Path, tol: float = 1e-6,
     """Read a student's trace and compare it: what ``rnn-tui compare`` and
     the debugger's ``--compare`` start from. InputError (one line) when the
     file cannot be compared."""
-    theirs = load_theirs(path, spec)
+    return compare_theirs(spec, load_theirs(path, spec), tol, mode, epochs)
+
+
+def compare_theirs(spec: ModelSpec, theirs: Theirs, tol: float = 1e-6,
+                   mode: EmbeddingRows | None = None, epochs: int | None = None) -> Report:
+    """:func:`compare` with :func:`compare_file`'s checks (the debugger keeps
+    ``theirs`` to compare again in the other mode)."""
     if epochs is not None and theirs.epochs and theirs.epochs[0].number > epochs:
         raise InputError(f"{theirs.source}: no epoch in 1..{epochs} (--epochs)")
     report = compare(spec, theirs, tol, mode, epochs)

@@ -31,11 +31,11 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from rnn_tui.core import conformance
 from rnn_tui.core.maths import EmbeddingRows
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.stepper import Phase, Stepper
 from rnn_tui.core.text import printable
+from rnn_tui.tui.comparison import ActiveComparison, Trace
 from rnn_tui.tui.follow import FollowMode
 from rnn_tui.tui.jobs import LongJobs
 from rnn_tui.tui.keys import KEYS
@@ -92,9 +92,10 @@ class RnnApp(LongJobs):
                  cursor_blink: bool = True, theme: str | None = None,
                  presenter: Presenter | None = None, follow_room: Path | None = None,
                  follow_owner: str | None = None, quiz: bool = False,
-                 present: bool = False) -> None:
+                 present: bool = False, compare: Trace | None = None) -> None:
         super().__init__()
         self.stepper = Stepper(spec, mode)
+        self.comparison = ActiveComparison(self, compare)
         self.follow = FollowMode(self, presenter, follow_room, follow_owner)
         self.quiz = QuizMode(self, quiz)
         self.player = Player(self)
@@ -107,7 +108,6 @@ class RnnApp(LongJobs):
         self.theme = THEMES[self.theme_name]
         self._render_pending = False
         self._phase_class: str | None = None
-        self._handout: tuple[ModelSpec, bool] | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -218,11 +218,14 @@ class RnnApp(LongJobs):
         self._phase_class = _phase_class(view.phase)
         self._set_phase_class()
         self.follow.publish()
-        self.query_one(StatusBar).follow = self.follow.label()
-        marks = conformance.marks(self.stepper) if self._handout_model() else []
+        status = self.query_one(StatusBar)
+        status.follow = self.follow.label()
+        status.comparison = self.comparison.status(view.pos)
+        marks = self.comparison.marks(view.pos)
         for panel in self.query(Panel):
+            panel.marks = marks
             if isinstance(panel, HandoutStrip):
-                panel.show_marks(view, marks)
+                panel.show_comparison(view, self.comparison.here(view.pos))
             else:
                 panel.show(view)
         self.query_one(LossPanel).show(view)
@@ -245,12 +248,6 @@ class RnnApp(LongJobs):
         self.player.stop()
         self.stepper = stepper
         self.repaint_all()
-
-    def _handout_model(self) -> bool:
-        spec = self.stepper.spec
-        if self._handout is None or self._handout[0] is not spec:
-            self._handout = (spec, conformance.is_handout_model(spec))
-        return self._handout[1]
 
     # ----------------------------------------------------------- stepping
 
@@ -371,11 +368,11 @@ def _phase_class(phase: Phase) -> str:
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,
             present: bool = False, presenter: Presenter | None = None,
             follow_room: Path | None = None, follow_owner: str | None = None,
-            quiz: bool = False) -> int:
+            quiz: bool = False, compare: Trace | None = None) -> int:
     """Open the debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
     app = RnnApp(spec, mode, theme=theme, presenter=presenter, follow_room=follow_room,
-                 follow_owner=follow_owner, quiz=quiz, present=present)
+                 follow_owner=follow_owner, quiz=quiz, present=present, compare=compare)
     Watchdog(lambda name, code: app.post_message(Stop(name, code))).install()
     app.run()
     if app.exit_message:

@@ -28,11 +28,11 @@ from textual.app import App
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
-from rnn_tui.core import conformance
 from rnn_tui.core.maths import EmbeddingRows
 from rnn_tui.core.stepper import Cancelled, Position, Stepper
 
 if TYPE_CHECKING:
+    from rnn_tui.tui.comparison import ActiveComparison
     from rnn_tui.tui.play import Player
     from rnn_tui.tui.quiz import QuizMode
 
@@ -130,11 +130,14 @@ def until(stepper: Stepper, find: Callable[..., Position | None]) -> Work:
     return work
 
 
-def switch_mode(stepper: Stepper) -> Work:
+def switch_mode(stepper: Stepper, then: Callable[[], object] = lambda: None) -> Work:
+    """Switch the dE convention, then ``then()`` (the comparison's report in
+    the new mode) while still off the event loop."""
     mode: EmbeddingRows = "x_t" if stepper.mode == "x_k" else "x_k"
 
     def work(**kw: object) -> str:
         stepper.set_mode(mode)
+        then()
         return "Mode: the handout's dE (term (t,k) into row x_t)" if mode == "x_t" else (
             "Mode: exact dE (term (t,k) into row x_k)")
 
@@ -167,9 +170,9 @@ class LongJobs(App[int]):
         stepper: Stepper
         player: Player
         quiz: QuizMode
+        comparison: ActiveComparison
 
         def _guard(self) -> bool: ...
-        def _handout_model(self) -> bool: ...
         def show_activity(self, text: str) -> None: ...
         def moved(self) -> None: ...
 
@@ -214,22 +217,15 @@ class LongJobs(App[int]):
 
     def action_toggle_mode(self) -> None:
         if self._guard():
-            self.start_job("switching mode", switch_mode(self.stepper))
+            self.start_job("switching mode", switch_mode(self.stepper, self.comparison.prepare))
 
     def action_gradcheck(self) -> None:
         if self._guard():
             self.start_job("gradient check", gradcheck(self, self.stepper))
 
     def action_next_difference(self) -> None:
-        if not self._guard():
-            return
-        if not self._handout_model():
-            self.notify("Only the handout's model has printed numbers to compare with.",
-                        timeout=3)
-        elif (pos := conformance.next_difference(self.stepper)) is None:
-            self.notify("No more differences from the handout after this step.", timeout=3)
-        else:
-            self.start_job("next difference", goto(self.stepper, pos))
+        if self._guard():
+            self.comparison.jump()  # the active comparison's (tui/comparison.py)
 
     def start_job(self, label: str, work: Work) -> None:
         if self.job is not None:  # one at a time (a prompt answered as another started)

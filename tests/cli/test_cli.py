@@ -90,7 +90,8 @@ BAD_FILES: list[tuple[str, str | bytes, list[str]]] = [
 
 @pytest.mark.parametrize(("content", "words"), [(c, w) for _, c, w in BAD_FILES],
                          ids=[i for i, _, _ in BAD_FILES])
-@pytest.mark.parametrize("command", ["check", "trace", "tui"])
+@pytest.mark.parametrize("command", ["check", pytest.param("trace", marks=pytest.mark.slow),
+                                     pytest.param("tui", marks=pytest.mark.slow)])
 def test_bad_model_file(tmp_path: Path, content: str | bytes, words: list[str],
                         command: str) -> None:
     path = tmp_path / "bad.toml"

@@ -139,6 +139,7 @@ def test_grade_a_folder(tmp_path: Path, model: Path) -> None:
     assert run("grade", str(model), str(sub / "alice.json")).returncode == 0
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line(tmp_path: Path, model: Path) -> None:
     cases = {
         "broken.json": ('{"epochs": [', ["broken.json", "invalid JSON"]),
@@ -170,3 +171,17 @@ def test_help() -> None:
     for command in ("compare", "grade"):
         r = run(command, "--help")
         assert r.returncode == 0 and "usage:" in r.stdout and "--tol" in r.stdout
+
+
+def test_the_debugger_refuses_a_bad_trace_before_it_opens(tmp_path: Path, model: Path) -> None:
+    """`rnn-tui MODEL --compare THEIRS.json`: the file is read and compared
+    before the app starts, so a bad one is compare's one line, exit 2."""
+    assert_one_line_error(run("hello", "--compare", "missing.json", cwd=tmp_path),
+                          "missing.json", "No such file")
+    (tmp_path / "broken.json").write_text('{"epochs": [')
+    assert_one_line_error(run(str(model), "--compare", str(tmp_path / "broken.json")),
+                          "broken.json", "invalid JSON")
+    theirs = write(tmp_path / "theirs.json", student_trace(SPEC, epochs=1))  # not hello's
+    assert_one_line_error(run("hello", "--compare", str(theirs)), "theirs.json", "vocab")
+    assert_one_line_error(run(str(model), "--tol", "1e-3"), "--tol needs --compare")
+    assert_one_line_error(run(str(model), "--compare", str(theirs), "--tol", "0"), "--tol")

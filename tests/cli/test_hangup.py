@@ -20,6 +20,8 @@ import pytest
 
 from helpers.cli import rnn_tui_command
 
+pytestmark = pytest.mark.slow  # real processes in tmux and pseudo-terminals, hung up
+
 GONE_WITHIN = 6.0  # seconds: the watchdog's 2 s grace, and slack for a loaded machine
 
 

@@ -47,6 +47,7 @@ def evil_model(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_names_and_paths_are_escaped_everywhere(evil_model: Path, tmp_path: Path) -> None:
     m = str(evil_model)
     shown_path = str(tmp_path) + "/" + EVIL_FILE_SHOWN

@@ -79,6 +79,7 @@ def test_import_reads_the_text_from_a_file_and_writes_to_stdout(tmp_path: Path) 
     assert r.stderr.strip() == "rnn-tui import-torch: note: not used: other.weight"
 
 
+@pytest.mark.slow
 def test_export_torch_then_import_torch_gives_the_same_model_file_numbers(
         tmp_path: Path) -> None:
     (tmp_path / "m.toml").write_text(run("new", "--text", "a cat sat on a mat", "--hidden", "4",
@@ -155,6 +156,7 @@ def test_import_bad_input_is_one_line_and_exit_2(tmp_path: Path, case: str) -> N
     assert not (tmp_path / "m.toml").exists()
 
 
+@pytest.mark.slow
 def test_export_torch_refuses_the_handout_de_and_what_it_cannot_write(tmp_path: Path) -> None:
     assert_one_line_error(run("export-torch", "hello-handout", "-o", "d", cwd=tmp_path),
                           "hello-handout", "embedding_rows", "x_t", "--exact")
@@ -170,6 +172,7 @@ def test_export_torch_refuses_the_handout_de_and_what_it_cannot_write(tmp_path: 
                cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 def test_export_ipynb_writes_a_valid_notebook(tmp_path: Path) -> None:
     r = run("export", "hello", "--format", "ipynb", "-o", "hello.ipynb", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -202,6 +205,7 @@ def test_a_missing_extra_is_one_line_naming_the_pip_command(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["hello", "hello-handout"])
 def test_the_exported_script_prints_what_rnn_tui_trace_prints(tmp_path: Path,
                                                               model: str) -> None:

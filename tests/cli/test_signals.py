@@ -16,6 +16,8 @@ import pytest
 
 from helpers.cli import rnn_tui_command
 
+pytestmark = pytest.mark.slow  # real processes in pseudo-terminals, signalled
+
 SHOW_CURSOR = b"\x1b[?25h"
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"
 

@@ -15,7 +15,10 @@ import pytest
 
 from helpers.cli import rnn_tui_command
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = [
+    pytest.mark.slow,  # the app in tmux at several terminal types
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*(?:38|48);[25];")  # 256-colour or truecolour
 PALETTE = re.compile(r"(?:38|48);5;(\d+)")

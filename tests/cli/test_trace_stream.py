@@ -124,6 +124,7 @@ def peak_bytes(epochs: int, *extra: str) -> int:
     return int(r.stderr.split()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [[], pytest.param(["--format", "text"], marks=pytest.mark.slow),
                                    pytest.param(["--terms"], marks=pytest.mark.slow)])
 def test_trace_memory_does_not_grow_with_epochs(extra: list[str]) -> None:

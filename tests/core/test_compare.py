@@ -167,6 +167,11 @@ def test_the_debugger_can_ask_per_step(spec: ModelSpec) -> None:
     assert len(report.at(pos)) == 2 * 3 + 3 * 3 + 3 * 2 + 6 * 2  # term, dW, dU, db, dE
     nxt = report.next_difference(pos)
     assert nxt is not None and nxt.phase is Phase.BPTT and nxt.index == 1
+    # what the debugger marks: a block's differences, the first few if asked
+    blocks = report.blocks_at(pos)
+    assert [c for b in blocks for c in b.differences()] == diffs
+    assert [c for b in blocks for c in b.differences(2)] == diffs[:2]
+    assert sum(b.size for b in blocks) == len(report.at(pos))
 
 
 def test_agreement_rules() -> None:

@@ -133,6 +133,7 @@ def test_presenter_file_is_written_atomically(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [STATE_FILE]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_two_real_processes(tmp_path: Path) -> None:
     """The lecturer and a student as two real rnn-tui processes in tmux."""

@@ -508,6 +508,7 @@ def fields_of(doc: dict[str, Any]) -> set[str]:
     return out
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=200)
 @given(random_docs())
 def test_random_documents(doc: dict[str, Any]) -> None:
@@ -676,6 +677,7 @@ def test_one_past_each_bound_is_rejected(past: dict[str, Any], field: str,
     validate(at, SOURCE)  # the bound itself is fine
 
 
+@pytest.mark.slow
 def test_a_model_at_every_bound_at_once_loads_and_steps(tmp_path: Path) -> None:
     text = (WIDE * (MAX_TEXT // MAX_VOCAB + 1))[:MAX_TEXT]
     path = tmp_path / "biggest.toml"
@@ -708,6 +710,7 @@ cli_inputs = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=30)
 @given(data=cli_inputs)
 def test_cli_check(cli_dir: Path, data: bytes) -> None:

@@ -385,6 +385,7 @@ def run_exported(tmp_path: Path, spec: ModelSpec) -> dict[str, object]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["hello", "random", "awkward text"])
 def test_the_exported_script_prints_rnn_tuis_numbers(tmp_path: Path, model: str) -> None:
     pytest.importorskip("torch", reason="torch is not installed (optional: "

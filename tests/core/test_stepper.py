@@ -145,6 +145,7 @@ def test_jump_far_then_back_matches_sequential(hello: ModelSpec) -> None:
     assert snapshot(a.view()) == snapshot(b2.view())
 
 
+@pytest.mark.slow
 def test_checkpoint_memory_is_bounded(hello: ModelSpec) -> None:
     st = Stepper(hello)
     st.goto_epoch(20_000)

@@ -7,6 +7,7 @@ long jobs are awaited so the picture is deterministic.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,10 @@ from rnn_tui.core.follow import Presenter
 from rnn_tui.core.model_file import ModelSpec, builtin_dir, load, validate
 from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.tui.app import RnnApp
+from rnn_tui.tui.comparison import Trace
+
+from helpers.models import random_spec
+from helpers.students import student_trace
 
 WIDE = (160, 50)
 NARROW = (80, 24)
@@ -31,13 +36,32 @@ def overflow_model() -> ModelSpec:
     return validate(doc, "hello-overflow")
 
 
+def student_model() -> ModelSpec:
+    """A model for students' traces: H >= 3 and K >= 6 (H = 1 hides transposes)."""
+    return random_spec(K=6, D=2, H=3, T=8, seed=7)
+
+
+def student_file(spec: ModelSpec, bug: str | None, folder: Path | None = None) -> Path:
+    """A student's trace of ``spec`` with one classic bug (None: correct),
+    as ``--compare`` reads it: BUG.json (or correct.json)."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="rnn-tui-student-"))
+    path = folder / f"{bug or 'correct'}.json"
+    path.write_text(json.dumps(student_trace(spec, bug=bug)))
+    return path
+
+
 def make_app(model: str | ModelSpec = "hello", mode: str | None = None,
-             theme: str = "dark", follow_room: Path | None = None) -> RnnApp:
+             theme: str = "dark", follow_room: Path | None = None,
+             compare: Path | None = None, tol: float = 1e-6) -> RnnApp:
     """The app as a test drives it: no cursor blink, a fixed theme (the
-    default theme depends on TERM and NO_COLOR, which differ between hosts)."""
+    default theme depends on TERM and NO_COLOR, which differ between hosts);
+    ``compare``: a student's trace, as ``--compare`` gives it."""
     spec = load(model)[0] if isinstance(model, str) else model
+    trace = None
+    if compare is not None:
+        trace = Trace.open(spec, compare, tol, mode or spec.bptt.embedding_rows)  # type: ignore[arg-type]
     app = RnnApp(spec, mode, cursor_blink=False, theme=theme,  # type: ignore[arg-type]
-                 follow_room=follow_room)
+                 follow_room=follow_room, compare=trace)
     app.toast_time_scale = 1000.0  # a slow machine must not change what a snapshot shows
     return app
 
@@ -84,6 +108,7 @@ class Scenario:
     theme: str = "dark"
 
     follows: bool = False
+    student_bug: str | None = None  # --compare a student's trace with this bug
 
     def app(self) -> RnnApp:
         room = None
@@ -91,7 +116,12 @@ class Scenario:
             room = Path(tempfile.mkdtemp(prefix="rnn-tui-room-"))
             lecturer = Presenter(room, builtin_dir() / "hello.toml")
             lecturer.publish("x_k", Position(epoch=1, phase=Phase.BPTT, index=4))
-        return make_app(self.model(), self.mode, self.theme, follow_room=room)
+        spec = self.model()
+        compare = None
+        if self.student_bug is not None:
+            assert not isinstance(spec, str)
+            compare = student_file(spec, self.student_bug)
+        return make_app(spec, self.mode, self.theme, follow_room=room, compare=compare)
 
 
 NEXT_PHASE = "right_square_bracket"
@@ -130,6 +160,9 @@ SCENARIOS = [
              keys("k", "n", "h", "enter", "enter", "n", *"-0.0462", "enter")),
     Scenario("conformance", "handout marks: h_2 as printed (0.0537) against ours (0.0538)",
              keys("j"), mode="x_t"),
+    Scenario("compare", "--compare: a student's trace without the tanh derivative, marked "
+             "at BPTT term (t=2, k=1), the third step j finds", keys("j", "j", "j"),
+             model=student_model, student_bug="no_dtanh"),
     Scenario("following", "a student following the lecturer (rnn-tui follow)",
              follow_keys(), size=(120, 34), follows=True),
     Scenario("presenter", "presenter mode: the formula and the step's panel, large",

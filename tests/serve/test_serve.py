@@ -38,6 +38,8 @@ from rnn_tui.core.stepper import Phase, Position
 
 from helpers.server_process import ServerProcess, gone, wait_for
 
+pytestmark = pytest.mark.slow  # real web servers, sessions and a browser
+
 HOST = "127.0.0.1"  # every connection of these tests stays on loopback
 HELLO = builtin_dir() / "hello.toml"
 CHROMIUM = "/usr/bin/chromium"

@@ -4,6 +4,7 @@ panels show the engine's numbers."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from textual import events
 from textual.widgets import Tree
 
@@ -53,6 +54,7 @@ async def test_handout_numbers_on_screen() -> None:
         assert "dU [0.2137 0.0982]" in grads
 
 
+@pytest.mark.slow
 async def test_full_epoch_forward_then_back_is_the_same_screen() -> None:
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
@@ -86,6 +88,7 @@ async def test_key_aliases_and_phase_keys() -> None:
         assert app.stepper.position == Position(epoch=1, phase=Phase.FORWARD, index=0)
 
 
+@pytest.mark.slow
 async def test_go_to_epoch_runs_in_a_worker() -> None:
     app = make_app()
     async with app.run_test() as pilot:
@@ -210,6 +213,7 @@ async def test_too_small_terminal_says_so() -> None:
         assert not app.screen.has_class("-too-small")
 
 
+@pytest.mark.slow
 async def test_play_and_pause() -> None:
     app = make_app()
     async with app.run_test() as pilot:
@@ -290,6 +294,7 @@ async def test_why_drills_from_a_gradient_to_its_terms() -> None:
         await pilot.press("escape")
 
 
+@pytest.mark.slow
 async def test_open_model_validates_in_place(tmp_path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('text = "hello"\nembedding_dim = 2\n')

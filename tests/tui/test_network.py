@@ -188,6 +188,7 @@ def nonfinite_scene(T: int, phase: Phase, t: int, k: int) -> Scene:
                  phase=phase, t=t, k=k, param="E", norm=True)
 
 
+@pytest.mark.slow
 def test_never_raises_for_any_size_and_nonfinite_values() -> None:
     rng = np.random.default_rng(0)
     for _ in range(400):

@@ -4,7 +4,11 @@ laid out again, or made visible, kept the old numbers)."""
 
 from __future__ import annotations
 
+import pytest
+
 from helpers.scenarios import make_app, settle
+
+pytestmark = pytest.mark.slow  # every screen of an epoch against a full repaint
 
 N = "right_square_bracket"
 PLAN = ["n"] * 5 + [N, "n", "n", N, "n", "n", (80, 24), N, "n", "p", (160, 50), N, N, "n",

@@ -4,6 +4,7 @@ score, and the step revealed after the answer, on any model."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rnn_tui.core.model_file import load
 from rnn_tui.core.quiz import Question, question_for
@@ -46,6 +47,7 @@ def test_every_model_has_questions() -> None:
     assert sum(q is not None for q in asked) == 7 + 7 + 6
 
 
+@pytest.mark.slow
 async def test_quiz_in_the_app() -> None:
     app = make_app()
     async with app.run_test(size=(120, 34)) as pilot:

@@ -57,6 +57,8 @@ from rnn_tui.tui.widgets.status import StatusBar
 from helpers.models import random_spec
 from helpers.scenarios import make_app
 
+pytestmark = pytest.mark.slow  # key storms: minutes of random keys against the real app
+
 STORM_KEYS = 10_000
 SEED = int(os.environ.get("RNN_TUI_STORM_SEED", "20251125"))
 MIN_SIZE, MAX_SIZE = (20, 5), (250, 80)

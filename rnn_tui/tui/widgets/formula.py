@@ -13,6 +13,7 @@ from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char
 from rnn_tui.core.view import StepView
+from rnn_tui.tui.widgets.marks import marked_vector
 from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, cell, inline, vector
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -111,14 +112,16 @@ class FormulaPanel(Panel):
         y = np.zeros(len(vocab))
         y[i_out] = 1.0
         dV_t, dc_t = v.output_term(t)
+        m = self.marks  # where theirs differs (widgets/marks.py)
         third = max(12, (w - 20) // 3)
         return [
             Text(f"δ_{t} = ∂L_{t}/∂Ω_{t} = ŷ_{t} − y_{t}    (y_{t}: {char(vocab[i_out])!r})"),
             eq("    = ", vector(f.y_hat[t - 1], third), " − ", _onehot(y, third)),
-            eq("    = ", vector(v.delta[t - 1], w - 6, {i_out: "target"})),
+            eq("    = ", marked_vector(v.delta[t - 1], w - 6, m, "delta", {i_out: "target"})),
             Text(""),
-            eq(f"dV += δ_{t}·h_{t}ᵀ = ", inline(dV_t, w - 16)),
-            eq(f"dc += δ_{t}      = ", inline(dc_t, w - 16)),
+            m.append_beside(eq(f"dV += δ_{t}·h_{t}ᵀ = ", inline(dV_t, w - 16,
+                                                               m.cells("out.dV"))), w, "out.dV"),
+            eq(f"dc += δ_{t}      = ", marked_vector(dc_t, w - 16, m, "out.dc")),
         ]
 
     # --------------------------------------------------------------- BPTT
@@ -135,8 +138,9 @@ class FormulaPanel(Panel):
         col = max(len(f"× Wᵀ(1−h_{t}²)"), len(f"δ_{t}ᵀV"), len(f"× (1−h_{k}²)")) + 1
         vw = max(12, w - col - 16)
 
-        def row_line(name: str, value: Array, note: str) -> Text:
-            return eq(f"{name:<{col}}= ", vector(value, vw), Text(f"  {note}", style=LABEL))
+        def row_line(name: str, value: Array, note: str, field: str = "") -> Text:
+            return eq(f"{name:<{col}}= ", marked_vector(value, vw, self.marks, field),
+                      Text(f"  {note}", style=LABEL))
 
         out = [
             Text(f"term(t={t}, k={k}) = δ_{t}ᵀV{chain}·(1−h_{k}²)", style=LABEL),
@@ -151,19 +155,26 @@ class FormulaPanel(Panel):
                 out.append(Text(f"   ⋮ {len(factors) - room + 1} more factors", style=MUTED))
             else:
                 out.append(row_line(f"× Wᵀ(1−h_{j + 1}²)", row.dh[j - 1], f"∂L_{t}/∂h_{j}"))
-        out.append(row_line(f"× (1−h_{k}²)", row.da[k - 1], f"term, ∂L_{t}/∂a_{k}"))
+        out.append(row_line(f"× (1−h_{k}²)", row.da[k - 1], f"term, ∂L_{t}/∂a_{k}", "term"))
         x_row = int(f.inputs[k - 1] if v.mode == "x_k" else f.inputs[t - 1])
         which = f"x_{k}" if v.mode == "x_k" else f"x_{t}: handout's dE"
         heads = [f"dW += term·h_{k - 1}ᵀ", f"dU += term·x_{k}ᵀ", "db += term",
                  f"dE[{char(vocab[x_row])!r}] += Uᵀ·term"]
         pad = max(len(h) for h in heads) + 1
         vw = max(12, w - pad - 2)
+        m = self.marks  # where theirs differs: the cells, and their first number
+
+        def share(head: str, value: Array, field: str) -> Text:
+            return m.append_beside(eq(f"{head:<{pad}}= ", inline(value, vw, m.cells(field))),
+                                   w, field)
+
+        dE_cells = {c: s for (r, c), s in m.cells("term.dE").items() if r == x_row}
         out += [
-            eq(f"{heads[0]:<{pad}}= ", inline(term.W, vw)),
-            eq(f"{heads[1]:<{pad}}= ", inline(term.U, vw)),
-            eq(f"{heads[2]:<{pad}}= ", inline(term.b, vw)),
-            eq(f"{heads[3]:<{pad}}= ", vector(term.E[x_row], vw - 24),
-               Text(f"  row of {which}", style=LABEL)),
+            share(heads[0], term.W, "term.dW"),
+            share(heads[1], term.U, "term.dU"),
+            share(heads[2], term.b, "term.db"),
+            m.append_beside(eq(f"{heads[3]:<{pad}}= ", vector(term.E[x_row], vw - 24, dE_cells),
+                               Text(f"  row of {which}", style=LABEL)), w, "term.dE"),
         ]
         return out
 
@@ -176,12 +187,15 @@ class FormulaPanel(Panel):
         new = v.params.get(name)
         eta = f"{v.spec.learning_rate:g}"
         out = [Text(f"{name}_new = {name} − η·∂L/∂{name} = {name} + (−η·∂L/∂{name}),  η = {eta}")]
+        m, new_field = self.marks, f"new.{name}"  # where theirs differs (widgets/marks.py)
         if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column: one line each
             q = max(12, (w - 12) // 2)
             out += [
                 eq("  ", inline(p0, q), f" − {eta}·", inline(g, q)),
                 eq("  = ", inline(p0, q), " + ", inline(step, q)),
-                eq("  = ", inline(new, w - 4, _changed(p0, new))),
+                m.append_beside(eq("  = ", inline(new, w - 4, {**_changed(p0, new),
+                                                              **m.cells(new_field)})),
+                                w, new_field),
             ]
             return out
         names = v.spec.alphabet if name in ("E", "V") else None
@@ -191,9 +205,10 @@ class FormulaPanel(Panel):
             rows = range(height - 2)
         for r in rows:
             tag = f"row {r + 1}" if names is None else f"row {char(names[r])!r}"
+            differ = {c: s for (row, c), s in m.cells(new_field).items() if row == r}
             out.append(eq(f"  {tag:<8}", vector(p0[r], q), " + ", vector(step[r], q), " = ",
-                          vector(new[r], q, {c: CHANGED for c in range(new.shape[1])
-                                             if new[r, c] != p0[r, c]})))
+                          vector(new[r], q, {**{c: CHANGED for c in range(new.shape[1])
+                                                if new[r, c] != p0[r, c]}, **differ})))
         if len(rows) < p0.shape[0]:
             out.append(Text(f"  ⋮ {p0.shape[0] - len(rows)} more rows", style=MUTED))
         return out

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from rnn_tui.core.text import char
 from rnn_tui.core.view import StepView
+from rnn_tui.tui.widgets.marks import DIFFERS, marked_vector
 from rnn_tui.tui.widgets.numbers import ARGMAX, LABEL, RIGHT, TARGET, WRONG, cell, vector
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -35,9 +36,13 @@ class ForwardPanel(Panel):
         xo.append(f"] {char(vocab[i_in])!r}")
         y_styles = {i_out: TARGET}
         y_styles[pred] = TARGET if pred == i_out else ARGMAX
+        m = self.marks  # the active comparison's differences at this step
         L = f.loss[t - 1]
-        loss = label(f"L_{t}").append_text(cell(float(L)))
-        loss.append("   ΣL = ", style=LABEL).append_text(cell(view.running_loss))
+        loss = label(f"L_{t}").append_text(cell(float(L), DIFFERS if m.of("loss") else ""))
+        m.append_beside(loss, width, "loss")
+        loss.append("   ΣL = ", style=LABEL).append_text(
+            cell(view.running_loss, DIFFERS if m.of("total_loss") else ""))
+        m.append_beside(loss, width, "total_loss")
         verdict = Text.assemble((f"predicts {char(vocab[pred])!r}", ARGMAX))
         if pred == i_out:
             verdict.append(", right", style=RIGHT)
@@ -55,11 +60,13 @@ class ForwardPanel(Panel):
         return [
             *carried,
             label(f"x°_{t}").append_text(xo),
-            label(f"x_{t}").append_text(vector(f.x[t - 1], w)),
+            label(f"x_{t}").append_text(marked_vector(f.x[t - 1], w, m, "x")),
             previous,
-            label(f"h_{t}").append_text(vector(f.h[t], w)),
-            label(f"Ω_{t}").append_text(vector(f.omega[t - 1], w, y_styles, focus=pred)),
-            label(f"ŷ_{t}").append_text(vector(f.y_hat[t - 1], w, y_styles, focus=pred)),
+            label(f"h_{t}").append_text(marked_vector(f.h[t], w, m, "h")),
+            label(f"Ω_{t}").append_text(marked_vector(f.omega[t - 1], w, m, "omega", y_styles,
+                                                      focus=pred)),
+            label(f"ŷ_{t}").append_text(marked_vector(f.y_hat[t - 1], w, m, "y_hat", y_styles,
+                                                      focus=pred)),
             loss,
             verdict,
         ]

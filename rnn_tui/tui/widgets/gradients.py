@@ -9,7 +9,8 @@ from rnn_tui.core.maths import Array
 from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.view import StepView
-from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, block, rows_needed
+from rnn_tui.tui.widgets.marks import marked_block
+from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, rows_needed
 from rnn_tui.tui.widgets.panel import Panel
 
 
@@ -43,5 +44,10 @@ class GradientsPanel(Panel):
             if g is None:
                 out.append(head.append("not yet", style=MUTED))
             else:
-                out += block(head, g, width, full, touched(view, name, g))
+                # marked where theirs differs: dX itself (update, with their
+                # number), or what this output step or BPTT term adds to it
+                # (the cell only: the formula shows the share and theirs)
+                shares = self.marks.cells(f"out.d{name}", f"term.d{name}")
+                out += marked_block(head, g, width, full, self.marks, (f"grad.{name}",),
+                                    {**touched(view, name, g), **shares})
         return out

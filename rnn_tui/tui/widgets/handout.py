@@ -1,46 +1,65 @@
-"""Marks against the handout: which printed numbers of this step match ours
-at the printed precision, and why the others differ."""
+"""The comparison strip: how this step's values compare with the active
+comparison's (the handout's printed numbers, or a student's trace with
+``--compare``): how many match, which differ, the first one's numbers and
+why it differs (the handout's reason, or the trace's diagnosis)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 
-from rnn_tui.core.conformance import Mark
+from rnn_tui.core.compare import Comparison
+from rnn_tui.core.text import fmt_apart
 from rnn_tui.core.view import StepView
-from rnn_tui.tui.widgets.numbers import LABEL, RIGHT, WRONG, fmt
+from rnn_tui.tui.widgets.numbers import LABEL, RIGHT, WRONG
 from rnn_tui.tui.widgets.panel import Panel
 
 
-def _where(m: Mark) -> str:
-    return m.figure + ("[" + ",".join(str(i + 1) for i in m.index) + "]" if m.index else "")
+@dataclass(frozen=True)
+class ComparedHere:
+    """What the active comparison says about one step."""
+
+    title: str  # "handout", "compare theirs.json"
+    theirs: str  # their number's name: "printed", "theirs"
+    compared: int
+    differ: int
+    differences: list[Comparison]  # the first few
+    reason: str  # why the first differs
+
+    @property
+    def match(self) -> int:
+        return self.compared - self.differ
 
 
 class HandoutStrip(Panel):
+    """One strip for either comparison (its id and CSS name stay the
+    handout's, where it started)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.marks: list[Mark] = []
+        self.here: ComparedHere | None = None
 
-    def show_marks(self, view: StepView, marks: list[Mark]) -> None:
-        self.marks = marks
-        self.set_class(bool(marks), "-shown")
+    def show_comparison(self, view: StepView, here: ComparedHere | None) -> None:
+        self.here = here
+        self.set_class(here is not None, "-shown")
         self.show(view)
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
-        if not self.marks:
+        here = self.here
+        if here is None:
             return []
-        ok = sum(m.ok for m in self.marks)
-        bad = [m for m in self.marks if not m.ok]
-        head = Text.assemble(("handout ", LABEL), (f"✓ {ok} match", RIGHT))
-        if bad:
-            head.append(f"  ✗ {len(bad)} differ", style=WRONG)
-            head.append("  (j: next difference)", style=LABEL)
-        if not bad:
+        head = Text.assemble((f"{here.title} ", LABEL), (f"✓ {here.match} match", RIGHT))
+        if not here.differ:
             return [head]
-        m = bad[0]
-        detail = Text.assemble((f"✗ {_where(m)} printed {fmt(m.printed)}, ours "
-                                f"{fmt(m.ours)}: ", WRONG), (m.reason, LABEL))
-        if len(bad) > 1:
-            detail.append(f"  (+{len(bad) - 1} more)", style=LABEL)
+        c, *others = here.differences
+        ours, theirs = fmt_apart(c.expected, c.got)
+        first = Text(f"✗ {c.name} {here.theirs} {theirs}, ours {ours}", style=WRONG)
         if height == 1:  # 80x24: one line, the first difference first
-            return [Text.assemble(("handout ", LABEL), detail, (f"  ✓ {ok} match", RIGHT))]
-        return [head, detail]
+            return [Text.assemble((f"{here.title} ", LABEL), first, ": ", (here.reason, LABEL))]
+        head.append(f"  ✗ {here.differ} differ", style=WRONG)
+        head.append("  (j: next difference)  ", style=LABEL).append_text(first)
+        if others:
+            more = ", …" if here.differ > len(here.differences) else ""
+            head.append(f"; also {', '.join(o.name for o in others)}{more}", style=WRONG)
+        return [head, Text(here.reason, style=LABEL)]

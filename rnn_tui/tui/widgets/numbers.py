@@ -30,6 +30,7 @@ CURRENT = "current"
 DONE = "done"
 CHANGED = "changed"
 LABEL = "label"
+DIFFERS = "differs"  # theirs differs from ours here (widgets/marks.py)
 
 
 def cell(x: float, style: str = "") -> Text:

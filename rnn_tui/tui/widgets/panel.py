@@ -22,6 +22,7 @@ from textual.widget import Widget
 
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets import numbers as N
+from rnn_tui.tui.widgets.marks import NO_MARKS, Marks
 
 
 def palette(widget: Widget) -> dict[str, Style]:
@@ -31,6 +32,7 @@ def palette(widget: Widget) -> dict[str, Style]:
             N.ARGMAX: "bold", N.TARGET: "underline", N.RIGHT: "bold", N.WRONG: "italic",
             N.NONFINITE: "bold reverse", N.MUTED: "dim", N.CURRENT: "reverse",
             N.DONE: "bold", N.CHANGED: "bold underline", N.LABEL: "dim",
+            N.DIFFERS: "bold reverse underline",
         }
         return {k: Style.parse(v) for k, v in plain.items()}
     theme = widget.app.current_theme
@@ -54,6 +56,7 @@ def palette(widget: Widget) -> dict[str, Style]:
         N.DONE: Style.parse(primary),
         N.CHANGED: Style.parse(f"bold {accent}"),
         N.LABEL: label,
+        N.DIFFERS: Style.parse(f"bold underline {error}"),  # not reverse: that is CURRENT
     }
 
 
@@ -81,6 +84,7 @@ class Panel(Widget):
 
     TITLE = ""
     _building = False  # inside lines(): see refresh()
+    marks: Marks = NO_MARKS  # the active comparison's differences at this step (the app sets it)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

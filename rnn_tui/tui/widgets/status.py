@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -12,11 +14,21 @@ from rnn_tui.tui.widgets.numbers import LABEL, NONFINITE, RIGHT, WRONG
 from rnn_tui.tui.widgets.panel import Panel
 
 
+@dataclass(frozen=True)
+class Count:
+    """How many values differ from the active comparison's, in two lengths."""
+
+    long: str = ""  # "compare: 3 differ here · 325 in all"
+    short: str = ""  # "≠ 3/325", when the long one does not fit
+    here: bool = False  # some differ at this step (drawn as wrong)
+
+
 class StatusBar(Panel):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.activity = ""
         self.follow = ""
+        self.comparison = Count()  # the active comparison's (tui/comparison.py)
         self._finding: Epoch | None = None
 
     def set_activity(self, text: str) -> None:
@@ -41,6 +53,11 @@ class StatusBar(Panel):
             elif bad is not None:  # more than a key's work: found in a thread
                 out.append(f" since epoch {bad.number} (finding the step…)", style=WRONG)
                 self._find(bad)
+        count = self.comparison  # the long form, else the short one, else none
+        shown = next((c for c in (count.long, count.short)
+                      if c and out.cell_len + len(c) + 3 <= width), "")
+        if shown:
+            out.append_text(sep).append(shown, style=WRONG if count.here else LABEL)
         if self.follow:
             out.append_text(sep).append(printable(self.follow), style="bold")
         if self.activity:

@@ -15,15 +15,8 @@ from rnn_tui.core.optim import AdagradState, AdamState, MomentumState
 from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.text import fmt
 from rnn_tui.core.view import StepView
-from rnn_tui.tui.widgets.numbers import (
-    CHANGED,
-    CURRENT,
-    LABEL,
-    MUTED,
-    block,
-    inline,
-    rows_needed,
-)
+from rnn_tui.tui.widgets.marks import marked_block
+from rnn_tui.tui.widgets.numbers import CHANGED, CURRENT, LABEL, MUTED, block, inline, rows_needed
 from rnn_tui.tui.widgets.panel import Panel
 
 
@@ -37,7 +30,8 @@ class UpdatePanel(Panel):
         if not view.updated:
             self.border_title = "Parameters (updated after BPTT)"
             for name, p in zip(UPDATE_ORDER, params, strict=True):
-                out += block(Text.assemble((f"{name:<3}", LABEL)), p, width, full)
+                out += marked_block(Text.assemble((f"{name:<3}", LABEL)), p, width, full,
+                                    self.marks, (f"param.{name}",))
             return out
         ep = view.epoch
         handout = ep.options.optimizer == "sgd" and ep.clipped.grads is ep.grads
@@ -55,7 +49,8 @@ class UpdatePanel(Panel):
             after = view.params.get(name)
             diff = np.atleast_2d(before) != np.atleast_2d(after)
             styles = {(r, c): CHANGED for r, c in np.argwhere(diff)[:256].tolist()}
-            out += block(head, before, width, full, after=after, after_styles=styles)
+            out += marked_block(head, before, width, full, self.marks, (), after=after,
+                                after_fields=(f"new.{name}",), after_styles=styles)
             if not handout and i == view.updated - 1:
                 out += _optimizer_lines(ep, name, width)
         return out
