@@ -62,3 +62,14 @@ def mode_args(p: argparse.ArgumentParser) -> None:
                    help="use the handout's printed dE (term (t, k) into the row of x_t)")
     g.add_argument("--exact", dest="mode", action="store_const", const="x_k",
                    help="use the exact dE (term (t, k) into the row of x_k)")
+
+
+def handout_training_only(spec: object, command: str) -> None:
+    """``command`` follows the handout's training: a model whose [train] table
+    changes it (issue 16) is one line, not numbers from another training."""
+    train = getattr(spec, "train", None)
+    if train is not None and not train.is_handout:
+        raise UsageError(
+            f"{PROG} {command}: the model's [train] table ({train.summary()}) is not supported "
+            f"by {command}, which follows the handout's training (SGD, whole text, no "
+            "clipping); use trace, train, sample or the debugger")

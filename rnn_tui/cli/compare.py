@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnn_tui.cli.args import UsageError, int_in, mode_args, positive_float
+from rnn_tui.cli.args import UsageError, handout_training_only, int_in, mode_args, positive_float
 from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
 from rnn_tui.core.model_file import ModelSpec, load
@@ -101,6 +101,7 @@ def as_dict(report: Report, diagnosis: Diagnosis | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     spec, _ = load(args.model)
+    handout_training_only(spec, "compare")
     try:
         report, diagnosis = check(spec, args.theirs, args)
     except InputError as err:

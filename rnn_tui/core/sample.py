@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_tui.core.maths import Array, Params, softmax
+from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.text import printable
 
 
 class SampleError(ValueError):
@@ -78,3 +80,14 @@ def generate(
         steps.append(SampleStep(input=current, h=h, omega=omega, y_hat=y_hat, next=nxt))
         current = nxt
     return steps
+
+
+def greedy_line(spec: ModelSpec, p: Params, length: int | None = None) -> str:
+    """``train --sample``: the text's first character and ``length`` greedy
+    characters after it (default T, at most 200), as one quoted line."""
+    vocab = spec.alphabet
+    try:
+        steps = generate(p, [vocab.index(spec.text[0])], length or min(spec.T, 200))
+    except SampleError as err:
+        return f"(none: {err})"
+    return repr(printable(spec.text[0] + "".join(vocab[s.next] for s in steps)))

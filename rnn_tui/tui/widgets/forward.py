@@ -48,10 +48,20 @@ class ForwardPanel(Panel):
             verdict.append(", right", style=RIGHT)
         else:
             verdict.append(f", we want {char(vocab[i_out])!r}", style=WRONG)
+        carried: list[Text] = []  # truncated BPTT: h_0 comes from the previous chunk
+        previous = label(f"h_{t - 1}").append_text(vector(f.h[t - 1], w))
+        if view.pos.chunk > 0:
+            note = Text(f"  carried from chunk {view.pos.chunk}", style=LABEL)
+            h0 = label("h_0").append_text(vector(f.h[0], w - note.cell_len)).append_text(note)
+            if t == 1:
+                previous = h0
+            else:
+                carried = [h0]
         return [
+            *carried,
             label(f"x°_{t}").append_text(xo),
             label(f"x_{t}").append_text(marked_vector(f.x[t - 1], w, m, "x")),
-            label(f"h_{t - 1}").append_text(vector(f.h[t - 1], w)),
+            previous,
             label(f"h_{t}").append_text(marked_vector(f.h[t], w, m, "h")),
             label(f"Ω_{t}").append_text(marked_vector(f.omega[t - 1], w, m, "omega", y_styles,
                                                       focus=pred)),
