@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from rnn_tui.core.fused import flat, softmax_loss, views
 from rnn_tui.core.maths import Array, EmbeddingRows, Params
 from rnn_tui.core.params import FILE_ORDER
 
@@ -40,19 +41,10 @@ def train(
     T = int(inputs.shape[0])
     K, H = p.V.shape
     D = p.E.shape[1]
-    theta = np.concatenate([p.get(n).ravel() for n in FILE_ORDER])
+    named = {n: p.get(n) for n in FILE_ORDER}
+    theta = flat(named)
     grad = np.empty_like(theta)
-
-    def views(buf: Array) -> dict[str, Array]:
-        out, at = {}, 0
-        for n in FILE_ORDER:
-            shape = p.get(n).shape
-            size = int(np.prod(shape))
-            out[n] = buf[at : at + size].reshape(shape)
-            at += size
-        return out
-
-    P, G = views(theta), views(grad)
+    P, G = views(theta, named), views(grad, named)
     E, U, W, b, V, c = (P[n] for n in FILE_ORDER)
     dE, dU, dW, db, dV, dc = (G[n] for n in FILE_ORDER)
     target_at = np.arange(T) * K + targets  # flat index of omega_t[target_t]
@@ -64,7 +56,6 @@ def train(
     uxb = np.empty((T, H))
     uv = list(uxb)
     omega = np.empty((T, K))  # becomes exp(z), y_hat and delta in place
-    flat = omega.reshape(-1)
     m, s = np.empty((T, 1)), np.empty((T, 1))
     dh_out = np.empty((T, H))
     dv = list(dh_out)
@@ -81,7 +72,7 @@ def train(
         da_g, acc_g = np.empty_like(dh_g), np.empty_like(dh_g)
     UT, VT = U.T, V.T
     tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
-    amax, asum = np.maximum.reduce, np.add.reduce
+    asum = np.add.reduce
     w_dot, wt_dot = W.dot, W.T.dot
     back = range(T - 1, -1, -1)
     with np.errstate(all="ignore"):
@@ -96,16 +87,7 @@ def train(
                 tanh(tmp, out=hv[t + 1])
             np.matmul(h1, VT, out=omega)
             add(omega, c, out=omega)
-            # loss: sum_t (m_t + ln sum exp(Omega_t - m_t)) - Omega_t[target]
-            picked = np.take(flat, target_at)
-            amax(omega, 1, keepdims=True, out=m)
-            sub(omega, m, out=omega)
-            np.exp(omega, out=omega)
-            asum(omega, 1, keepdims=True, out=s)
-            np.divide(omega, s, out=omega)  # y_hat
-            np.log(s, out=s)
-            add(m, s, out=m)  # log-sum-exp
-            losses[e] = asum(sub(m[:, 0], picked, out=picked), None)
+            losses[e] = softmax_loss(omega, target_at, m, s)  # omega becomes y_hat
             # backward
             sub(omega, onehot_y, out=omega)  # delta_t = y_hat_t - y_t
             np.matmul(omega.T, h1, out=dV)

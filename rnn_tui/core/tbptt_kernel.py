@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from rnn_tui.core.fused import flat, softmax_loss, views
 from rnn_tui.core.maths import Array, EmbeddingRows, Params
 from rnn_tui.core.optim import (
     ADAGRAD_EPS,
@@ -33,22 +34,12 @@ from rnn_tui.core.tbptt import spans
 from rnn_tui.core.train_options import TrainOptions
 
 
-def _flat(p: Params) -> Array:
-    return np.concatenate([p.get(n).ravel() for n in UPDATE_ORDER])
-
-
-def _views(buf: Array, like: Params) -> dict[str, Array]:
-    out, at = {}, 0
-    for n in UPDATE_ORDER:
-        shape = like.get(n).shape
-        size = int(np.prod(shape))
-        out[n] = buf[at : at + size].reshape(shape)
-        at += size
-    return out
+def _named(p: Params) -> dict[str, Array]:
+    return {n: p.get(n) for n in UPDATE_ORDER}
 
 
 def _params(buf: Array, like: Params) -> Params:
-    return Params(**{n: v.copy() for n, v in _views(buf, like).items()})
+    return Params(**{n: v.copy() for n, v in views(buf, _named(like)).items()})
 
 
 @dataclass
@@ -90,9 +81,10 @@ def train_chunks(
     K, H = p.V.shape
     D = p.E.shape[1]
     parts = spans(T, options.seq_length)
-    theta = _flat(p)
+    named = _named(p)
+    theta = flat(named)
     grad = np.empty_like(theta)
-    P, G = _views(theta, p), _views(grad, p)
+    P, G = views(theta, named), views(grad, named)
     E, U, W, b, V, c = (P[n] for n in ("E", "U", "W", "b", "V", "c"))
     dE, dU, dW, db, dV, dc = (G[n] for n in ("E", "U", "W", "b", "V", "c"))
     eta, opt = learning_rate, options.optimizer
@@ -106,7 +98,7 @@ def train_chunks(
     tmp = np.empty(H)
     UT, VT = U.T, V.T
     tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
-    amax, asum = np.maximum.reduce, np.add.reduce
+    asum = np.add.reduce
     w_dot, wt_dot = W.dot, W.T.dot
     h_last = np.zeros(H)
     with np.errstate(all="ignore"):
@@ -131,17 +123,7 @@ def train_chunks(
             h1, h0 = h[1:], h[:-1]
             np.matmul(h1, VT, out=omega)
             add(omega, c, out=omega)
-            # loss: sum_t (m_t + ln sum exp(Omega_t - m_t)) - Omega_t[target]
-            picked = np.take(omega.reshape(-1), np.arange(n) * K + ys)
-            m, s = w.m, w.s
-            amax(omega, 1, keepdims=True, out=m)
-            sub(omega, m, out=omega)
-            np.exp(omega, out=omega)
-            asum(omega, 1, keepdims=True, out=s)
-            np.divide(omega, s, out=omega)  # y_hat
-            np.log(s, out=s)
-            add(m, s, out=m)
-            losses[k] = asum(sub(m[:, 0], picked, out=picked), None)
+            losses[k] = softmax_loss(omega, np.arange(n) * K + ys, w.m, w.s)  # y_hat in omega
             # backward (maths.backward's operations)
             omega[np.arange(n), ys] -= 1.0  # delta_t = y_hat_t - y_t
             np.matmul(omega.T, h1, out=dV)
