@@ -16,25 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.cells.common import Record, outputs, sigmoid, zeros_or
+from rnn_tui.core.cells.common import CellRecord, outputs, sigmoid, zeros_or
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array
 
 
 @dataclass(frozen=True, slots=True)
-class GruForward(Record):
-    """Everything the GRU's forward pass computes (row t−1 holds step t)."""
+class GruForward(CellRecord):
+    """Everything the GRU's forward pass computes: CellRecord's fields
+    (inputs, targets, x, h, omega, y_hat, loss) and the gates' values."""
 
-    inputs: NDArray[np.intp]  # (T,) vocabulary index of x°_t
-    targets: NDArray[np.intp]  # (T,) vocabulary index of y_t
-    x: Array  # (T, D)   x_t = x°_t E
     z: Array  # (T, H)   z_t
     r: Array  # (T, H)   r_t
     h_tilde: Array  # (T, H)   h̃_t
-    h: Array  # (T+1, H) h[0] = h_0, h[t] = h_t
-    omega: Array  # (T, K)   Ω_t = V h_t + c
-    y_hat: Array  # (T, K)   softmax(Ω_t)
-    loss: Array  # (T,)     L_t = −ln ŷ_t[target]
 
     @property
     def states(self) -> tuple[Array, ...]:

@@ -19,28 +19,23 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.cells.common import Record, outputs, sigmoid, zeros_or
+from rnn_tui.core.cells.common import CellRecord, outputs, sigmoid, zeros_or
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array
 
 
 @dataclass(frozen=True, slots=True)
-class LstmForward(Record):
-    """Everything the LSTM's forward pass computes (row t−1 holds step t)."""
+class LstmForward(CellRecord):
+    """Everything the LSTM's forward pass computes: CellRecord's fields
+    (inputs, targets, x, h with h_t = o_t ⊙ tanh(C_t), omega, y_hat, loss),
+    the gates' values and the cell state."""
 
-    inputs: NDArray[np.intp]  # (T,) vocabulary index of x°_t
-    targets: NDArray[np.intp]  # (T,) vocabulary index of y_t
-    x: Array  # (T, D)   x_t = x°_t E
     i: Array  # (T, H)   i_t
     f: Array  # (T, H)   f_t
     o: Array  # (T, H)   o_t
     g: Array  # (T, H)   g_t
     C: Array  # (T+1, H) C[0] = C_0, C[t] = C_t
     tanh_C: Array  # (T, H)   tanh(C_t)
-    h: Array  # (T+1, H) h[0] = h_0, h[t] = h_t = o_t ⊙ tanh(C_t)
-    omega: Array  # (T, K)   Ω_t = V h_t + c
-    y_hat: Array  # (T, K)   softmax(Ω_t)
-    loss: Array  # (T,)     L_t = −ln ŷ_t[target]
 
     @property
     def states(self) -> tuple[Array, ...]:
