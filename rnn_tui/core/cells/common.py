@@ -9,13 +9,16 @@ softmax and log-sum-exp of the project).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from rnn_tui.core.maths import Array, cross_entropy, softmax
 from rnn_tui.core.outputs import Outputs
+
+if TYPE_CHECKING:
+    from rnn_tui.core.cells.params import CellParams
 
 
 def sigmoid(a: Array) -> Array:
@@ -29,6 +32,14 @@ def outputs(V: Array, c: Array, h: Array, targets: NDArray[np.intp]) -> tuple[Ar
     with np.errstate(all="ignore"):
         omega = h @ V.T + c  # (T, K)
     return omega, softmax(omega), cross_entropy(omega, targets)
+
+
+def gate_inputs(p: CellParams, inputs: NDArray[np.intp]) -> tuple[Array, dict[str, Array]]:
+    """x_t = x°_t E (T, D), a row lookup, and U_g x_t + b_g (T, H) for every gate g,
+    batched over t: what the recurrence adds W_g h_{t−1} (or W_h (r_t ⊙ h_{t−1})) to."""
+    with np.errstate(all="ignore"):
+        x = p["E"][inputs]  # (T, D)
+        return x, {g: x @ p[f"U_{g}"].T + p[f"b_{g}"] for g in p.gates}
 
 
 def zeros_or(v: Array | None, H: int) -> Array:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.cells.common import CellRecord, outputs, sigmoid, zeros_or
+from rnn_tui.core.cells.common import CellRecord, gate_inputs, outputs, sigmoid, zeros_or
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array
 
@@ -51,11 +51,9 @@ def forward(
     """Run the whole sequence from h_0 (zeros unless carried); only the
     recurrence is a loop, U_g x_t + b_g and the output layer are batched over t."""
     T, H = int(inputs.shape[0]), p.H
+    x, Uxb = gate_inputs(p, inputs)  # (T, D), gate -> (T, H)
+    Uxb_z, Uxb_r, Uxb_h = Uxb["z"], Uxb["r"], Uxb["h"]
     with np.errstate(all="ignore"):
-        x = p["E"][inputs]  # (T, D)  one-hot times E is a row lookup
-        Uxb_z = x @ p["U_z"].T + p["b_z"]  # (T, H)
-        Uxb_r = x @ p["U_r"].T + p["b_r"]
-        Uxb_h = x @ p["U_h"].T + p["b_h"]
         W_z, W_r, W_h = p["W_z"], p["W_r"], p["W_h"]
         z, r, h_tilde = np.empty((T, H)), np.empty((T, H)), np.empty((T, H))
         h = np.empty((T + 1, H))
