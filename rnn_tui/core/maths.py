@@ -69,7 +69,7 @@ class Forward(Outputs):
     x: Array  # (T, D)   x_t = x_t^o E
     Ux: Array  # (T, H)   U x_t
     Wh: Array  # (T, H)   W h_{t-1}
-    h: Array  # (T+1, H) h[0] = h_0 = 0, h[t] = h_t = tanh(U x_t + W h_{t-1} + b)
+    h: Array  # (T+1, H) h[0] = h_0 (0 or carried in), h[t] = tanh(U x_t + W h_{t-1} + b)
     omega: Array  # (T, K)   Omega_t = V h_t + c
     y_hat: Array  # (T, K)   softmax(Omega_t)
     loss: Array  # (T,)     L_t = -ln y_hat_t[target]
@@ -92,8 +92,11 @@ def cross_entropy(omega: Array, target: NDArray[np.intp]) -> Array:
         return lse - np.take_along_axis(omega, target[..., None], axis=-1)[..., 0]
 
 
-def forward(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp]) -> Forward:
-    """Run the whole sequence. Only the recurrence is a Python loop; the
+def forward(
+    p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp], h0: Array | None = None
+) -> Forward:
+    """Run the whole sequence from h_0 (default 0; truncated BPTT carries the
+    previous chunk's last h in). Only the recurrence is a Python loop; the
     embedding lookup, the output layer and the softmax are batched over t."""
     T = inputs.shape[0]
     H = p.W.shape[0]
@@ -103,6 +106,8 @@ def forward(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp]) -> F
         Uxb = Ux + p.b
         Wh = np.empty((T, H))
         h = np.zeros((T + 1, H))
+        if h0 is not None:
+            h[0] = h0  # (H,) carried in: a constant, no gradient flows into it
         for t in range(T):
             Wh[t] = p.W @ h[t]
             h[t + 1] = np.tanh(Uxb[t] + Wh[t])

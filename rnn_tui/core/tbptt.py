@@ -13,10 +13,7 @@ so a chunk recomputed from the same values is bit-identical. With N >= T,
 SGD and no clipping, an epoch is exactly the handout's (one chunk, h_0 = 0,
 ``maths.forward``, ``maths.backward``, ``maths.sgd``).
 
-``maths.forward`` starts from h_0 = 0 and has no h_0 argument, so
-:func:`forward_from` below is its twin with h_0 as an input: the same
-operations in the same order (bit-identical to it when h_0 = 0, tested).
-It belongs in maths.py once that module takes an h_0.
+``maths.forward`` takes the chunk's h_0 (its default, 0, is the handout's).
 """
 
 from __future__ import annotations
@@ -35,42 +32,10 @@ from rnn_tui.core.maths import (
     Grads,
     Params,
     backward,
-    cross_entropy,
-    softmax,
+    forward,
 )
 from rnn_tui.core.optim import Clipped, OptimizerState, clip, initial_state, step
 from rnn_tui.core.train_options import TrainOptions
-
-
-def forward_from(
-    p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp], h0: Array
-) -> Forward:
-    """maths.forward with a given h_0 (H,):
-    x_t = E[x_t^o];  h_t = tanh(U x_t + W h_{t-1} + b);  Omega_t = V h_t + c."""
-    T = inputs.shape[0]
-    H = p.W.shape[0]
-    with np.errstate(all="ignore"):
-        x = p.E[inputs]  # (T, D)  one-hot times E is a row lookup
-        Ux = x @ p.U.T  # (T, H)
-        Uxb = Ux + p.b
-        Wh = np.empty((T, H))
-        h = np.empty((T + 1, H))
-        h[0] = h0  # carried from the previous chunk, or 0
-        for t in range(T):
-            Wh[t] = p.W @ h[t]
-            h[t + 1] = np.tanh(Uxb[t] + Wh[t])
-        omega = h[1:] @ p.V.T + p.c  # (T, K)
-    return Forward(
-        inputs=inputs,
-        targets=targets,
-        x=x,
-        Ux=Ux,
-        Wh=Wh,
-        h=h,
-        omega=omega,
-        y_hat=softmax(omega),
-        loss=cross_entropy(omega, targets),
-    )
 
 
 def spans(T: int, seq_length: int | None) -> list[tuple[int, int]]:
@@ -115,7 +80,7 @@ def chunk_step(
     start: int = 0,
 ) -> Chunk:
     """Forward from h0, backward, clip, update: one chunk (inputs, targets are its own)."""
-    f = forward_from(p, inputs, targets, h0)
+    f = forward(p, inputs, targets, h0)
     g = backward(p, f, mode)  # h0 enters dW through da_1 h_0^T; nothing flows into h0
     c = clip(options, g)
     after, new_state = step(options, p, c.grads, state, learning_rate)

@@ -72,10 +72,10 @@ def test_every_chunk_matches_autograd(spec, optimizer: str, clipping: str) -> No
     assert clipped_any == (clipping != "none")  # the clipping cases really clip
 
 
-def test_forward_from_zero_is_maths_forward(spec) -> None:
+def test_forward_from_zero_h0_is_the_default(spec) -> None:
     inputs, targets = spec.indices()
     p = spec.initial_params()
-    a, b = tbptt.forward_from(p, inputs, targets, np.zeros(spec.hidden_size)), forward(
+    a, b = forward(p, inputs, targets, np.zeros(spec.hidden_size)), forward(
         p, inputs, targets)
     for field in ("x", "Ux", "Wh", "h", "omega", "y_hat", "loss"):
         assert np.array_equal(getattr(a, field), getattr(b, field)), field
@@ -234,7 +234,7 @@ def test_chunk_gradient_with_a_carried_h0_matches_finite_differences(spec) -> No
             up, down = theta.copy(), theta.copy()
             up[idx] += eps
             down[idx] -= eps
-            loss = [tbptt.forward_from(ch.params.replace(n, v), xs, ys, ch.h0).total_loss
+            loss = [forward(ch.params.replace(n, v), xs, ys, ch.h0).total_loss
                     for v in (up, down)]
             numeric = (loss[0] - loss[1]) / (2 * eps)
             assert abs(numeric - ch.grads.get(n)[idx]) <= 1e-6 * max(1.0, abs(numeric)), (n, idx)
