@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from rnn_tui.core.chunk_loop import epoch_totals, spans
 from rnn_tui.core.fused import flat, softmax_loss, views
 from rnn_tui.core.maths import Array, EmbeddingRows, Params
 from rnn_tui.core.optim import (
@@ -30,7 +31,6 @@ from rnn_tui.core.optim import (
     initial_state,
 )
 from rnn_tui.core.params import UPDATE_ORDER
-from rnn_tui.core.tbptt import spans
 from rnn_tui.core.train_options import TrainOptions
 
 
@@ -231,7 +231,4 @@ def train(
     per_epoch = len(spans(int(inputs.shape[0]), options.seq_length))
     chunk_losses, after, state = train_chunks(p, inputs, targets, learning_rate, options,
                                               epochs * per_epoch, mode)
-    losses = np.zeros(epochs)
-    for k, loss in enumerate(chunk_losses.tolist()):
-        losses[k // per_epoch] += loss
-    return losses, after, state
+    return epoch_totals(chunk_losses.tolist(), per_epoch, epochs), after, state
