@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnn_tui.cli.args import UsageError, int_in, mode_args, positive_float
+from rnn_tui.cli.args import UsageError, mode_args, model_and_epochs, positive_float
 from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
 from rnn_tui.core.model_file import ModelSpec, load
@@ -34,9 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=None,
-                   help="compare epochs 1..N only (default: every epoch in the file)")
+    model_and_epochs(p, 1, MAX_EPOCHS, None,
+                     "compare epochs 1..N only (default: every epoch in the file)")
     p.add_argument("--tol", type=positive_float, default=1e-6,
                    help="tolerance: |ours - theirs| <= tol * max(1, |ours|) (default 1e-6)")
     mode_args(p)
