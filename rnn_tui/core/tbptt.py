@@ -24,15 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnn_tui.core.chunk_loop import Chunked, spans  # noqa: F401  (tbptt.spans, as before)
-from rnn_tui.core.maths import (
-    Array,
-    EmbeddingRows,
-    Forward,
-    Grads,
-    Params,
-    backward,
-    forward,
-)
+from rnn_tui.core.maths import Array, EmbeddingRows, Forward, Grads, Params, backward, forward
 from rnn_tui.core.optim import Clipped, OptimizerState, clip, initial_state, step
 from rnn_tui.core.train_options import TrainOptions
 
