@@ -7,8 +7,8 @@ state of chunk j−1, a constant (no gradient flows through it), and zeros at
 every epoch's start; each chunk is one call of the model's chunk step
 (forward from s_0, backward, clipping, one optimizer update). An epoch is
 one pass over the text. What differs between the models is given to
-:class:`Chunked`: the chunk step, the optimizer's initial state, the zero
-state and the state a chunk carries on.
+:class:`Chunked`: their forward, backward, clipping and optimizer, the
+chunk's record, the zero state and the state a chunk carries on.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnn_tui.core.maths import Array, EmbeddingRows
-from rnn_tui.core.optim import OptimizerState
+from rnn_tui.core.optim import Clipped, OptimizerState
 from rnn_tui.core.train_options import TrainOptions
 
 P = TypeVar("P")  # the parameters: maths.Params or cells.CellParams
@@ -58,14 +58,40 @@ def epoch_totals(chunk_losses: Iterable[float], per_epoch: int, epochs: int) -> 
 
 @dataclass(frozen=True)
 class Chunked(Generic[P, C]):
-    """Truncated BPTT for one kind of model; its methods are that model's
-    ``training`` and ``train`` (tbptt.training, cells.tbptt.train, ...)."""
+    """Truncated BPTT for one kind of model, from that model's functions; its
+    methods are the model's ``chunk_step``, ``training`` and ``train``
+    (tbptt.training, cells.tbptt.chunk_step, ...)."""
 
-    step: Callable[..., C]  # chunk_step(p, state, s0, inputs, targets, eta, options, mode,
-    #                         epoch=, j=, start=)
+    forward: Callable[[P, NDArray[np.intp], NDArray[np.intp], Any], Any]  # (p, x, y, s_0)
+    backward: Callable[[P, Any, EmbeddingRows], Any]  # (p, forward record, mode) -> grads
+    clip: Callable[[TrainOptions, Any], Clipped]
+    update: Callable[[TrainOptions, P, Any, OptimizerState, float], tuple[P, OptimizerState]]
+    record: Callable[..., C]  # the chunk record's class, fields in chunk_step's order
     initial_state: Callable[[str, P], OptimizerState]  # optimizer name, p -> its first state
     zeros: Callable[[P], Any]  # p -> s_0 at an epoch's start
     carry: Callable[[C], Any]  # a chunk -> the s_0 of the next
+
+    def chunk_step(
+        self,
+        p: P,
+        state: OptimizerState,
+        s0: Any,
+        inputs: NDArray[np.intp],
+        targets: NDArray[np.intp],
+        learning_rate: float,
+        options: TrainOptions,
+        mode: EmbeddingRows = "x_k",
+        *,
+        epoch: int = 1,
+        j: int = 0,
+        start: int = 0,
+    ) -> C:
+        """Forward from s0, backward, clip, update: one chunk (inputs, targets are its own)."""
+        f = self.forward(p, inputs, targets, s0)
+        g = self.backward(p, f, mode)  # s_0 enters dW through da_1 h_0^T; nothing flows into it
+        c = self.clip(options, g)
+        after, new_state = self.update(options, p, c.grads, state, learning_rate)
+        return self.record(epoch, j, start, s0, p, f, g, c, state, new_state, after)
 
     def training(
         self,
@@ -84,8 +110,8 @@ class Chunked(Generic[P, C]):
         for e in count(1):
             s0 = self.zeros(p)  # every epoch starts from s_0 = 0
             for j, (i, stop) in enumerate(parts):
-                ch = self.step(p, s, s0, inputs[i:stop], targets[i:stop], learning_rate,
-                               options, mode, epoch=e, j=j, start=i)
+                ch = self.chunk_step(p, s, s0, inputs[i:stop], targets[i:stop],
+                                     learning_rate, options, mode, epoch=e, j=j, start=i)
                 yield ch
                 p, s, s0 = ch.after, ch.state, self.carry(ch)
 

@@ -21,12 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from rnn_tui.core.chunk_loop import Chunked, spans  # noqa: F401  (tbptt.spans, as before)
-from rnn_tui.core.maths import Array, EmbeddingRows, Forward, Grads, Params, backward, forward
+from rnn_tui.core.maths import Array, Forward, Grads, Params, backward, forward
 from rnn_tui.core.optim import Clipped, OptimizerState, clip, initial_state, step
-from rnn_tui.core.train_options import TrainOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,34 +48,16 @@ class Chunk:
         return self.start + self.fwd.T
 
 
-def chunk_step(
-    p: Params,
-    state: OptimizerState,
-    h0: Array,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    mode: EmbeddingRows = "x_k",
-    *,
-    epoch: int = 1,
-    j: int = 0,
-    start: int = 0,
-) -> Chunk:
-    """Forward from h0, backward, clip, update: one chunk (inputs, targets are its own)."""
-    f = forward(p, inputs, targets, h0)
-    g = backward(p, f, mode)  # h0 enters dW through da_1 h_0^T; nothing flows into h0
-    c = clip(options, g)
-    after, new_state = step(options, p, c.grads, state, learning_rate)
-    return Chunk(epoch=epoch, j=j, start=start, h0=h0, params=p, fwd=f, grads=g, clipped=c,
-                 state_before=state, state=new_state, after=after)
-
-
 _LOOP: Chunked[Params, Chunk] = Chunked(
-    step=chunk_step,
+    forward=forward,  # from the chunk's h_0
+    backward=backward,
+    clip=clip,
+    update=step,
+    record=Chunk,
     initial_state=initial_state,
     zeros=lambda p: np.zeros(p.W.shape[0]),  # h_0 = 0 (H,)
     carry=lambda ch: ch.fwd.h[-1],  # the chunk's last h
 )
+chunk_step = _LOOP.chunk_step  # forward from h_0, backward, clip, update: one chunk
 training = _LOOP.training  # chunk after chunk, epoch after epoch (chunk_loop.Chunked)
 train = _LOOP.train  # epochs: each epoch's total loss, the parameters and state after
