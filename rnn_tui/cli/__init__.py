@@ -34,7 +34,8 @@ from rnn_tui.core.text import fmt, printable
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
-# module has HELP (one line), add_arguments(parser) and run(args) -> int.
+# module has HELP (one line), DESCRIPTION (its --help paragraph; HELP if absent),
+# add_arguments(parser) and run(args) -> int.
 PLUGIN_COMMANDS = {
     "compare": "rnn_tui.cli.compare",
     "grade": "rnn_tui.cli.grade",
@@ -95,7 +96,8 @@ def build_command_parser(command: str | None = None) -> Parser:
     sub = root.add_subparsers(dest="command", parser_class=Parser, required=True)
     if command in PLUGIN_COMMANDS:
         module = import_plugin(command)
-        plugin = sub.add_parser(command, help=module.HELP, description=module.HELP)
+        plugin = sub.add_parser(command, help=module.HELP,
+                                description=getattr(module, "DESCRIPTION", module.HELP))
         module.add_arguments(plugin)
         plugin.set_defaults(handler=module.run)
         return root

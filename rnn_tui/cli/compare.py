@@ -19,15 +19,13 @@ from rnn_tui.core.report import _num as spelled  # JSON's names for NaN and inf
 from rnn_tui.core.theirs import MAX_EPOCHS, InputError
 
 HELP = "compare a trace of your own implementation with rnn-tui's, value by value"
+DESCRIPTION = """Compare THEIRS.json (the JSON `rnn-tui trace --format json [--terms]` writes, with
+any subset of its numbers) with rnn-tui's values of MODEL, in the handout's step order: print the
+first difference, how many values differ per quantity and the formula that is probably wrong. Exit
+0 when all agree, 1 when some differ, 2 on bad input."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Compare THEIRS.json (the JSON `rnn-tui trace --format json [--terms]` writes, with "
-        "any subset of its numbers) with rnn-tui's values of MODEL, in the handout's step "
-        "order: print the first difference, how many values differ per quantity and the "
-        "formula that is probably wrong. Exit 0 when all agree, 1 when some differ, 2 on "
-        "bad input.")
     add_common(p)
     p.add_argument("theirs", type=Path, metavar="THEIRS.json")
     p.add_argument("--format", choices=("text", "json"), default="text")

@@ -61,6 +61,10 @@ from rnn_tui.serve.ssh_auth import (
 from rnn_tui.serve.ssh_session import CHANNEL_WINDOW, Session, termios
 
 HELP = "serve the debugger over SSH: every `ssh` connection gets its own session"
+DESCRIPTION = """Serve the debugger over SSH: every connection gets its own rnn-tui session on
+MODEL, in a terminal of the client's size. Students need only an ssh client. Choose who may connect
+with --authorized-keys and/or --password-file, or say --no-auth. Password file: lines
+'user:password'; '*:password' or a line without ':' is a password for any user name."""
 PROG = "rnn-tui ssh-serve"
 
 DEFAULT_PORT = 2222
@@ -77,13 +81,6 @@ WRONG_PASSWORD_DELAY = 1.0  # seconds a wrong password costs
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Serve the debugger over SSH: every connection gets its own rnn-tui session on "
-        "MODEL, in a terminal of the client's size. Students need only an ssh client. "
-        "Choose who may connect with --authorized-keys and/or --password-file, or say "
-        "--no-auth. Password file: lines 'user:password'; '*:password' or a line "
-        "without ':' is a password for any user name."
-    )
     common.add_session_arguments(p, clients="clients", host_note="", port=DEFAULT_PORT,
                                  max_sessions=DEFAULT_MAX_SESSIONS, sessions="sessions")
     p.add_argument("--idle-timeout", type=int_in(0, 7 * 24 * 3600),
