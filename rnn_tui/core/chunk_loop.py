@@ -71,21 +71,10 @@ class Chunked(Generic[P, C]):
     zeros: Callable[[P], Any]  # p -> s_0 at an epoch's start
     carry: Callable[[C], Any]  # a chunk -> the s_0 of the next
 
-    def chunk_step(
-        self,
-        p: P,
-        state: OptimizerState,
-        s0: Any,
-        inputs: NDArray[np.intp],
-        targets: NDArray[np.intp],
-        learning_rate: float,
-        options: TrainOptions,
-        mode: EmbeddingRows = "x_k",
-        *,
-        epoch: int = 1,
-        j: int = 0,
-        start: int = 0,
-    ) -> C:
+    def chunk_step(self, p: P, state: OptimizerState, s0: Any, inputs: NDArray[np.intp],
+                   targets: NDArray[np.intp], learning_rate: float, options: TrainOptions,
+                   mode: EmbeddingRows = "x_k", *, epoch: int = 1, j: int = 0, start: int = 0
+                   ) -> C:
         """Forward from s0, backward, clip, update: one chunk (inputs, targets are its own)."""
         f = self.forward(p, inputs, targets, s0)
         g = self.backward(p, f, mode)  # s_0 enters dW through da_1 h_0^T; nothing flows into it
@@ -93,16 +82,9 @@ class Chunked(Generic[P, C]):
         after, new_state = self.update(options, p, c.grads, state, learning_rate)
         return self.record(epoch, j, start, s0, p, f, g, c, state, new_state, after)
 
-    def training(
-        self,
-        p: P,
-        inputs: NDArray[np.intp],
-        targets: NDArray[np.intp],
-        learning_rate: float,
-        options: TrainOptions,
-        mode: EmbeddingRows = "x_k",
-        state: OptimizerState | None = None,
-    ) -> Iterator[C]:
+    def training(self, p: P, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+                 learning_rate: float, options: TrainOptions, mode: EmbeddingRows = "x_k",
+                 state: OptimizerState | None = None) -> Iterator[C]:
         """Chunk after chunk, epoch after epoch, from parameters p (and the
         optimizer's initial state unless one is given). Never ends."""
         parts = spans(int(inputs.shape[0]), options.seq_length)
@@ -115,16 +97,9 @@ class Chunked(Generic[P, C]):
                 yield ch
                 p, s, s0 = ch.after, ch.state, self.carry(ch)
 
-    def train(
-        self,
-        p: P,
-        inputs: NDArray[np.intp],
-        targets: NDArray[np.intp],
-        learning_rate: float,
-        options: TrainOptions,
-        epochs: int,
-        mode: EmbeddingRows = "x_k",
-    ) -> tuple[Array, P, OptimizerState]:
+    def train(self, p: P, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+              learning_rate: float, options: TrainOptions, epochs: int,
+              mode: EmbeddingRows = "x_k") -> tuple[Array, P, OptimizerState]:
         """``epochs`` epochs: each epoch's total loss (the sum over its chunks,
         each before its own update), and the parameters and optimizer state after."""
         per_epoch = len(spans(int(inputs.shape[0]), options.seq_length))

@@ -18,14 +18,8 @@ from rnn_tui.core.maths import Array, EmbeddingRows, Params
 from rnn_tui.core.params import FILE_ORDER
 
 
-def train(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    epochs: int,
-    embedding_rows: EmbeddingRows = "x_k",
-) -> tuple[Array, Params]:
+def train(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp], learning_rate: float,
+          epochs: int, embedding_rows: EmbeddingRows = "x_k") -> tuple[Array, Params]:
     """``epochs`` epochs of ``maths.forward``, ``maths.backward`` and ``maths.sgd``
     in one loop: the total loss of each epoch (before its update) and the
     parameters after the last update.

@@ -40,15 +40,9 @@ def _params(buf: Array, like: Params) -> Params:
     return Params(**{n: v.copy() for n, v in views(buf, _named(like)).items()})
 
 
-def train_chunks(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    n_chunks: int,
-    mode: EmbeddingRows = "x_k",
-) -> tuple[Array, Params, OptimizerState]:
+def train_chunks(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+                 learning_rate: float, options: TrainOptions, n_chunks: int,
+                 mode: EmbeddingRows = "x_k") -> tuple[Array, Params, OptimizerState]:
     """``n_chunks`` chunks from the start of an epoch (wrapping into the next
     epochs): each chunk's total loss before its update, and the parameters
     and optimizer state after the last update."""
@@ -143,15 +137,9 @@ def _state(state0: OptimizerState, a: Array, b: Array, n_up: int, p: Params) -> 
     return AdamState(m=_params(a, p), v=_params(b, p), n=n_up)
 
 
-def train(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    epochs: int,
-    mode: EmbeddingRows = "x_k",
-) -> tuple[Array, Params, OptimizerState]:
+def train(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp], learning_rate: float,
+          options: TrainOptions, epochs: int, mode: EmbeddingRows = "x_k"
+          ) -> tuple[Array, Params, OptimizerState]:
     """``epochs`` epochs: each epoch's total loss (its chunks' losses added in
     order, as tbptt.train adds them), the parameters and optimizer state after."""
     per_epoch = len(spans(int(inputs.shape[0]), options.seq_length))

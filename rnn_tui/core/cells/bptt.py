@@ -241,14 +241,9 @@ def backward_by_terms(
 # ------------------------------------------------------------ training
 
 
-def train(
-    p: CellParams,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    epochs: int,
-    embedding_rows: EmbeddingRows = "x_k",
-) -> tuple[Array, CellParams]:
+def train(p: CellParams, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+          learning_rate: float, epochs: int, embedding_rows: EmbeddingRows = "x_k"
+          ) -> tuple[Array, CellParams]:
     """``epochs`` epochs of forward, backward and SGD from h_0 (= C_0) = 0:
     each epoch's total loss (before its update) and the parameters after."""
     losses = np.empty(epochs)

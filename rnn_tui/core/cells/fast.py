@@ -21,14 +21,9 @@ from rnn_tui.core.fused import flat, softmax_loss, views
 from rnn_tui.core.maths import Array, EmbeddingRows
 
 
-def train(
-    p: CellParams,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    epochs: int,
-    embedding_rows: EmbeddingRows = "x_k",
-) -> tuple[Array, CellParams]:
+def train(p: CellParams, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+          learning_rate: float, epochs: int, embedding_rows: EmbeddingRows = "x_k"
+          ) -> tuple[Array, CellParams]:
     """``epochs`` epochs of forward (from h_0 = C_0 = 0), backward and SGD:
     each epoch's total loss (before its update) and the parameters after."""
     T, K, H, D = int(inputs.shape[0]), p.K, p.H, p.D
