@@ -21,6 +21,7 @@ from rnn_tui.cli.args import (
     Parser,
     UsageError,
     epoch_list,
+    handout_training_only,
     int_in,
     mode_args,
     model_and_epochs,
@@ -31,6 +32,7 @@ from rnn_tui.core.files import WriteError
 from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
 from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import fmt, printable
+from rnn_tui.core.train_options import MAX_SEQ_LENGTH, OPTIMIZERS
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
@@ -119,6 +121,11 @@ def build_command_parser(command: str | None = None) -> Parser:
     model_and_epochs(train, 1, MAX_TRAIN_EPOCHS, 100)
     train.add_argument("--report", type=epoch_list, default=None, metavar="E1,E2,...",
                        help="epochs to show (default: 1,2,10,50,100,... and N)")
+    train.add_argument("--sample", type=int_in(1, MAX_TRAIN_EPOCHS), default=None, metavar="N",
+                       help="every N epochs, print a greedy sample of the model (as min-char-rnn "
+                       "does): SAMPLE_LENGTH characters after the text's first character")
+    train.add_argument("--sample-length", type=int_in(1, 10_000), default=None, metavar="L",
+                       help="characters per sample (default: T, at most 200)")
     mode_args(train)
 
     check = sub.add_parser("check", help="validate a model file and summarise it",
@@ -137,6 +144,15 @@ def build_command_parser(command: str | None = None) -> Parser:
                      "0.5/sqrt(fan-in) for U, W, V)")
     new.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
     new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
+    new.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                     help="write a [train] table with this optimizer (default: sgd)")
+    clipping = new.add_mutually_exclusive_group()
+    clipping.add_argument("--clip-value", type=positive_float, default=None, metavar="C",
+                          help="clip each gradient entry to [-C, C] before the update")
+    clipping.add_argument("--clip-norm", type=positive_float, default=None, metavar="C",
+                          help="scale all six gradients to a norm of at most C")
+    new.add_argument("--seq-length", type=int_in(1, MAX_SEQ_LENGTH), default=None, metavar="N",
+                     help="truncated BPTT: one update per N steps, h carried across")
     new.add_argument("--name", default=None, help="model name (default: the file's stem)")
     new.add_argument("-o", "--output", type=Path, default=None,
                      help="file to write (default: standard output)")
@@ -144,7 +160,8 @@ def build_command_parser(command: str | None = None) -> Parser:
     grad = sub.add_parser("gradcheck", help="compare gradients with finite differences",
                           description="Compare the gradients at an epoch with central finite "
                           "differences; print the largest relative error per parameter. Exit 1 "
-                          "if any differs by more than 1e-5.")
+                          "if any differs by more than 1e-5. With [train] seq_length: the raw "
+                          "gradient (before clipping) of the epoch's first chunk.")
     grad.add_argument("model", metavar="MODEL")
     grad.add_argument("--epoch", type=int_in(1, MAX_TRAIN_EPOCHS), default=1,
                       help="check the parameters at the start of this epoch (default 1)")
@@ -213,15 +230,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     show_progress = sys.stderr.isatty() and n >= 20_000
     print(f"{printable(spec.name)}: T={spec.T} K={spec.K} D={spec.embedding_dim} "
           f"H={spec.hidden_size} eta={spec.learning_rate} dE rows={mode}")
+    if not spec.train.is_handout:
+        print(f"training: {spec.train.summary()}")
     print(f"{'epoch':>8}  {'total loss':>12}  {'min so far':>12}")
     best = float("inf")
     e = 0
     try:
-        for e, loss in enumerate(report.loss_curve(spec, n, mode), start=1):
+        for e, (loss, p) in enumerate(report.loss_and_params(spec, n, mode, args.sample),
+                                      start=1):
             if loss < best:  # NaN never counts as a minimum
                 best = loss
             if e in wanted:
                 print(f"{e:>8}  {fmt(loss):>12}  {fmt(best):>12}", flush=True)
+            if p is not None:
+                print(f"  sample after epoch {e}: {_greedy_sample(spec, p, args.sample_length)}",
+                      flush=True)
             if show_progress and e % 10_000 == 0:
                 print(f"\r  epoch {e}/{n}", end="", file=sys.stderr, flush=True)
     except KeyboardInterrupt:
@@ -232,7 +255,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _greedy_sample(spec: ModelSpec, p: object, length: int | None) -> str:
+    """The text's first character and ``length`` greedy characters after it, one line."""
+    from rnn_tui.core.sample import SampleError, generate
+
+    vocab = spec.alphabet
+    try:
+        steps = generate(p, [vocab.index(spec.text[0])], length or min(spec.T, 200), 0.0)  # type: ignore[arg-type]
+    except SampleError as err:
+        return f"(none: {err})"
+    return repr(printable(spec.text[0] + "".join(vocab[s.next] for s in steps)))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from rnn_tui.core.tbptt import spans
     from rnn_tui.core.text import char
 
     spec, path = load(args.model)
@@ -243,15 +279,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
     print(f"{printable(str(path))}: ok")
     print(f"  name      {printable(spec.name)}")
+    source = "" if spec.text_file is None else f", from {printable(spec.text_file)}"
     print(f"  text      {''.join(char(c) for c in spec.text[:60])}"
-          f"{'...' if len(spec.text) > 60 else ''} (T = {T})")
+          f"{'...' if len(spec.text) > 60 else ''} (T = {T}{source})")
     print(f"  vocab     {' '.join(char(c) for c in spec.alphabet)} (K = {spec.K})")
     print(f"  sizes     D = {spec.embedding_dim}, H = {spec.hidden_size}, "
           f"{n_params} parameters")
     print(f"  training  eta = {spec.learning_rate}, init from {init}, "
           f"dE rows = {spec.bptt.embedding_rows}")
-    print(f"  stepping  {2 * T + terms + 6} steps per epoch "
-          f"({T} forward, {T} output, {terms} BPTT, 6 updates)")
+    print(f"  updates   {spec.train.summary()}")
+    if spec.train.seq_length is None:
+        print(f"  stepping  {2 * T + terms + 6} steps per epoch "
+              f"({T} forward, {T} output, {terms} BPTT, 6 updates)")
+    else:
+        sizes = [stop - start for start, stop in spans(T, spec.train.seq_length)]
+        steps = sum(2 * n + n * (n + 1) // 2 + 6 for n in sizes)
+        print(f"  stepping  {steps} steps per epoch: {len(sizes)} chunks of at most "
+              f"{max(sizes)} steps (forward, output, BPTT, 6 updates each)")
     return 0
 
 
@@ -269,6 +313,11 @@ def cmd_new(args: argparse.Namespace) -> int:
         "learning_rate": args.lr,
         "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
     }
+    train = {key: value for key, value in (
+        ("optimizer", args.optimizer), ("clip_value", args.clip_value),
+        ("clip_norm", args.clip_norm), ("seq_length", args.seq_length)) if value is not None}
+    if train:
+        doc["train"] = train
     spec = validate(doc, "new model")
     origin = None
     if not args.scale:  # scale 0.5 over sqrt(fan-in): large models start stable
@@ -287,10 +336,14 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
 
     spec, mode = _load(args.model, args.mode)
     stepper = Stepper(spec, mode)  # type: ignore[arg-type]
-    params = stepper.epoch(args.epoch).params
-    results = gradcheck.check(params, stepper.inputs, stepper.targets, mode,  # type: ignore[arg-type]
-                              max_entries=args.max_entries)
-    print(f"{printable(spec.name)}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
+    # With seq_length: the epoch's first chunk (its raw gradient, before clipping).
+    first = stepper.epoch(args.epoch).chunk(0)
+    results = gradcheck.check(first.params, first.fwd.inputs, first.fwd.targets,
+                              mode, max_entries=args.max_entries, h0=first.h0)  # type: ignore[arg-type]
+    where = ""
+    if spec.train.seq_length is not None:
+        where = f", chunk 1 of {stepper.layout.chunks} (steps 1..{first.fwd.T})"
+    print(f"{printable(spec.name)}: epoch {args.epoch}{where}, dE rows {mode}, eps 1e-5")
     print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
     return 0 if all(r.ok for r in results) else 1
 
@@ -299,6 +352,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from rnn_tui.core import export
 
     spec, mode = _load(args.model, args.mode)
+    handout_training_only(spec, "export")
     minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
     if args.format == "ipynb":
         from rnn_tui.cli.interop import export_notebook

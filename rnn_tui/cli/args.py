@@ -86,3 +86,14 @@ def write_output(text: str, output: Path | None, force: bool, note: str = "") ->
     write_atomic(output, text, force=force)
     print(f"wrote {printable(str(output))}{note}", file=sys.stderr)
     return 0
+
+
+def handout_training_only(spec: object, command: str) -> None:
+    """``command`` follows the handout's training: a model whose [train] table
+    changes it (issue 16) is one line, not numbers from another training."""
+    train = getattr(spec, "train", None)
+    if train is not None and not train.is_handout:
+        raise UsageError(
+            f"{PROG} {command}: the model's [train] table ({train.summary()}) is not supported "
+            f"by {command}, which follows the handout's training (SGD, whole text, no "
+            "clipping); use trace, train, sample or the debugger")

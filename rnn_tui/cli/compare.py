@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnn_tui.cli.args import UsageError, mode_args, model_and_epochs, positive_float
+from rnn_tui.cli.args import (
+    UsageError,
+    handout_training_only,
+    mode_args,
+    model_and_epochs,
+    positive_float,
+)
 from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
 from rnn_tui.core.model_file import ModelSpec, load
@@ -98,6 +104,7 @@ def as_dict(report: Report, diagnosis: Diagnosis | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     spec, _ = load(args.model)
+    handout_training_only(spec, "compare")
     try:
         report, diagnosis = check(spec, args.theirs, args)
     except InputError as err:

@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rnn_tui.core import tbptt_kernel
     from rnn_tui.core.fast_train import train
     from rnn_tui.core.model_file import load
     from rnn_tui.core.sample import SampleError, generate
@@ -62,8 +63,14 @@ def run(args: argparse.Namespace) -> int:
                 f"{PROG} sample: argument --prime: character {char(ch)!r} at position {pos} is "
                 f"not in the vocabulary of {printable(spec.name)} ({shown})")
     inputs, targets = spec.indices()
-    # The same fast path as `train` (report.loss_curve runs fast_train.train): bit for bit.
-    _, p = train(spec.initial_params(), inputs, targets, spec.learning_rate, args.epochs, mode)
+    # The same fast path as `train` (report.loss_and_params): bit for bit; with a
+    # [train] table, its optimizer, clipping and truncated BPTT (tbptt_kernel).
+    if spec.train.is_handout:
+        _, p = train(spec.initial_params(), inputs, targets, spec.learning_rate, args.epochs,
+                     mode)
+    else:
+        _, p, _ = tbptt_kernel.train(spec.initial_params(), inputs, targets,
+                                     spec.learning_rate, spec.train, args.epochs, mode)
     try:
         steps = generate(p, [lookup[ch] for ch in prime], args.length, args.temperature,
                          args.seed)

@@ -50,6 +50,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,7 +71,9 @@ from rnn_tui.core.maths import (
     row_sums,
     sgd,
 )
+from rnn_tui.core.optim import Clipped, OptimizerState, SgdState, clip, initial_state, step
 from rnn_tui.core.params import BPTT_PARAMS, FILE_ORDER, UPDATE_ORDER
+from rnn_tui.core.train_options import TrainOptions
 
 ShouldStop = Callable[[], bool]
 _UNKNOWN = object()
@@ -109,6 +112,12 @@ class Epoch:
     The canonical gradient (used for the update, for training and for
     jumps) is the O(T) recursion; the per-term partial sums shown while
     stepping through BPTT agree with it to ~1e-12 relative (tested).
+
+    With truncated BPTT (issue 16) the same object is one chunk ``j`` of an
+    epoch (see :class:`~rnn_tui.core.chunked.EpochRun`): its own inputs
+    from text position ``start``, the carried ``h0``, and the optimizer
+    state before and after its update. The defaults (chunk 0, h_0 = 0,
+    SGD, no clipping) are the handout's epoch, bit for bit.
     """
 
     # Memory budget for the row-start sums of the BPTT triangle.
@@ -122,20 +131,54 @@ class Epoch:
         targets: NDArray[np.intp],
         mode: EmbeddingRows,
         learning_rate: float,
+        *,
+        options: TrainOptions | None = None,
+        state: OptimizerState | None = None,
+        h0: Array | None = None,
+        j: int = 0,
+        start: int = 0,
     ) -> None:
         self.number = number
+        self.j = j  # 0-based chunk within the epoch
+        self.start = start  # text position of the chunk's first input
         self.params = params
         self.mode: EmbeddingRows = mode
         self.lr = learning_rate
-        self.fwd: Forward = forward(params, inputs, targets)
+        self.options = options or TrainOptions()
+        self.state_before: OptimizerState = (
+            initial_state(self.options.optimizer, params) if state is None else state)
+        self.h0: Array = np.zeros(params.W.shape[0]) if h0 is None else h0  # (H,)
+        self.fwd: Forward = forward(params, inputs, targets, h0)
         self.delta: Array = output_delta(self.fwd)  # (T, K)
-        self.grads: Grads = backward(params, self.fwd, self.mode)
-        self.params_after: Params = sgd(params, self.grads, self.lr)
+        self.grads: Grads = backward(params, self.fwd, self.mode)  # raw, before clipping
+        self.clipped: Clipped = clip(self.options, self.grads)
+        self.params_after: Params
+        self.state_after: OptimizerState
+        if isinstance(self.state_before, SgdState):  # the handout's theta - eta g
+            self.params_after = sgd(params, self.clipped.grads, self.lr)
+            self.state_after = self.state_before
+        else:
+            self.params_after, self.state_after = step(
+                self.options, params, self.clipped.grads, self.state_before, self.lr)
         T = self.fwd.T
         size = sum(params.get(n).size for n in BPTT_PARAMS) * 8
         self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
         self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
         self._first_nonfinite: object = _UNKNOWN
+
+    n_chunks = 1
+
+    def chunk(self, j: int) -> Epoch:
+        """The epoch as chunks (an epoch of one chunk is its own chunk 0)."""
+        if j != self.j:
+            raise IndexError(f"chunk {j + 1} of a single-chunk epoch")
+        return self
+
+    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
+                           ) -> tuple[int, str, int] | None:
+        """(chunk, phase, index) of the first step that is not finite, or None."""
+        found = self.first_nonfinite(should_stop)
+        return None if found is None else (self.j, *found)
 
     @cached_property
     def total_loss(self) -> float:
@@ -151,6 +194,7 @@ class Epoch:
         return (
             finite(f.x, f.h, f.omega, f.y_hat, f.loss)
             and self.grads.is_finite()
+            and self.clipped.grads.is_finite()
             and self.params_after.is_finite()
         )
 
@@ -343,7 +387,9 @@ class EpochCheckpoints:
     losses: list[float] = field(default_factory=list)
     correct: list[bool] = field(default_factory=list)
     first_nonfinite_epoch: int | None = None
-    nonfinite: Epoch | None = None  # that epoch, kept whole: where it went wrong is asked often
+    nonfinite: Any = None  # that Epoch or EpochRun, kept whole: where it went wrong is asked often
+    states: dict[int, OptimizerState] = field(default_factory=dict)
+    """The optimizer's state at the start of the epochs kept (none for SGD)."""
 
     def __post_init__(self) -> None:
         size = max(1, sum(self.first.get(n).nbytes for n in FILE_ORDER))
@@ -363,7 +409,13 @@ class EpochCheckpoints:
         best = max(cands)
         return best, self.recent.get(best, self.sparse.get(best))  # type: ignore[return-value]
 
-    def remember(self, epoch: int, params: Params) -> None:
+    def state(self, epoch: int) -> OptimizerState | None:
+        """The optimizer state kept with epoch ``epoch``'s parameters (None: SGD's)."""
+        return self.states.get(epoch)
+
+    def remember(self, epoch: int, params: Params, state: OptimizerState | None = None) -> None:
+        if state is not None and not isinstance(state, SgdState):
+            self.states[epoch] = state
         self.recent[epoch] = params
         self.recent.move_to_end(epoch)
         while len(self.recent) > self.recent_size:
@@ -373,8 +425,11 @@ class EpochCheckpoints:
             if len(self.sparse) > self.limit:
                 self.stride *= 2
                 self.sparse = {e: p for e, p in self.sparse.items() if (e - 1) % self.stride == 0}
+        if self.states:
+            self.states = {e: s for e, s in self.states.items()
+                           if e in self.sparse or e in self.recent}
 
-    def record(self, epoch: Epoch) -> None:
+    def record(self, epoch: Any) -> None:
         """Loss history and first divergence, for epochs seen in order."""
         if epoch.number == self.known + 1:
             self.losses.append(epoch.total_loss)

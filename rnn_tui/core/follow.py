@@ -75,10 +75,12 @@ class RoomState:
     seq: int  # 1, 2, 3, ... for each state the presenter writes
     ended: bool = False
     version: int = VERSION
+    chunk: int = 0  # 0-based; always 0 without [train] seq_length
 
     @property
     def position(self) -> Position:
-        return Position(epoch=self.epoch, phase=Phase(self.phase), index=self.index)
+        return Position(epoch=self.epoch, phase=Phase(self.phase), index=self.index,
+                        chunk=self.chunk)
 
     def older_than(self, other: RoomState | None) -> bool:
         """Written before ``other``: by an earlier presenter, or earlier by
@@ -168,7 +170,8 @@ class Presenter:
                 self.last.mode, self.last.position, self.last.ended):
             return
         state = RoomState(self.model, self.sha256, mode, pos.epoch, pos.phase.value, pos.index,
-                          self.user, os.getpid(), self.started, self.seq + 1, ended)
+                          self.user, os.getpid(), self.started, self.seq + 1, ended,
+                          chunk=pos.chunk)
         data = json.dumps(asdict(state)).encode()
         fd, tmp = tempfile.mkstemp(prefix=".state.", dir=self.room)
         try:

@@ -47,11 +47,13 @@ def check(
     max_entries: int = 64,
     seed: int = 0,
     should_stop: Callable[[], bool] | None = None,
+    h0: np.ndarray | None = None,
 ) -> list[ParamCheck]:
     """Compare up to ``max_entries`` entries per parameter (all if fewer),
-    chosen at random with ``seed`` so a run is reproducible."""
+    chosen at random with ``seed`` so a run is reproducible. ``h0``: a chunk's
+    carried h_0 (a constant; default 0)."""
     with np.errstate(all="ignore"):
-        g = backward(p, forward(p, inputs, targets), mode)
+        g = backward(p, forward(p, inputs, targets, h0), mode)
         rng = np.random.default_rng(seed)
         out = []
         for name in UPDATE_ORDER:
@@ -67,8 +69,8 @@ def check(
                 plus, minus = value.copy(), value.copy()
                 plus[idx] += eps
                 minus[idx] -= eps
-                lp = forward(p.replace(name, plus), inputs, targets).total_loss
-                lm = forward(p.replace(name, minus), inputs, targets).total_loss
+                lp = forward(p.replace(name, plus), inputs, targets, h0).total_loss
+                lm = forward(p.replace(name, minus), inputs, targets, h0).total_loss
                 numeric = (lp - lm) / (2 * eps)
                 analytic = float(g.get(name)[idx])
                 err = relative_error(analytic, numeric)

@@ -39,6 +39,8 @@ from rnn_tui.core.model_errors import (
     show,
 )
 from rnn_tui.core.params import FILE_ORDER
+from rnn_tui.core.text import printable
+from rnn_tui.core.train_options import TrainOptions
 
 MAX_VOCAB = 256
 MAX_DIM = 1024
@@ -154,6 +156,8 @@ class ModelSpec(_Strict):
     """Shown in the header; defaults to the file's stem."""
     text: str = Field(min_length=2, max_length=MAX_TEXT)
     """Training sequence: inputs text[:-1], targets text[1:]."""
+    text_file: str | None = Field(default=None, exclude=True)  # a dump has the text inline
+    """Where ``text`` was read from (UTF-8, relative to the model file), if not given inline."""
     vocab: str | None = None
     """Order of the one-hot encoding; default: characters by first appearance."""
     embedding_dim: int = Field(ge=1, le=MAX_DIM)
@@ -164,6 +168,8 @@ class ModelSpec(_Strict):
     """eta, the SGD step."""
     init: InitSpec
     bptt: BpttSpec = BpttSpec()
+    train: TrainOptions = TrainOptions()
+    """Optimizer, clipping and truncated BPTT; without it, the handout's training."""
 
     @field_validator("vocab")
     @classmethod
@@ -306,7 +312,8 @@ def load(model: str | Path) -> tuple[ModelSpec, Path]:
     Errors name the file as the user wrote it (or the built-in's path)."""
     path = resolve(str(model))
     source = str(model) if path == Path(str(model)) else str(path)
-    return parse_bytes(_read(path, source), source, default_name=path.stem), path
+    spec = parse_bytes(_read(path, source), source, default_name=path.stem, base=path.parent)
+    return spec, path
 
 
 # The largest valid model as `new` writes it (K = 256, D = H = 1,024: 2.6 million
@@ -328,7 +335,9 @@ def _read(path: Path, source: str) -> bytes:
         raise ModelFileError(source, None, f"cannot read: {err.strerror or err}") from None
 
 
-def parse_bytes(data: bytes, source: str, default_name: str = "model") -> ModelSpec:
+def parse_bytes(
+    data: bytes, source: str, default_name: str = "model", base: Path | None = None
+) -> ModelSpec:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -350,13 +359,52 @@ def parse_bytes(data: bytes, source: str, default_name: str = "model") -> ModelS
         raise ModelFileError(
             source, None, "invalid TOML: arrays or tables nested too deeply"
         ) from None
-    return validate(doc, source, default_name)
+    return validate(doc, source, default_name, base)
 
 
-def validate(doc: dict[str, Any], source: str, default_name: str = "model") -> ModelSpec:
+def validate(
+    doc: dict[str, Any], source: str, default_name: str = "model", base: Path | None = None
+) -> ModelSpec:
+    """``base``: the directory a ``text_file`` is relative to (default: the current one)."""
     data = doc if "name" in doc else {"name": default_name[:64] or "model", **doc}
+    from_file = data.get("text_file") is not None
+    if from_file:
+        data = {**data, "text": read_text_file(data, source, base or Path("."))}
     try:
         return ModelSpec.model_validate(data)
     except ValidationError as err:
         field, message = describe(err, ModelSpec)
+        if from_file and field == "text":  # the text is the file's: name the file
+            field, message = "text_file", f"{printable(data['text_file'])}: {message}"
         raise ModelFileError(source, field, message) from None
+
+
+def read_text_file(doc: dict[str, Any], source: str, base: Path) -> str:
+    """The training text of ``text_file`` (UTF-8, relative to ``base``), or one line."""
+    name = doc["text_file"]
+    if "text" in doc:
+        raise ModelFileError(source, "text_file", "give text or text_file, not both")
+    if not isinstance(name, str):
+        raise ModelFileError(source, "text_file", f"expected a string, got {kind(name)}")
+    if not name:
+        raise ModelFileError(source, "text_file", "needs a file name")
+    path = base / name
+
+    def fail(why: str) -> ModelFileError:
+        return ModelFileError(source, "text_file", f"{printable(str(path))}: {why}")
+
+    try:  # UTF-8 takes at most 4 bytes a character
+        data = read_regular(path, 4 * MAX_TEXT, "a text file")
+    except ReadError as err:
+        raise fail(str(err)) from None
+    except FileNotFoundError:
+        raise fail("no such file") from None
+    except PermissionError:
+        raise fail("permission denied") from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the name
+        raise fail(f"cannot read: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise fail(f"not UTF-8 text (bad byte at line {line})") from None

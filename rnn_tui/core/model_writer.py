@@ -65,4 +65,7 @@ def model_toml(spec: ModelSpec, origin: str | None = None) -> str:
         lines.append(f"# {shape_text(name)}")
         lines.append(f"{name} = {_value(p.get(name))}")
     lines += ["", "[bptt]", f'embedding_rows = "{spec.bptt.embedding_rows}"', ""]
+    train = spec.train.model_dump(exclude_defaults=True)
+    if train:  # only what differs from the handout's training
+        lines += ["[train]", tomli_w.dumps(train).rstrip("\n"), ""]
     return "\n".join(lines)

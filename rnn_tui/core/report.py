@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from rnn_tui.core import maths
+from rnn_tui.core import maths, tbptt, tbptt_kernel
 from rnn_tui.core.fast_train import train
 from rnn_tui.core.maths import Array, EmbeddingRows, Forward, Grads, Params
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.optim import AdagradState, AdamState, MomentumState, OptimizerState
 from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
 from rnn_tui.core.text import char, fmt, mat, printable, vec
 
@@ -72,27 +73,15 @@ def epochs(spec: ModelSpec, n: int, mode: str | None = None,
     every output term and BPTT term, see :func:`term_dicts`)."""
     vocab = spec.alphabet
     emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
+    if not spec.train.is_handout:
+        yield from chunked_epochs(spec, n, emb, terms)
+        return
     for r in islice(training(spec, mode), n):
         e, p, f, g, after = r.number, r.params, r.fwd, r.grads, r.after
-        inputs, targets = f.inputs, f.targets
-        steps = [
-            {
-                "t": t + 1,
-                "input": vocab[inputs[t]],
-                "target": vocab[targets[t]],
-                "prediction": vocab[int(f.predictions[t])],
-                "x": _arr(f.x[t]),
-                "h": _arr(f.h[t + 1]),
-                "omega": _arr(f.omega[t]),
-                "y_hat": _arr(f.y_hat[t]),
-                "loss": _num(float(f.loss[t])),
-            }
-            for t in range(f.T)
-        ]
         doc = {
             "epoch": e,
             "total_loss": _num(f.total_loss),
-            "steps": steps,
+            "steps": _steps(f, vocab),
             "params": _params(p),
             "grads": _params(g),
             "params_after": _params(after),
@@ -100,6 +89,77 @@ def epochs(spec: ModelSpec, n: int, mode: str | None = None,
         if terms:
             doc["outputs"], doc["terms"] = term_dicts(p, f, emb)
         yield doc
+
+
+def _steps(f: Forward, vocab: str) -> list[dict[str, Any]]:
+    inputs, targets = f.inputs, f.targets
+    return [
+        {
+            "t": t + 1,
+            "input": vocab[inputs[t]],
+            "target": vocab[targets[t]],
+            "prediction": vocab[int(f.predictions[t])],
+            "x": _arr(f.x[t]),
+            "h": _arr(f.h[t + 1]),
+            "omega": _arr(f.omega[t]),
+            "y_hat": _arr(f.y_hat[t]),
+            "loss": _num(float(f.loss[t])),
+        }
+        for t in range(f.T)
+    ]
+
+
+def chunk_training(spec: ModelSpec, mode: EmbeddingRows) -> Iterator[list[tbptt.Chunk]]:
+    """With a [train] table: the chunks of each epoch (tbptt.training, which
+    the stepper and ``train`` equal bit for bit), one list per epoch."""
+    inputs, targets = spec.indices()
+    per_epoch = len(tbptt.spans(spec.T, spec.train.seq_length))
+    run = tbptt.training(spec.initial_params(), inputs, targets, spec.learning_rate,
+                         spec.train, mode)
+    while True:
+        yield list(islice(run, per_epoch))
+
+
+def optimizer_dict(state: OptimizerState) -> dict[str, Any]:
+    """The optimizer's state as the trace writes it: {} for SGD, {"v"} for
+    momentum, {"m"} for Adagrad, {"m", "v", "n"} for Adam."""
+    if isinstance(state, MomentumState):
+        return {"v": _params(state.v)}
+    if isinstance(state, AdagradState):
+        return {"m": _params(state.m)}
+    if isinstance(state, AdamState):
+        return {"m": _params(state.m), "v": _params(state.v), "n": state.n}
+    return {}
+
+
+def chunked_epochs(spec: ModelSpec, n: int, mode: EmbeddingRows,
+                   terms: bool = False) -> Iterator[dict[str, Any]]:
+    """The trace's epochs with a [train] table: the epoch's total loss (the
+    sum over its chunks), its params and params_after, and every chunk."""
+    vocab = spec.alphabet
+    clipping = spec.train.clip_value is not None or spec.train.clip_norm is not None
+    for e, chunks in zip(range(1, n + 1), chunk_training(spec, mode), strict=False):
+        total = 0.0
+        docs = []
+        for ch in chunks:
+            with np.errstate(all="ignore"):
+                total += ch.fwd.total_loss
+            doc: dict[str, Any] = {
+                "chunk": ch.j + 1, "start": ch.start, "h0": _arr(ch.h0),
+                "total_loss": _num(ch.fwd.total_loss), "steps": _steps(ch.fwd, vocab),
+                "params": _params(ch.params), "grads": _params(ch.grads),
+            }
+            if clipping:
+                doc["grads_clipped"] = _params(ch.clipped.grads)
+            if ch.clipped.norm is not None:
+                doc["grad_norm"] = _num(ch.clipped.norm)
+            doc["params_after"] = _params(ch.after)
+            doc["optimizer"] = optimizer_dict(ch.state)
+            if terms:
+                doc["outputs"], doc["terms"] = term_dicts(ch.params, ch.fwd, mode)
+            docs.append(doc)
+        yield {"epoch": e, "total_loss": _num(total), "params": _params(chunks[0].params),
+               "params_after": _params(chunks[-1].after), "chunks": docs}
 
 
 def term_dicts(p: Params, f: Forward, mode: EmbeddingRows) -> tuple[list[Any], list[Any]]:
@@ -168,53 +228,93 @@ def trace_text_chunks(spec: ModelSpec, n: int, mode: str | None = None) -> Itera
     yield (f"model {printable(spec.name)}: vocab {shown} (K={spec.K}), "
            f"D={spec.embedding_dim}, H={spec.hidden_size}, T={spec.T}, "
            f"eta={spec.learning_rate}, dE rows: {emb}\n")
+    if not spec.train.is_handout:
+        yield f"training: {spec.train.summary()}\n"
+        for e, chunks in zip(range(1, n + 1), chunk_training(spec, emb), strict=False):
+            for ch in chunks:
+                head = (f"== epoch {e}, chunk {ch.j + 1}/{len(chunks)} "
+                        f"(steps {ch.start + 1}..{ch.stop}) ==")
+                lines = _text_section(vocab, head, ch.fwd, ch.grads, ch.after,
+                                      spec.learning_rate, ch.h0)
+                if spec.train.clip_value is not None or spec.train.clip_norm is not None:
+                    at = lines.index(f"-- updates (eta = {spec.learning_rate}) --")
+                    norm = "" if ch.clipped.norm is None else f" (norm {fmt(ch.clipped.norm)})"
+                    lines[at:at] = [f"-- clipped{norm} --"] + [
+                        f"  dL/d{name} = {mat(ch.clipped.grads.get(name))}"
+                        for name in UPDATE_ORDER]
+                yield "\n".join(lines) + "\n"
+        return
     for r in islice(training(spec, mode), n):
-        e, f, g, after = r.number, r.fwd, r.grads, r.after
-        inputs, targets = f.inputs, f.targets
-        out: list[str] = [""]
-        out.append(f"== epoch {e} ==")
-        out.append("-- forward pass --")
-        for t in range(f.T):
-            pred, want = vocab[int(f.predictions[t])], vocab[targets[t]]
-            verdict = "right" if pred == want else f"but we want {char(want)!r}"
-            out.append(f"step {t + 1}: input {char(vocab[inputs[t]])!r}")
-            out.append(f"  x_{t + 1} = {vec(f.x[t])}")
-            out.append(f"  h_{t + 1} = {vec(f.h[t + 1])}")
-            out.append(f"  Omega_{t + 1} = {vec(f.omega[t])}")
-            out.append(f"  y_hat_{t + 1} = {vec(f.y_hat[t])}")
-            out.append(f"  predicts {char(pred)!r}, {verdict}")
-            out.append(f"  L_{t + 1} = {fmt(float(f.loss[t]))}")
-        out.append(f"total loss = {fmt(f.total_loss)}")
-        out.append("-- backpropagation through time --")
-        for name in UPDATE_ORDER:
-            out.append(f"  dL/d{name} = {mat(g.get(name))}")
-        out.append(f"-- updates (eta = {spec.learning_rate}) --")
-        for name in UPDATE_ORDER:
-            out.append(f"  {name}_new = {mat(after.get(name))}")
-        yield "\n".join(out) + "\n"
+        lines = _text_section(vocab, f"== epoch {r.number} ==", r.fwd, r.grads, r.after,
+                              spec.learning_rate)
+        yield "\n".join(lines) + "\n"
+
+
+def _text_section(vocab: str, head: str, f: Forward, g: Grads, after: Params, lr: float,
+                  h0: Array | None = None) -> list[str]:
+    """One epoch (or chunk) of the text trace: forward, BPTT, updates."""
+    inputs, targets = f.inputs, f.targets
+    out: list[str] = ["", head, "-- forward pass --"]
+    if h0 is not None:
+        out.append(f"  h_0 = {vec(h0)} (carried in)" if h0.any() else f"  h_0 = {vec(h0)}")
+    for t in range(f.T):
+        pred, want = vocab[int(f.predictions[t])], vocab[targets[t]]
+        verdict = "right" if pred == want else f"but we want {char(want)!r}"
+        out.append(f"step {t + 1}: input {char(vocab[inputs[t]])!r}")
+        out.append(f"  x_{t + 1} = {vec(f.x[t])}")
+        out.append(f"  h_{t + 1} = {vec(f.h[t + 1])}")
+        out.append(f"  Omega_{t + 1} = {vec(f.omega[t])}")
+        out.append(f"  y_hat_{t + 1} = {vec(f.y_hat[t])}")
+        out.append(f"  predicts {char(pred)!r}, {verdict}")
+        out.append(f"  L_{t + 1} = {fmt(float(f.loss[t]))}")
+    out.append(f"total loss = {fmt(f.total_loss)}")
+    out.append("-- backpropagation through time --")
+    for name in UPDATE_ORDER:
+        out.append(f"  dL/d{name} = {mat(g.get(name))}")
+    out.append(f"-- updates (eta = {lr}) --")
+    for name in UPDATE_ORDER:
+        out.append(f"  {name}_new = {mat(after.get(name))}")
+    return out
 
 
 # ------------------------------------------------------------ loss table
 
 
 def loss_curve(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[float]:
-    """Total loss of epochs 1..n, each before that epoch's update.
+    """Total loss of epochs 1..n, each before that epoch's update."""
+    return (loss for loss, _ in loss_and_params(spec, n, mode))
 
-    Only the losses are wanted here, so this runs :func:`fast_train.train`: the
-    same forward, backward and sgd as :func:`training`, bit for bit, fused
-    into one loop over preallocated buffers (2-5x faster). It runs in
-    chunks that double while a chunk takes under 50 ms, so the first rows
-    print at once and a long run still yields every few tenths of a second
-    (Ctrl-C, progress)."""
+
+def loss_and_params(
+    spec: ModelSpec, n: int, mode: str | None = None, every: int | None = None
+) -> Iterator[tuple[float, Params | None]]:
+    """(total loss of epoch e, and the parameters after epoch e when e is a
+    multiple of ``every``, else None) for e = 1..n.
+
+    Only the losses are wanted here, so this runs :func:`fast_train.train`
+    (with a [train] table :func:`tbptt_kernel.train`): the same operations
+    as :func:`training` (as the stepper's), bit for bit, fused into one loop
+    over preallocated buffers (2-5x faster). It runs in pieces that double
+    while a piece takes under 50 ms, so the first rows print at once and a
+    long run still yields every few tenths of a second (Ctrl-C, progress)."""
     emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
     inputs, targets = spec.indices()
     p = spec.initial_params()
+    state = None
     done, chunk = 0, 16
     while done < n:
         k = min(chunk, n - done)
+        if every:
+            k = min(k, every - done % every)
         started = time.perf_counter()
-        losses, p = train(p, inputs, targets, spec.learning_rate, k, emb)
-        yield from losses.tolist()
+        if spec.train.is_handout:
+            losses, p = train(p, inputs, targets, spec.learning_rate, k, emb)
+        else:
+            losses, p, state = tbptt_kernel.train(p, inputs, targets, spec.learning_rate,
+                                                  spec.train, k, emb, state)
         done += k
+        values = losses.tolist()
+        yield from ((v, None) for v in values[:-1])
+        yield values[-1], (p if every and done % every == 0 else None)
         if time.perf_counter() - started < 0.05:
             chunk = min(2 * chunk, 1 << 16)

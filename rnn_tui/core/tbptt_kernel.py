@@ -42,10 +42,12 @@ def _params(buf: Array, like: Params) -> Params:
 
 def train_chunks(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp],
                  learning_rate: float, options: TrainOptions, n_chunks: int,
-                 mode: EmbeddingRows = "x_k") -> tuple[Array, Params, OptimizerState]:
+                 mode: EmbeddingRows = "x_k", state: OptimizerState | None = None
+                 ) -> tuple[Array, Params, OptimizerState]:
     """``n_chunks`` chunks from the start of an epoch (wrapping into the next
-    epochs): each chunk's total loss before its update, and the parameters
-    and optimizer state after the last update."""
+    epochs) and the optimizer state ``state`` (default: the initial one):
+    each chunk's total loss before its update, and the parameters and
+    optimizer state after the last update."""
     T = int(inputs.shape[0])
     K, H = p.V.shape
     D = p.E.shape[1]
@@ -55,11 +57,17 @@ def train_chunks(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp],
     grad = np.empty_like(theta)
     P, G = views(theta, named), views(grad, named)
     eta, opt = learning_rate, options.optimizer
-    state0 = initial_state(opt, p)
+    state0 = initial_state(opt, p) if state is None else state
     buf_a = np.zeros_like(theta)  # momentum's v, Adagrad's m, Adam's m
     buf_b = np.zeros_like(theta)  # Adam's v
-    t1, t2 = np.empty_like(theta), np.empty_like(theta)
     n_up = 0
+    if isinstance(state0, MomentumState):
+        buf_a = flat(_named(state0.v))
+    elif isinstance(state0, AdagradState):
+        buf_a = flat(_named(state0.m))
+    elif isinstance(state0, AdamState):
+        buf_a, buf_b, n_up = flat(_named(state0.m)), flat(_named(state0.v)), state0.n
+    t1, t2 = np.empty_like(theta), np.empty_like(theta)
     works: dict[int, RnnWork] = {}
     losses = np.empty(n_chunks)
     add, sub, mul = np.add, np.subtract, np.multiply
@@ -138,11 +146,12 @@ def _state(state0: OptimizerState, a: Array, b: Array, n_up: int, p: Params) -> 
 
 
 def train(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp], learning_rate: float,
-          options: TrainOptions, epochs: int, mode: EmbeddingRows = "x_k"
-          ) -> tuple[Array, Params, OptimizerState]:
-    """``epochs`` epochs: each epoch's total loss (its chunks' losses added in
-    order, as tbptt.train adds them), the parameters and optimizer state after."""
+          options: TrainOptions, epochs: int, mode: EmbeddingRows = "x_k",
+          state: OptimizerState | None = None) -> tuple[Array, Params, OptimizerState]:
+    """``epochs`` epochs from the optimizer state ``state`` (default: the
+    initial one): each epoch's total loss (its chunks' losses added in order,
+    as tbptt.train adds them), the parameters and optimizer state after."""
     per_epoch = len(spans(int(inputs.shape[0]), options.seq_length))
     chunk_losses, after, state = train_chunks(p, inputs, targets, learning_rate, options,
-                                              epochs * per_epoch, mode)
+                                              epochs * per_epoch, mode, state)
     return epoch_totals(chunk_losses.tolist(), per_epoch, epochs), after, state

@@ -60,6 +60,23 @@ class TrainOptions(BaseModel):
             raise ValueError("give clip_value or clip_norm, not both")
         return value
 
+    def summary(self) -> str:
+        """One line for ``check``: the optimizer and its constants, clipping, chunks."""
+        parts = [self.optimizer]
+        if self.optimizer == "momentum":
+            parts[0] += f" (mu = {self.momentum})"
+        elif self.optimizer == "adam":
+            parts[0] += f" (beta1 = {self.beta1}, beta2 = {self.beta2}, eps = {self.eps})"
+        if self.clip_value is not None:
+            parts.append(f"clip_value = {self.clip_value}")
+        elif self.clip_norm is not None:
+            parts.append(f"clip_norm = {self.clip_norm}")
+        else:
+            parts.append("no clipping")
+        parts.append("whole text per update" if self.seq_length is None
+                     else f"seq_length = {self.seq_length}")
+        return ", ".join(parts)
+
     @property
     def is_handout(self) -> bool:
         """True when training is exactly the handout's (SGD, no clipping, one chunk)."""

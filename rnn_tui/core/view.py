@@ -30,7 +30,8 @@ class StepView:
     def __init__(self, stepper: Stepper, epoch: Epoch, pos: Position) -> None:
         self.stepper = stepper
         self.spec = stepper.spec
-        self.layout = stepper.layout
+        # The chunk's own layout (T = its steps); the whole epoch's is stepper.layout.
+        self.layout = stepper.layout.chunk_layout(pos.chunk)
         self.epoch = epoch
         self.pos = pos
         self.mode = stepper.mode
@@ -43,7 +44,7 @@ class StepView:
 
     @property
     def label(self) -> str:
-        return self.layout.label(self.pos)
+        return self.stepper.layout.label(self.pos)
 
     @cached_property
     def visible_t(self) -> int:
@@ -116,9 +117,13 @@ class StepView:
             return np.outer(d, self.fwd.h[t]), d
 
     def update_step(self, name: str) -> Array:
-        """-eta * dL/dtheta for one parameter: what its update adds."""
+        """What the update adds to one parameter: -eta * dL/dtheta for the
+        handout's SGD; with clipping or another optimizer, theta_new - theta."""
+        ep = self.epoch
         with np.errstate(all="ignore"):
-            return -self.epoch.lr * self.epoch.grads.get(name)
+            if ep.options.optimizer == "sgd" and ep.clipped.grads is ep.grads:
+                return -ep.lr * ep.grads.get(name)
+            return ep.params_after.get(name) - ep.params.get(name)
 
     @cached_property
     def dtanh(self) -> Array:
@@ -172,8 +177,10 @@ class StepView:
     @property
     def loss_history(self) -> list[float]:
         """Total loss of epochs 1..current (the current one once its forward
-        pass is complete)."""
-        n = self.pos.epoch if self.visible_t == self.layout.T else self.pos.epoch - 1
+        pass is complete: of its last chunk with seq_length)."""
+        done = (self.visible_t == self.layout.T
+                and self.pos.chunk == self.stepper.layout.chunks - 1)
+        n = self.pos.epoch if done else self.pos.epoch - 1
         return self.stepper.checkpoints.losses[:n]
 
     @property
@@ -185,4 +192,4 @@ class StepView:
     def first_nonfinite(self) -> str | None:
         """Where the state stopped being finite, e.g. ``epoch 2, update V (1/6)``."""
         pos = self.stepper.first_nonfinite()
-        return None if pos is None else f"epoch {pos.epoch}, {self.layout.label(pos)}"
+        return None if pos is None else f"epoch {pos.epoch}, {self.stepper.layout.label(pos)}"
