@@ -24,10 +24,12 @@ from rnn_tui.cli.args import (
     handout_training_only,
     int_in,
     mode_args,
+    model_and_epochs,
     positive_float,
+    write_output,
 )
 from rnn_tui.cli.training import cmd_check, cmd_train
-from rnn_tui.core.files import WriteError, write_atomic
+from rnn_tui.core.files import WriteError
 from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
 from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import printable
@@ -35,7 +37,8 @@ from rnn_tui.core.train_options import MAX_SEQ_LENGTH, OPTIMIZERS
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
-# module has HELP (one line), add_arguments(parser) and run(args) -> int.
+# module has HELP (one line), DESCRIPTION (its --help paragraph; HELP if absent),
+# add_arguments(parser) and run(args) -> int.
 PLUGIN_COMMANDS = {
     "compare": "rnn_tui.cli.compare",
     "grade": "rnn_tui.cli.grade",
@@ -102,7 +105,8 @@ def build_command_parser(command: str | None = None) -> Parser:
     sub = root.add_subparsers(dest="command", parser_class=Parser, required=True)
     if command in PLUGIN_COMMANDS:
         module = import_plugin(command)
-        plugin = sub.add_parser(command, help=module.HELP, description=module.HELP)
+        plugin = sub.add_parser(command, help=module.HELP,
+                                description=getattr(module, "DESCRIPTION", module.HELP))
         module.add_arguments(plugin)
         plugin.set_defaults(handler=module.run)
         return root
@@ -111,8 +115,7 @@ def build_command_parser(command: str | None = None) -> Parser:
                            description="Run N epochs and print every forward step, the "
                            "gradients and the parameters. JSON writes NaN/inf as the strings "
                            '"NaN", "Infinity", "-Infinity".')
-    trace.add_argument("model", metavar="MODEL")
-    trace.add_argument("--epochs", type=int_in(1, MAX_TRACE_EPOCHS), default=1)
+    model_and_epochs(trace, 1, MAX_TRACE_EPOCHS, 1)
     trace.add_argument("--format", choices=("json", "text"), default="json")
     trace.add_argument("--terms", action="store_true",
                        help="JSON: add every output term and BPTT term (t, k) with what it adds "
@@ -122,8 +125,7 @@ def build_command_parser(command: str | None = None) -> Parser:
     train = sub.add_parser("train", help="train and print a loss table",
                            description="Train for N epochs and print the total loss and the "
                            "minimum total loss so far at chosen epochs.")
-    train.add_argument("model", metavar="MODEL")
-    train.add_argument("--epochs", type=int_in(1, MAX_TRAIN_EPOCHS), default=100)
+    model_and_epochs(train, 1, MAX_TRAIN_EPOCHS, 100)
     train.add_argument("--report", type=epoch_list, default=None, metavar="E1,E2,...",
                        help="epochs to show (default: 1,2,10,50,100,... and N)")
     train.add_argument("--sample", type=int_in(1, MAX_TRAIN_EPOCHS), default=None, metavar="N",
@@ -179,9 +181,8 @@ def build_command_parser(command: str | None = None) -> Parser:
                             "(preprocess, forward pass step by step, BPTT, updates, later "
                             "epochs' losses) with this engine's numbers. Never overwrites a "
                             "file without --force.")
-    export.add_argument("model", metavar="MODEL")
-    export.add_argument("--epochs", type=int_in(2, MAX_TRACE_EPOCHS), default=100,
-                        help="epochs to run for the minimum total loss (default 100)")
+    model_and_epochs(export, 2, MAX_TRACE_EPOCHS, 100,
+                     "epochs to run for the minimum total loss (default 100)")
     export.add_argument("--format", choices=("markdown", "latex", "ipynb"), default="markdown")
     export.add_argument("-o", "--output", type=Path, default=None,
                         help="file to write (default: standard output)")
@@ -249,14 +250,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         spec = validate(doc, "new model")
         origin = (f"# initial values drawn with seed {args.seed}, scale 0.5 for E, "
                   "0.5/sqrt(D) for U, 0.5/sqrt(H) for W and V")
-    text = model_toml(spec, origin)
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    write_atomic(args.output, text, force=args.force)
-    print(f"wrote {printable(str(args.output))} (K={spec.K}, D={spec.embedding_dim}, "
-          f"H={spec.hidden_size}, T={spec.T})", file=sys.stderr)
-    return 0
+    return write_output(model_toml(spec, origin), args.output, args.force,
+                        f" (K={spec.K}, D={spec.embedding_dim}, H={spec.hidden_size}, T={spec.T})")
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
@@ -290,12 +285,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     text = export.worked_example(spec, epochs=2, mode=mode, minima=minima)
     if args.format == "latex":
         text = export.to_latex(text)
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    write_atomic(args.output, text, force=args.force)
-    print(f"wrote {printable(str(args.output))}", file=sys.stderr)
-    return 0
+    return write_output(text, args.output, args.force)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

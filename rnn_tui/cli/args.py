@@ -1,10 +1,16 @@
-"""What every command's parser shares: one-line usage errors and the argument
-types (whole numbers in a range, positive numbers, epoch lists, the dE mode)."""
+"""What every command shares: one-line usage errors, the argument types
+(whole numbers in a range, positive numbers, epoch lists, the dE mode), the
+MODEL and --epochs arguments, and writing a result to standard output or a file."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import NoReturn
+
+from rnn_tui.core.files import write_atomic
+from rnn_tui.core.text import printable
 
 PROG = "rnn-tui"
 EXIT_USAGE = 2
@@ -62,6 +68,24 @@ def mode_args(p: argparse.ArgumentParser) -> None:
                    help="use the handout's printed dE (term (t, k) into the row of x_t)")
     g.add_argument("--exact", dest="mode", action="store_const", const="x_k",
                    help="use the exact dE (term (t, k) into the row of x_k)")
+
+
+def model_and_epochs(p: argparse.ArgumentParser, lo: int, hi: int, default: int | None,
+                     help: str | None = None) -> None:
+    """The MODEL argument and --epochs N (a whole number in lo..hi)."""
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--epochs", type=int_in(lo, hi), default=default, help=help)
+
+
+def write_output(text: str, output: Path | None, force: bool, note: str = "") -> int:
+    """The text on standard output, or written to OUTPUT (never over an existing
+    file without --force) with `wrote OUTPUT` and the note on stderr. Exit status 0."""
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    write_atomic(output, text, force=force)
+    print(f"wrote {printable(str(output))}{note}", file=sys.stderr)
+    return 0
 
 
 def handout_training_only(spec: object, command: str) -> None:

@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rnn_tui.cli.args import UsageError, handout_training_only, int_in, mode_args, positive_float
+from rnn_tui.cli.args import (
+    UsageError,
+    handout_training_only,
+    mode_args,
+    model_and_epochs,
+    positive_float,
+)
 from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
 from rnn_tui.core.model_file import ModelSpec, load
@@ -19,24 +25,21 @@ from rnn_tui.core.report import _num as spelled  # JSON's names for NaN and inf
 from rnn_tui.core.theirs import MAX_EPOCHS, InputError
 
 HELP = "compare a trace of your own implementation with rnn-tui's, value by value"
+DESCRIPTION = """Compare THEIRS.json (the JSON `rnn-tui trace --format json [--terms]` writes, with
+any subset of its numbers) with rnn-tui's values of MODEL, in the handout's step order: print the
+first difference, how many values differ per quantity and the formula that is probably wrong. Exit
+0 when all agree, 1 when some differ, 2 on bad input."""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Compare THEIRS.json (the JSON `rnn-tui trace --format json [--terms]` writes, with "
-        "any subset of its numbers) with rnn-tui's values of MODEL, in the handout's step "
-        "order: print the first difference, how many values differ per quantity and the "
-        "formula that is probably wrong. Exit 0 when all agree, 1 when some differ, 2 on "
-        "bad input.")
     add_common(p)
     p.add_argument("theirs", type=Path, metavar="THEIRS.json")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=None,
-                   help="compare epochs 1..N only (default: every epoch in the file)")
+    model_and_epochs(p, 1, MAX_EPOCHS, None,
+                     "compare epochs 1..N only (default: every epoch in the file)")
     p.add_argument("--tol", type=positive_float, default=1e-6,
                    help="tolerance: |ours - theirs| <= tol * max(1, |ours|) (default 1e-6)")
     mode_args(p)

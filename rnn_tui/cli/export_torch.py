@@ -14,16 +14,14 @@ from rnn_tui.core.files import WriteError, write_atomic
 from rnn_tui.core.model_file import load
 
 HELP = "a model as PyTorch weights (.safetensors) and a PyTorch script that trains it"
+DESCRIPTION = """Write DIR/model.safetensors (nn.Embedding + nn.RNN + nn.Linear weights, float64)
+and DIR/model.py, a PyTorch program that builds the same network, runs one epoch of training and
+prints the total loss, the gradients and the updated parameters, equal to `rnn-tui trace MODEL`.
+Never overwrites a file without --force."""
 COMMAND = "export-torch"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Write DIR/model.safetensors (nn.Embedding + nn.RNN + nn.Linear weights, float64) and "
-        "DIR/model.py, a PyTorch program that builds the same network, runs one epoch of "
-        "training and prints the total loss, the gradients and the updated parameters, "
-        "equal to `rnn-tui trace MODEL`. Never overwrites a file without --force."
-    )
     p.add_argument("model", metavar="MODEL")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR",
                    help="directory for model.safetensors and model.py (made if missing)")

@@ -18,14 +18,13 @@ from rnn_tui.core.text import printable
 from rnn_tui.core.theirs import InputError
 
 HELP = "compare every student's trace with rnn-tui's: one row per file"
+DESCRIPTION = """Run `rnn-tui compare` on every FILE (a directory stands for the .json files in it)
+and print one row per file: agree, differ or bad input, how many values differ, the first
+difference and the likely cause; then a summary line."""
 COLUMNS = ("file", "result", "compared", "differ", "first difference", "diagnosis")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Run `rnn-tui compare` on every FILE (a directory stands for the .json files in it) "
-        "and print one row per file: agree, differ or bad input, how many values differ, "
-        "the first difference and the likely cause; then a summary line.")
     add_common(p)
     p.add_argument("files", type=Path, nargs="+", metavar="FILE")
     p.add_argument("--format", choices=("text", "csv"), default="text")

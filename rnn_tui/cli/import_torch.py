@@ -13,6 +13,11 @@ from rnn_tui.core.files import write_atomic
 from rnn_tui.core.model_file import ModelFileError, validate
 
 HELP = "a PyTorch Embedding + RNN + Linear state dict (.safetensors) as a model file"
+DESCRIPTION = """Read the weights of nn.Embedding(K, D) + nn.RNN(D, H) (tanh, 1 layer,
+unidirectional) + nn.Linear(H, K) from a .safetensors file (data only, no pickle) and write a model
+file: E = embedding weight, U = weight_ih_l0, W = weight_hh_l0, b = bias_ih_l0 + bias_hh_l0, V, c =
+the Linear's weight and bias. Tensors are found by the ends of their names and their shapes. Never
+overwrites a file without --force."""
 COMMAND = "import-torch"
 # The model file's fields -> the options that set them (for one-line errors).
 OPTIONS = {"text": "--text", "vocab": "--vocab", "learning_rate": "--learning-rate",
@@ -20,13 +25,6 @@ OPTIONS = {"text": "--text", "vocab": "--vocab", "learning_rate": "--learning-ra
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Read the weights of nn.Embedding(K, D) + nn.RNN(D, H) (tanh, 1 layer, "
-        "unidirectional) + nn.Linear(H, K) from a .safetensors file (data only, no pickle) "
-        "and write a model file: E = embedding weight, U = weight_ih_l0, W = weight_hh_l0, "
-        "b = bias_ih_l0 + bias_hh_l0, V, c = the Linear's weight and bias. Tensors are found "
-        "by the ends of their names and their shapes. Never overwrites a file without --force."
-    )
     p.add_argument("weights", type=Path, metavar="WEIGHTS.safetensors")
     text = p.add_mutually_exclusive_group(required=True)
     text.add_argument("--text", help="training text (the model's sequence)")

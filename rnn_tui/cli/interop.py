@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import sys
 from types import ModuleType
 
-from rnn_tui.cli.args import PROG, UsageError
+from rnn_tui.cli.args import PROG, UsageError, write_output
 
 # package -> the extra of pyproject.toml that installs it
 EXTRAS = {"safetensors": "torch", "nbformat": "notebook"}
@@ -26,15 +25,7 @@ def need(module: str, command: str) -> ModuleType:
 
 
 def export_notebook(args: argparse.Namespace, spec, mode: str, minima: list[int]) -> int:
-    from rnn_tui.core.files import write_atomic
-
     need("nbformat", "export --format ipynb")
     from rnn_tui.core.notebook import worked_notebook
 
-    text = worked_notebook(spec, mode=mode, minima=minima)
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    write_atomic(args.output, text, force=args.force)
-    print(f"wrote {args.output}", file=sys.stderr)
-    return 0
+    return write_output(worked_notebook(spec, mode=mode, minima=minima), args.output, args.force)

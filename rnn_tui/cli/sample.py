@@ -7,9 +7,12 @@ import json
 import math
 import sys
 
-from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args
+from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, model_and_epochs
 
 HELP = "train N epochs, then generate text from a starting text"
+DESCRIPTION = """Train N epochs exactly as `train` does, feed the starting text from h_0 = 0, then
+generate L characters: greedy (argmax) at temperature 0, otherwise drawn from softmax(Omega /
+temperature) with NumPy's default_rng(seed)."""
 MAX_EPOCHS = 10_000_000
 MAX_LENGTH = 100_000
 
@@ -25,13 +28,8 @@ def temperature(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Train N epochs exactly as `train` does, feed the starting text from h_0 = 0, then "
-        "generate L characters: greedy (argmax) at temperature 0, otherwise drawn from "
-        "softmax(Omega / temperature) with NumPy's default_rng(seed).")
-    parser.add_argument("model", metavar="MODEL")
-    parser.add_argument("--epochs", type=int_in(0, MAX_EPOCHS), default=0,
-                        help="epochs to train first (default 0: the initial parameters)")
+    model_and_epochs(parser, 0, MAX_EPOCHS, 0,
+                     "epochs to train first (default 0: the initial parameters)")
     parser.add_argument("--prime", default=None, metavar="TEXT",
                         help="starting text (default: the first character of the model's text)")
     parser.add_argument("--length", type=int_in(0, MAX_LENGTH), default=100, metavar="L",

@@ -13,18 +13,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from rnn_tui.core.fused import RnnWork, flat, views
 from rnn_tui.core.maths import Array, EmbeddingRows, Params
 from rnn_tui.core.params import FILE_ORDER
 
 
-def train(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    epochs: int,
-    embedding_rows: EmbeddingRows = "x_k",
-) -> tuple[Array, Params]:
+def train(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp], learning_rate: float,
+          epochs: int, embedding_rows: EmbeddingRows = "x_k") -> tuple[Array, Params]:
     """``epochs`` epochs of ``maths.forward``, ``maths.backward`` and ``maths.sgd``
     in one loop: the total loss of each epoch (before its update) and the
     parameters after the last update.
@@ -40,104 +35,19 @@ def train(
     T = int(inputs.shape[0])
     K, H = p.V.shape
     D = p.E.shape[1]
-    theta = np.concatenate([p.get(n).ravel() for n in FILE_ORDER])
+    named = {n: p.get(n) for n in FILE_ORDER}
+    theta = flat(named)
     grad = np.empty_like(theta)
-
-    def views(buf: Array) -> dict[str, Array]:
-        out, at = {}, 0
-        for n in FILE_ORDER:
-            shape = p.get(n).shape
-            size = int(np.prod(shape))
-            out[n] = buf[at : at + size].reshape(shape)
-            at += size
-        return out
-
-    P, G = views(theta), views(grad)
-    E, U, W, b, V, c = (P[n] for n in FILE_ORDER)
-    dE, dU, dW, db, dV, dc = (G[n] for n in FILE_ORDER)
+    P, G = views(theta, named), views(grad, named)
     target_at = np.arange(T) * K + targets  # flat index of omega_t[target_t]
-    onehot_y = np.zeros((T, K))
-    onehot_y[np.arange(T), targets] = 1.0
-    h = np.zeros((T + 1, H))  # h[0] = h_0 = 0 stays zero
-    hv, h1, h0 = list(h), h[1:], h[:-1]  # row views, made once
-    x = np.empty((T, D))
-    uxb = np.empty((T, H))
-    uv = list(uxb)
-    omega = np.empty((T, K))  # becomes exp(z), y_hat and delta in place
-    flat = omega.reshape(-1)
-    m, s = np.empty((T, 1)), np.empty((T, 1))
-    dh_out = np.empty((T, H))
-    dv = list(dh_out)
-    dtanh = np.empty((T, H))
-    ov = list(dtanh)
-    da = np.empty((T, H))
-    dav = list(da)
-    dE_rows = np.empty((T, D))
-    tmp = np.empty(H)
+    w = RnnWork(T, K, D, H)  # h[0] = h_0 = 0 stays zero
     losses = np.empty(epochs)
-    if embedding_rows == "x_t":
-        chars, channel = np.unique(inputs, return_inverse=True)
-        dh_g = np.zeros((chars.shape[0], H))
-        da_g, acc_g = np.empty_like(dh_g), np.empty_like(dh_g)
-    UT, VT = U.T, V.T
-    tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
-    amax, asum = np.maximum.reduce, np.add.reduce
-    w_dot, wt_dot = W.dot, W.T.dot
-    back = range(T - 1, -1, -1)
     with np.errstate(all="ignore"):
         for e in range(epochs):
-            # forward: x_t = E[x_t^o], h_t = tanh(U x_t + b + W h_{t-1})
-            np.take(E, inputs, axis=0, out=x)
-            np.matmul(x, UT, out=uxb)
-            add(uxb, b, out=uxb)
-            for t in range(T):
-                w_dot(hv[t], tmp)
-                add(uv[t], tmp, out=tmp)
-                tanh(tmp, out=hv[t + 1])
-            np.matmul(h1, VT, out=omega)
-            add(omega, c, out=omega)
-            # loss: sum_t (m_t + ln sum exp(Omega_t - m_t)) - Omega_t[target]
-            picked = np.take(flat, target_at)
-            amax(omega, 1, keepdims=True, out=m)
-            sub(omega, m, out=omega)
-            np.exp(omega, out=omega)
-            asum(omega, 1, keepdims=True, out=s)
-            np.divide(omega, s, out=omega)  # y_hat
-            np.log(s, out=s)
-            add(m, s, out=m)  # log-sum-exp
-            losses[e] = asum(sub(m[:, 0], picked, out=picked), None)
-            # backward
-            sub(omega, onehot_y, out=omega)  # delta_t = y_hat_t - y_t
-            np.matmul(omega.T, h1, out=dV)
-            asum(omega, 0, out=dc)
-            np.matmul(omega, V, out=dh_out)  # V^T delta_t
-            mul(h1, h1, out=dtanh)
-            sub(1.0, dtanh, out=dtanh)
-            if embedding_rows == "x_k":
-                tmp.fill(0.0)
-                for t in back:
-                    add(dv[t], tmp, out=tmp)
-                    mul(tmp, ov[t], out=dav[t])
-                    wt_dot(dav[t], tmp)  # W^T da_t
-                np.matmul(da, U, out=dE_rows)
-                dE.fill(0.0)
-                np.add.at(dE, inputs, dE_rows)
-            else:
-                dh_g.fill(0.0)
-                acc_g.fill(0.0)
-                for t in back:
-                    dh_g[channel[t]] += dv[t]
-                    mul(dh_g, ov[t], out=da_g)
-                    asum(da_g, 0, out=dav[t])
-                    add(acc_g, da_g, out=acc_g)
-                    np.matmul(da_g, W, out=dh_g)
-                dE.fill(0.0)
-                dE[chars] = acc_g @ U
-            np.matmul(da.T, h0, out=dW)
-            np.matmul(da.T, x, out=dU)
-            asum(da, 0, out=db)
+            losses[e] = w.forward(P, inputs, target_at)
+            w.backward(P, G, inputs, targets, embedding_rows)
             # sgd
-            mul(grad, learning_rate, out=grad)
-            sub(theta, grad, out=theta)
+            np.multiply(grad, learning_rate, out=grad)
+            np.subtract(theta, grad, out=theta)
     after = Params(**{n: P[n].copy() for n in FILE_ORDER})
     return losses, after

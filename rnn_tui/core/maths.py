@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from rnn_tui.core.outputs import Outputs
 from rnn_tui.core.params import FILE_ORDER
 
 Array = NDArray[np.float64]
@@ -59,8 +60,9 @@ Grads = Params
 
 
 @dataclass(frozen=True, slots=True)
-class Forward:
-    """Everything the forward pass computes, kept for the backward pass."""
+class Forward(Outputs):
+    """Everything the forward pass computes, kept for the backward pass
+    (T, total_loss and predictions from outputs.Outputs)."""
 
     inputs: NDArray[np.intp]  # (T,) vocabulary index of x_t^o
     targets: NDArray[np.intp]  # (T,) vocabulary index of y_t
@@ -71,20 +73,6 @@ class Forward:
     omega: Array  # (T, K)   Omega_t = V h_t + c
     y_hat: Array  # (T, K)   softmax(Omega_t)
     loss: Array  # (T,)     L_t = -ln y_hat_t[target]
-
-    @property
-    def T(self) -> int:
-        return int(self.inputs.shape[0])
-
-    @property
-    def total_loss(self) -> float:
-        with np.errstate(all="ignore"):
-            return float(self.loss.sum())
-
-    @property
-    def predictions(self) -> NDArray[np.intp]:
-        """argmax of y_hat_t; NaN rows predict index 0 (np.argmax's choice)."""
-        return np.argmax(self.y_hat, axis=1)
 
 
 def softmax(omega: Array) -> Array:

@@ -18,21 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from rnn_tui.core import tbptt, tbptt_kernel
+from rnn_tui.core import maths, tbptt, tbptt_kernel
 from rnn_tui.core.fast_train import train
-from rnn_tui.core.maths import (
-    Array,
-    EmbeddingRows,
-    Forward,
-    Grads,
-    Params,
-    backward,
-    bptt_row,
-    forward,
-    output_delta,
-    row_sums,
-    sgd,
-)
+from rnn_tui.core.maths import Array, EmbeddingRows, Forward, Grads, Params
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.optim import AdagradState, AdamState, MomentumState, OptimizerState
 from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
@@ -72,9 +60,9 @@ def training(spec: ModelSpec, mode: str | None = None) -> Iterator[EpochResult]:
     inputs, targets = spec.indices()
     p = spec.initial_params()
     for e in count(1):
-        f = forward(p, inputs, targets)
-        g = backward(p, f, emb)
-        after = sgd(p, g, spec.learning_rate)
+        f = maths.forward(p, inputs, targets)
+        g = maths.backward(p, f, emb)
+        after = maths.sgd(p, g, spec.learning_rate)
         yield EpochResult(e, p, f, g, after)
         p = after
 
@@ -181,7 +169,7 @@ def term_dicts(p: Params, f: Forward, mode: EmbeddingRows) -> tuple[list[Any], l
     term (t, k) in stepping order (t = 1..T, k = t..1), the term (the
     H-vector dL_t/da_k = delta_t^T V W^T(1-h_t^2) ... (1-h_k^2)) and what it
     adds to dW, dU, db and dE (dE as the whole K x D matrix)."""
-    delta = output_delta(f)  # (T, K)
+    delta = maths.output_delta(f)  # (T, K)
     outputs = [
         {"t": t, "delta": _arr(delta[t - 1]), "dV": _arr(np.outer(delta[t - 1], f.h[t])),
          "dc": _arr(delta[t - 1])}
@@ -189,9 +177,9 @@ def term_dicts(p: Params, f: Forward, mode: EmbeddingRows) -> tuple[list[Any], l
     ]
     terms = []
     for t in range(1, f.T + 1):
-        row = bptt_row(p, f, delta, t)
+        row = maths.bptt_row(p, f, delta, t)
         for k in range(t, 0, -1):
-            s = row_sums(p, f, row, k, k, mode)
+            s = maths.row_sums(p, f, row, k, k, mode)
             terms.append({"t": t, "k": k, "term": _arr(row.da[k - 1]), "dW": _arr(s.W),
                           "dU": _arr(s.U), "db": _arr(s.b), "dE": _arr(s.E)})
     return outputs, terms

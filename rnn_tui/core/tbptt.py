@@ -18,30 +18,13 @@ SGD and no clipping, an epoch is exactly the handout's (one chunk, h_0 = 0,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import count
 
 import numpy as np
-from numpy.typing import NDArray
 
-from rnn_tui.core.maths import (
-    Array,
-    EmbeddingRows,
-    Forward,
-    Grads,
-    Params,
-    backward,
-    forward,
-)
+from rnn_tui.core.chunk_loop import Chunked, spans  # noqa: F401  (tbptt.spans, as before)
+from rnn_tui.core.maths import Array, Forward, Grads, Params, backward, forward
 from rnn_tui.core.optim import Clipped, OptimizerState, clip, initial_state, step
-from rnn_tui.core.train_options import TrainOptions
-
-
-def spans(T: int, seq_length: int | None) -> list[tuple[int, int]]:
-    """(start, stop) of each chunk: [jN, min(jN + N, T)); one chunk when N is None."""
-    N = T if seq_length is None else seq_length
-    return [(i, min(i + N, T)) for i in range(0, T, N)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,72 +48,16 @@ class Chunk:
         return self.start + self.fwd.T
 
 
-def chunk_step(
-    p: Params,
-    state: OptimizerState,
-    h0: Array,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    mode: EmbeddingRows = "x_k",
-    *,
-    epoch: int = 1,
-    j: int = 0,
-    start: int = 0,
-) -> Chunk:
-    """Forward from h0, backward, clip, update: one chunk (inputs, targets are its own)."""
-    f = forward(p, inputs, targets, h0)
-    g = backward(p, f, mode)  # h0 enters dW through da_1 h_0^T; nothing flows into h0
-    c = clip(options, g)
-    after, new_state = step(options, p, c.grads, state, learning_rate)
-    return Chunk(epoch=epoch, j=j, start=start, h0=h0, params=p, fwd=f, grads=g, clipped=c,
-                 state_before=state, state=new_state, after=after)
-
-
-def training(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    mode: EmbeddingRows = "x_k",
-    state: OptimizerState | None = None,
-) -> Iterator[Chunk]:
-    """Chunk after chunk, epoch after epoch, from parameters p (and the
-    optimizer's initial state unless one is given). Never ends."""
-    T = int(inputs.shape[0])
-    H = p.W.shape[0]
-    parts = spans(T, options.seq_length)
-    s = initial_state(options.optimizer, p) if state is None else state
-    for e in count(1):
-        h0 = np.zeros(H)  # every epoch starts from h_0 = 0
-        for j, (i, stop) in enumerate(parts):
-            ch = chunk_step(p, s, h0, inputs[i:stop], targets[i:stop], learning_rate,
-                            options, mode, epoch=e, j=j, start=i)
-            yield ch
-            p, s, h0 = ch.after, ch.state, ch.fwd.h[-1]
-
-
-def train(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    epochs: int,
-    mode: EmbeddingRows = "x_k",
-) -> tuple[Array, Params, OptimizerState]:
-    """``epochs`` epochs: each epoch's total loss (the sum over its chunks, each
-    before its own update), and the parameters and optimizer state after."""
-    n = len(spans(int(inputs.shape[0]), options.seq_length))
-    losses = np.zeros(epochs)
-    s = initial_state(options.optimizer, p)
-    if epochs == 0:
-        return losses, p, s
-    for k, ch in enumerate(training(p, inputs, targets, learning_rate, options, mode)):
-        losses[ch.epoch - 1] += ch.fwd.total_loss
-        p, s = ch.after, ch.state
-        if k + 1 == epochs * n:
-            break
-    return losses, p, s
+_LOOP: Chunked[Params, Chunk] = Chunked(
+    forward=forward,  # from the chunk's h_0
+    backward=backward,
+    clip=clip,
+    update=step,
+    record=Chunk,
+    initial_state=initial_state,
+    zeros=lambda p: np.zeros(p.W.shape[0]),  # h_0 = 0 (H,)
+    carry=lambda ch: ch.fwd.h[-1],  # the chunk's last h
+)
+chunk_step = _LOOP.chunk_step  # forward from h_0, backward, clip, update: one chunk
+training = _LOOP.training  # chunk after chunk, epoch after epoch (chunk_loop.Chunked)
+train = _LOOP.train  # epochs: each epoch's total loss, the parameters and state after

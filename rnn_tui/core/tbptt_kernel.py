@@ -13,11 +13,11 @@ intermediate lives in a buffer allocated once per chunk length.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
+from rnn_tui.core.chunk_loop import epoch_totals, spans
+from rnn_tui.core.fused import RnnWork, flat, views
 from rnn_tui.core.maths import Array, EmbeddingRows, Params
 from rnn_tui.core.optim import (
     ADAGRAD_EPS,
@@ -29,61 +29,21 @@ from rnn_tui.core.optim import (
     initial_state,
 )
 from rnn_tui.core.params import UPDATE_ORDER
-from rnn_tui.core.tbptt import spans
 from rnn_tui.core.train_options import TrainOptions
 
 
-def _flat(p: Params) -> Array:
-    return np.concatenate([p.get(n).ravel() for n in UPDATE_ORDER])
-
-
-def _views(buf: Array, like: Params) -> dict[str, Array]:
-    out, at = {}, 0
-    for n in UPDATE_ORDER:
-        shape = like.get(n).shape
-        size = int(np.prod(shape))
-        out[n] = buf[at : at + size].reshape(shape)
-        at += size
-    return out
+def _named(p: Params) -> dict[str, Array]:
+    return {n: p.get(n) for n in UPDATE_ORDER}
 
 
 def _params(buf: Array, like: Params) -> Params:
-    return Params(**{n: v.copy() for n, v in _views(buf, like).items()})
+    return Params(**{n: v.copy() for n, v in views(buf, _named(like)).items()})
 
 
-@dataclass
-class _Work:
-    """Buffers for chunks of n steps (names as in fast_train.train)."""
-
-    x: Array  # (n, D)
-    uxb: Array  # (n, H)
-    h: Array  # (n+1, H)
-    omega: Array  # (n, K)  becomes exp(z), y_hat and delta in place
-    m: Array  # (n, 1)
-    s: Array  # (n, 1)
-    dh_out: Array  # (n, H)
-    dtanh: Array  # (n, H)
-    da: Array  # (n, H)
-    dE_rows: Array  # (n, D)
-
-    @staticmethod
-    def make(n: int, K: int, D: int, H: int) -> _Work:
-        e = np.empty
-        return _Work(x=e((n, D)), uxb=e((n, H)), h=e((n + 1, H)), omega=e((n, K)),
-                     m=e((n, 1)), s=e((n, 1)), dh_out=e((n, H)), dtanh=e((n, H)),
-                     da=e((n, H)), dE_rows=e((n, D)))
-
-
-def train_chunks(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    n_chunks: int,
-    mode: EmbeddingRows = "x_k",
-    state: OptimizerState | None = None,
-) -> tuple[Array, Params, OptimizerState]:
+def train_chunks(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+                 learning_rate: float, options: TrainOptions, n_chunks: int,
+                 mode: EmbeddingRows = "x_k", state: OptimizerState | None = None
+                 ) -> tuple[Array, Params, OptimizerState]:
     """``n_chunks`` chunks from the start of an epoch (wrapping into the next
     epochs) and the optimizer state ``state`` (default: the initial one):
     each chunk's total loss before its update, and the parameters and
@@ -92,30 +52,25 @@ def train_chunks(
     K, H = p.V.shape
     D = p.E.shape[1]
     parts = spans(T, options.seq_length)
-    theta = _flat(p)
+    named = _named(p)
+    theta = flat(named)
     grad = np.empty_like(theta)
-    P, G = _views(theta, p), _views(grad, p)
-    E, U, W, b, V, c = (P[n] for n in ("E", "U", "W", "b", "V", "c"))
-    dE, dU, dW, db, dV, dc = (G[n] for n in ("E", "U", "W", "b", "V", "c"))
+    P, G = views(theta, named), views(grad, named)
     eta, opt = learning_rate, options.optimizer
     state0 = initial_state(opt, p) if state is None else state
     buf_a = np.zeros_like(theta)  # momentum's v, Adagrad's m, Adam's m
     buf_b = np.zeros_like(theta)  # Adam's v
     n_up = 0
     if isinstance(state0, MomentumState):
-        buf_a = _flat(state0.v)
+        buf_a = flat(_named(state0.v))
     elif isinstance(state0, AdagradState):
-        buf_a = _flat(state0.m)
+        buf_a = flat(_named(state0.m))
     elif isinstance(state0, AdamState):
-        buf_a, buf_b, n_up = _flat(state0.m), _flat(state0.v), state0.n
+        buf_a, buf_b, n_up = flat(_named(state0.m)), flat(_named(state0.v)), state0.n
     t1, t2 = np.empty_like(theta), np.empty_like(theta)
-    works: dict[int, _Work] = {}
+    works: dict[int, RnnWork] = {}
     losses = np.empty(n_chunks)
-    tmp = np.empty(H)
-    UT, VT = U.T, V.T
-    tanh, add, sub, mul = np.tanh, np.add, np.subtract, np.multiply
-    amax, asum = np.maximum.reduce, np.add.reduce
-    w_dot, wt_dot = W.dot, W.T.dot
+    add, sub, mul = np.add, np.subtract, np.multiply
     h_last = np.zeros(H)
     with np.errstate(all="ignore"):
         for k in range(n_chunks):
@@ -124,65 +79,12 @@ def train_chunks(
                 h_last = np.zeros(H)  # every epoch starts from h_0 = 0
             i0, i1 = parts[j]
             n = i1 - i0
-            w = works.get(n) or works.setdefault(n, _Work.make(n, K, D, H))
+            w = works.get(n) or works.setdefault(n, RnnWork(n, K, D, H))
             xs, ys = inputs[i0:i1], targets[i0:i1]
-            # forward from h_0 = h_last: x_t = E[x_t^o], h_t = tanh(U x_t + b + W h_{t-1})
-            h, x, uxb, omega = w.h, w.x, w.uxb, w.omega
-            h[0] = h_last
-            np.take(E, xs, axis=0, out=x)
-            np.matmul(x, UT, out=uxb)
-            add(uxb, b, out=uxb)
-            for t in range(n):
-                w_dot(h[t], tmp)
-                add(uxb[t], tmp, out=tmp)
-                tanh(tmp, out=h[t + 1])
-            h1, h0 = h[1:], h[:-1]
-            np.matmul(h1, VT, out=omega)
-            add(omega, c, out=omega)
-            # loss: sum_t (m_t + ln sum exp(Omega_t - m_t)) - Omega_t[target]
-            picked = np.take(omega.reshape(-1), np.arange(n) * K + ys)
-            m, s = w.m, w.s
-            amax(omega, 1, keepdims=True, out=m)
-            sub(omega, m, out=omega)
-            np.exp(omega, out=omega)
-            asum(omega, 1, keepdims=True, out=s)
-            np.divide(omega, s, out=omega)  # y_hat
-            np.log(s, out=s)
-            add(m, s, out=m)
-            losses[k] = asum(sub(m[:, 0], picked, out=picked), None)
-            # backward (maths.backward's operations)
-            omega[np.arange(n), ys] -= 1.0  # delta_t = y_hat_t - y_t
-            np.matmul(omega.T, h1, out=dV)
-            asum(omega, 0, out=dc)
-            dh_out, dtanh, da = w.dh_out, w.dtanh, w.da
-            np.matmul(omega, V, out=dh_out)  # V^T delta_t
-            mul(h1, h1, out=dtanh)
-            sub(1.0, dtanh, out=dtanh)
-            if mode == "x_k":
-                tmp.fill(0.0)
-                for t in range(n - 1, -1, -1):
-                    add(dh_out[t], tmp, out=tmp)
-                    mul(tmp, dtanh[t], out=da[t])
-                    wt_dot(da[t], tmp)  # W^T da_t
-                np.matmul(da, U, out=w.dE_rows)
-                dE.fill(0.0)
-                np.add.at(dE, xs, w.dE_rows)
-            else:
-                chars, channel = np.unique(xs, return_inverse=True)
-                dh_g = np.zeros((chars.shape[0], H))
-                acc_g = np.zeros_like(dh_g)
-                for t in range(n - 1, -1, -1):
-                    dh_g[channel[t]] += dh_out[t]
-                    da_g = dh_g * dtanh[t]
-                    da[t] = da_g.sum(axis=0)
-                    acc_g += da_g
-                    dh_g = da_g @ W
-                dE.fill(0.0)
-                dE[chars] = acc_g @ U
-            np.matmul(da.T, h0, out=dW)
-            np.matmul(da.T, w.x, out=dU)
-            asum(da, 0, out=db)
-            h_last = h[n].copy()
+            w.h[0] = h_last  # forward from the carried h_0
+            losses[k] = w.forward(P, xs, np.arange(n) * K + ys)
+            w.backward(P, G, xs, ys, mode)
+            h_last = w.h[n].copy()
             _clip(options, grad, G)
             # the update, on all six at once
             if opt == "sgd":
@@ -243,23 +145,13 @@ def _state(state0: OptimizerState, a: Array, b: Array, n_up: int, p: Params) -> 
     return AdamState(m=_params(a, p), v=_params(b, p), n=n_up)
 
 
-def train(
-    p: Params,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    options: TrainOptions,
-    epochs: int,
-    mode: EmbeddingRows = "x_k",
-    state: OptimizerState | None = None,
-) -> tuple[Array, Params, OptimizerState]:
+def train(p: Params, inputs: NDArray[np.intp], targets: NDArray[np.intp], learning_rate: float,
+          options: TrainOptions, epochs: int, mode: EmbeddingRows = "x_k",
+          state: OptimizerState | None = None) -> tuple[Array, Params, OptimizerState]:
     """``epochs`` epochs from the optimizer state ``state`` (default: the
     initial one): each epoch's total loss (its chunks' losses added in order,
     as tbptt.train adds them), the parameters and optimizer state after."""
     per_epoch = len(spans(int(inputs.shape[0]), options.seq_length))
     chunk_losses, after, state = train_chunks(p, inputs, targets, learning_rate, options,
                                               epochs * per_epoch, mode, state)
-    losses = np.zeros(epochs)
-    for k, loss in enumerate(chunk_losses.tolist()):
-        losses[k // per_epoch] += loss
-    return losses, after, state
+    return epoch_totals(chunk_losses.tolist(), per_epoch, epochs), after, state

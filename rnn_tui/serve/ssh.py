@@ -42,20 +42,8 @@ from typing import Any
 import asyncssh
 
 from rnn_tui.cli.args import UsageError, int_in
-from rnn_tui.serve.common import (
-    KILL_GRACE,
-    Signals,
-    add_session_arguments,
-    child_command,
-    is_loopback,
-    listen_error,
-    log,
-    one_line,
-    quiet_logs,
-    say,
-    shown,
-    url_host,
-)
+from rnn_tui.serve import common
+from rnn_tui.serve.common import log, say
 from rnn_tui.serve.ssh_auth import (
     BLOCK_SECONDS,
     FAILURES_PER_MINUTE,
@@ -73,6 +61,10 @@ from rnn_tui.serve.ssh_auth import (
 from rnn_tui.serve.ssh_session import CHANNEL_WINDOW, Session, termios
 
 HELP = "serve the debugger over SSH: every `ssh` connection gets its own session"
+DESCRIPTION = """Serve the debugger over SSH: every connection gets its own rnn-tui session on
+MODEL, in a terminal of the client's size. Students need only an ssh client. Choose who may connect
+with --authorized-keys and/or --password-file, or say --no-auth. Password file: lines
+'user:password'; '*:password' or a line without ':' is a password for any user name."""
 PROG = "rnn-tui ssh-serve"
 
 DEFAULT_PORT = 2222
@@ -89,15 +81,8 @@ WRONG_PASSWORD_DELAY = 1.0  # seconds a wrong password costs
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Serve the debugger over SSH: every connection gets its own rnn-tui session on "
-        "MODEL, in a terminal of the client's size. Students need only an ssh client. "
-        "Choose who may connect with --authorized-keys and/or --password-file, or say "
-        "--no-auth. Password file: lines 'user:password'; '*:password' or a line "
-        "without ':' is a password for any user name."
-    )
-    add_session_arguments(p, clients="clients", host_note="", port=DEFAULT_PORT,
-                          max_sessions=DEFAULT_MAX_SESSIONS, sessions="sessions")
+    common.add_session_arguments(p, clients="clients", host_note="", port=DEFAULT_PORT,
+                                 max_sessions=DEFAULT_MAX_SESSIONS, sessions="sessions")
     p.add_argument("--idle-timeout", type=int_in(0, 7 * 24 * 3600),
                    default=DEFAULT_IDLE_TIMEOUT, metavar="SECONDS",
                    help=f"end a session after this long without input (default "
@@ -177,7 +162,7 @@ class Hub:
             s.end("the server is shutting down")
         tasks = [s.task for s in self.sessions if s.task is not None]
         if tasks:
-            waiter = asyncio.ensure_future(asyncio.wait(tasks, timeout=KILL_GRACE + 3))
+            waiter = asyncio.ensure_future(asyncio.wait(tasks, timeout=common.KILL_GRACE + 3))
             forced = asyncio.ensure_future(force.wait())
             await asyncio.wait({waiter, forced}, return_when=asyncio.FIRST_COMPLETED)
             if not waiter.done():  # a second Ctrl+C: no more waiting
@@ -217,7 +202,7 @@ class Connection(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         host, port = (conn.get_extra_info("peername") or ("?", 0))[:2]
-        self.peer = f"{url_host(str(host))}:{port}"
+        self.peer = f"{common.url_host(str(host))}:{port}"
         self.address = address_key(str(host))
         hub = self.hub
         hub.connections.add(self)
@@ -237,7 +222,7 @@ class Connection(asyncssh.SSHServer):
             s.connection_lost(exc)
         who = self.username if self.authenticated else (
             f"{self.username} (not authenticated)" if self.username else "(not authenticated)")
-        reason = self.reason or (one_line(exc) if exc else "client closed")
+        reason = self.reason or (common.one_line(exc) if exc else "client closed")
         log(f"disconnect #{self.id} {who} from {self.peer} after "
             f"{duration(time.monotonic() - self.started)}: {reason}")
 
@@ -252,7 +237,7 @@ class Connection(asyncssh.SSHServer):
 
     # ---------------------------------------------------------------- auth
     def begin_auth(self, username: str) -> bool:
-        self.username = shown(username)
+        self.username = common.shown(username)
         if self.hub.config.no_auth:
             return False
         keys = self.hub.config.keys
@@ -331,7 +316,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("say who may connect: --authorized-keys FILE, --password-file FILE, "
                          "or --no-auth (anyone who can reach the port)")
     # The trampoline makes the pty each child's controlling terminal, then runs rnn-tui.
-    argv, what = child_command(args, [sys.executable, "-m", "rnn_tui.serve.ssh_child"])
+    argv, what = common.child_command(args, [sys.executable, "-m", "rnn_tui.serve.ssh_child"])
     keys = AuthorizedKeys(args.authorized_keys) if args.authorized_keys else None
     passwords = read_password_file(args.password_file, PROG) if args.password_file else None
     key_path = args.host_key or default_host_key_path()
@@ -340,13 +325,13 @@ def run(args: argparse.Namespace) -> int:
                     max_sessions=args.max_sessions, idle_timeout=args.idle_timeout,
                     keys=keys, passwords=passwords, no_auth=args.no_auth)
     say(PROG, f"host key {host_key.get_fingerprint()} ({'new, ' if created else ''}{key_path})")
-    if not is_loopback(args.host):
+    if not common.is_loopback(args.host):
         if args.no_auth:
             say(PROG, f"warning: listening on {args.host} with --no-auth: anyone who can reach "
                 "this port gets a session")
         else:
             say(PROG, f"warning: listening on {args.host}: reachable from other machines")
-    quiet_logs({"asyncssh": logging.CRITICAL})  # one line per event is ours
+    common.quiet_logs({"asyncssh": logging.CRITICAL})  # one line per event is ours
     hub = Hub(config, Doorman(per_address=args.max_unauthenticated))
     return asyncio.run(serve(hub, args.host, args.port, host_key, args.login_grace))
 
@@ -354,7 +339,7 @@ def run(args: argparse.Namespace) -> int:
 async def serve(hub: Hub, host: str, port: int, host_key: asyncssh.SSHKey,
                 login_grace: int) -> int:
     config = hub.config
-    signals = Signals()
+    signals = common.Signals()
     try:
         listener = await asyncssh.create_server(
             lambda: Connection(hub), host, port,
@@ -369,12 +354,12 @@ async def serve(hub: Hub, host: str, port: int, host_key: asyncssh.SSHKey,
             config=None,
         )
     except (OSError, ValueError) as err:
-        raise listen_error(host, port, err) from None
+        raise common.listen_error(host, port, err) from None
     actual = listener.get_port()
     config.port = actual
     auth = ", ".join(a for a, on in (("public key", config.keys), ("password",
                                      config.passwords), ("none", config.no_auth)) if on)
-    say(PROG, f"serving {config.model_name} on {url_host(host)}:{actual} (auth: {auth}; at "
+    say(PROG, f"serving {config.model_name} on {common.url_host(host)}:{actual} (auth: {auth}; at "
         f"most {config.max_sessions} sessions); connect with: ssh -t -p {actual} HOST")
     watcher = asyncio.ensure_future(hub.watch_idle())
     try:

@@ -71,6 +71,10 @@ from rnn_tui.serve.common import (
 )
 
 HELP = "serve the debugger to web browsers: every browser tab gets its own session"
+DESCRIPTION = """Serve the debugger to web browsers: every browser tab that opens the page gets its
+own rnn-tui session on MODEL. Binds 127.0.0.1 (this machine only) unless --host says otherwise;
+there is no login, so anyone who can reach the port gets a session. Opening files and screenshots
+are disabled in served sessions."""
 PROG = "rnn-tui serve"
 
 DEFAULT_PORT = 8000
@@ -100,12 +104,6 @@ AUTOFOCUS = """<script>
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Serve the debugger to web browsers: every browser tab that opens the page gets "
-        "its own rnn-tui session on MODEL. Binds 127.0.0.1 (this machine only) unless "
-        "--host says otherwise; there is no login, so anyone who can reach the port gets "
-        "a session. Opening files and screenshots are disabled in served sessions."
-    )
     add_session_arguments(p, clients="browsers", host_note=", without a login",
                           port=DEFAULT_PORT, max_sessions=DEFAULT_MAX_SESSIONS,
                           sessions="sessions (browser tabs)")

@@ -27,19 +27,14 @@ PROJECTOR = Theme(
     dark=True,
 )
 
-MONO = Theme(
+MONO = Theme(  # white on black, every colour the same: bold, underline and reverse do the rest
     name="mono",
-    primary="#FFFFFF",
-    secondary="#FFFFFF",
-    accent="#FFFFFF",
-    foreground="#FFFFFF",
     background="#000000",
     surface="#000000",
     panel="#000000",
-    success="#FFFFFF",
-    warning="#FFFFFF",
-    error="#FFFFFF",
     dark=True,
+    **dict.fromkeys(("primary", "secondary", "accent", "foreground", "success", "warning",
+                     "error"), "#FFFFFF"),
 )
 
 THEMES = {"dark": "textual-dark", "light": "textual-light", "projector": "projector",

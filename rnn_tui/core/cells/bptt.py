@@ -42,18 +42,14 @@ _MODULES: dict[str, ModuleType] = {"gru": gru, "lstm": lstm}
 
 
 def forward(
-    p: CellParams,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    h0: Array | None = None,
-    C0: Array | None = None,
+    p: CellParams, inputs: NDArray[np.intp], targets: NDArray[np.intp], *s0: Array | None
 ) -> CellForward:
-    """The cell's forward pass from h_0 (and C_0 for the LSTM); zeros unless carried."""
+    """The cell's forward pass from s_0 = h_0 (GRU) or h_0, C_0 (LSTM); zeros unless carried."""
     if p.cell == "gru":
-        if C0 is not None:
+        if any(s is not None for s in s0[1:]):
             raise ValueError("a GRU has no cell state C; give h0 only")
-        return gru.forward(p, inputs, targets, h0)
-    return lstm.forward(p, inputs, targets, h0, C0)
+        return gru.forward(p, inputs, targets, *s0[:1])
+    return lstm.forward(p, inputs, targets, *s0)
 
 
 def final_state(f: CellForward) -> tuple[Array, ...]:
@@ -245,14 +241,9 @@ def backward_by_terms(
 # ------------------------------------------------------------ training
 
 
-def train(
-    p: CellParams,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    epochs: int,
-    embedding_rows: EmbeddingRows = "x_k",
-) -> tuple[Array, CellParams]:
+def train(p: CellParams, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+          learning_rate: float, epochs: int, embedding_rows: EmbeddingRows = "x_k"
+          ) -> tuple[Array, CellParams]:
     """``epochs`` epochs of forward, backward and SGD from h_0 (= C_0) = 0:
     each epoch's total loss (before its update) and the parameters after."""
     losses = np.empty(epochs)

@@ -8,12 +8,17 @@ softmax and log-sum-exp of the project).
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from rnn_tui.core.maths import Array, cross_entropy, softmax
+from rnn_tui.core.outputs import Outputs
+
+if TYPE_CHECKING:
+    from rnn_tui.core.cells.params import CellParams
 
 
 def sigmoid(a: Array) -> Array:
@@ -27,6 +32,14 @@ def outputs(V: Array, c: Array, h: Array, targets: NDArray[np.intp]) -> tuple[Ar
     with np.errstate(all="ignore"):
         omega = h @ V.T + c  # (T, K)
     return omega, softmax(omega), cross_entropy(omega, targets)
+
+
+def gate_inputs(p: CellParams, inputs: NDArray[np.intp]) -> tuple[Array, dict[str, Array]]:
+    """x_t = x°_t E (T, D), a row lookup, and U_g x_t + b_g (T, H) for every gate g,
+    batched over t: what the recurrence adds W_g h_{t−1} (or W_h (r_t ⊙ h_{t−1})) to."""
+    with np.errstate(all="ignore"):
+        x = p["E"][inputs]  # (T, D)
+        return x, {g: x @ p[f"U_{g}"].T + p[f"b_{g}"] for g in p.gates}
 
 
 def zeros_or(v: Array | None, H: int) -> Array:
@@ -61,25 +74,15 @@ class CellForward(Protocol):
     def W_input(self, name: str) -> Array: ...
 
 
-class Record:
-    """Properties every forward record has (mixed into GruForward, LstmForward)."""
+@dataclass(frozen=True, slots=True)
+class CellRecord(Outputs):
+    """The fields every gated cell's forward record has (GruForward and
+    LstmForward add their gates' values; row t−1 holds step t)."""
 
-    __slots__ = ()
-
-    inputs: NDArray[np.intp]
-    y_hat: Array
-    loss: Array
-
-    @property
-    def T(self) -> int:
-        return int(self.inputs.shape[0])
-
-    @property
-    def total_loss(self) -> float:
-        with np.errstate(all="ignore"):
-            return float(self.loss.sum())
-
-    @property
-    def predictions(self) -> NDArray[np.intp]:
-        """argmax of ŷ_t; NaN rows predict index 0 (np.argmax's choice)."""
-        return np.argmax(self.y_hat, axis=1)
+    inputs: NDArray[np.intp]  # (T,) vocabulary index of x°_t
+    targets: NDArray[np.intp]  # (T,) vocabulary index of y_t
+    x: Array  # (T, D)   x_t = x°_t E
+    h: Array  # (T+1, H) h[0] = h_0, h[t] = h_t
+    omega: Array  # (T, K)   Ω_t = V h_t + c
+    y_hat: Array  # (T, K)   softmax(Ω_t)
+    loss: Array  # (T,)     L_t = −ln ŷ_t[target]

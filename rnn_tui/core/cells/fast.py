@@ -17,34 +17,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnn_tui.core.cells.params import CellParams
+from rnn_tui.core.fused import flat, softmax_loss, views
 from rnn_tui.core.maths import Array, EmbeddingRows
 
 
-def train(
-    p: CellParams,
-    inputs: NDArray[np.intp],
-    targets: NDArray[np.intp],
-    learning_rate: float,
-    epochs: int,
-    embedding_rows: EmbeddingRows = "x_k",
-) -> tuple[Array, CellParams]:
+def train(p: CellParams, inputs: NDArray[np.intp], targets: NDArray[np.intp],
+          learning_rate: float, epochs: int, embedding_rows: EmbeddingRows = "x_k"
+          ) -> tuple[Array, CellParams]:
     """``epochs`` epochs of forward (from h_0 = C_0 = 0), backward and SGD:
     each epoch's total loss (before its update) and the parameters after."""
     T, K, H, D = int(inputs.shape[0]), p.K, p.H, p.D
     gates = p.gates
     lstm = p.cell == "lstm"
-    theta = np.concatenate([p[n].ravel() for n in p.names])
+    named = {n: p[n] for n in p.names}
+    theta = flat(named)
     grad = np.empty_like(theta)
-
-    def views(buf: Array) -> dict[str, Array]:
-        out, at = {}, 0
-        for n in p.names:
-            size = p[n].size
-            out[n] = buf[at : at + size].reshape(p[n].shape)
-            at += size
-        return out
-
-    P, G = views(theta), views(grad)
+    P, G = views(theta, named), views(grad, named)
     E, V, c = P["E"], P["V"], P["c"]
     U = {g: P[f"U_{g}"] for g in gates}
     W = {g: P[f"W_{g}"] for g in gates}
@@ -56,7 +44,7 @@ def train(
     dE, dV, dc = G["E"], G["V"], G["c"]
     matmul, add, sub, mul, div = np.matmul, np.add, np.subtract, np.multiply, np.divide
     tanh, exp, neg = np.tanh, np.exp, np.negative
-    asum, amax = np.add.reduce, np.maximum.reduce
+    asum = np.add.reduce
     # ------------------------------------------------------------ buffers
     x = np.empty((T, D))
     uxb = {g: np.empty((T, H)) for g in gates}  # U_g x_t + b_g
@@ -68,7 +56,6 @@ def train(
     rh = np.empty((T, H))  # GRU: r_t ⊙ h_{t−1}
     tmp, tmp2 = np.empty(H), np.empty(H)
     omega = np.empty((T, K))  # becomes exp, y_hat and delta in place
-    flat = omega.reshape(-1)
     target_at = np.arange(T) * K + targets
     onehot_y = np.zeros((T, K))
     onehot_y[np.arange(T), targets] = 1.0
@@ -141,16 +128,7 @@ def train(
                     add(tmp, tmp2, out=h[t + 1])
             matmul(h1, V.T, out=omega)
             add(omega, c, out=omega)
-            # ----------------------------- loss: Σ_t log-sum-exp − Ω_t[target]
-            picked = np.take(flat, target_at)
-            amax(omega, 1, keepdims=True, out=m)
-            sub(omega, m, out=omega)
-            exp(omega, out=omega)
-            asum(omega, 1, keepdims=True, out=s)
-            div(omega, s, out=omega)  # y_hat
-            np.log(s, out=s)
-            add(m, s, out=m)
-            losses[e] = asum(sub(m[:, 0], picked, out=picked), None)
+            losses[e] = softmax_loss(omega, target_at, m, s)  # Σ_t L_t; omega becomes ŷ
             # ----------------------------------------------------- backward
             sub(omega, onehot_y, out=omega)  # δ_t = ŷ_t − y_t
             matmul(omega.T, h1, out=dV)

@@ -16,25 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.cells.common import Record, outputs, sigmoid, zeros_or
+from rnn_tui.core.cells.common import CellRecord, gate_inputs, outputs, sigmoid, zeros_or
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array
 
 
 @dataclass(frozen=True, slots=True)
-class GruForward(Record):
-    """Everything the GRU's forward pass computes (row t−1 holds step t)."""
+class GruForward(CellRecord):
+    """Everything the GRU's forward pass computes: CellRecord's fields
+    (inputs, targets, x, h, omega, y_hat, loss) and the gates' values."""
 
-    inputs: NDArray[np.intp]  # (T,) vocabulary index of x°_t
-    targets: NDArray[np.intp]  # (T,) vocabulary index of y_t
-    x: Array  # (T, D)   x_t = x°_t E
     z: Array  # (T, H)   z_t
     r: Array  # (T, H)   r_t
     h_tilde: Array  # (T, H)   h̃_t
-    h: Array  # (T+1, H) h[0] = h_0, h[t] = h_t
-    omega: Array  # (T, K)   Ω_t = V h_t + c
-    y_hat: Array  # (T, K)   softmax(Ω_t)
-    loss: Array  # (T,)     L_t = −ln ŷ_t[target]
 
     @property
     def states(self) -> tuple[Array, ...]:
@@ -57,11 +51,9 @@ def forward(
     """Run the whole sequence from h_0 (zeros unless carried); only the
     recurrence is a loop, U_g x_t + b_g and the output layer are batched over t."""
     T, H = int(inputs.shape[0]), p.H
+    x, Uxb = gate_inputs(p, inputs)  # (T, D), gate -> (T, H)
+    Uxb_z, Uxb_r, Uxb_h = Uxb["z"], Uxb["r"], Uxb["h"]
     with np.errstate(all="ignore"):
-        x = p["E"][inputs]  # (T, D)  one-hot times E is a row lookup
-        Uxb_z = x @ p["U_z"].T + p["b_z"]  # (T, H)
-        Uxb_r = x @ p["U_r"].T + p["b_r"]
-        Uxb_h = x @ p["U_h"].T + p["b_h"]
         W_z, W_r, W_h = p["W_z"], p["W_r"], p["W_h"]
         z, r, h_tilde = np.empty((T, H)), np.empty((T, H)), np.empty((T, H))
         h = np.empty((T + 1, H))

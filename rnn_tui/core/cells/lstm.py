@@ -19,28 +19,23 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.cells.common import Record, outputs, sigmoid, zeros_or
+from rnn_tui.core.cells.common import CellRecord, gate_inputs, outputs, sigmoid, zeros_or
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array
 
 
 @dataclass(frozen=True, slots=True)
-class LstmForward(Record):
-    """Everything the LSTM's forward pass computes (row t−1 holds step t)."""
+class LstmForward(CellRecord):
+    """Everything the LSTM's forward pass computes: CellRecord's fields
+    (inputs, targets, x, h with h_t = o_t ⊙ tanh(C_t), omega, y_hat, loss),
+    the gates' values and the cell state."""
 
-    inputs: NDArray[np.intp]  # (T,) vocabulary index of x°_t
-    targets: NDArray[np.intp]  # (T,) vocabulary index of y_t
-    x: Array  # (T, D)   x_t = x°_t E
     i: Array  # (T, H)   i_t
     f: Array  # (T, H)   f_t
     o: Array  # (T, H)   o_t
     g: Array  # (T, H)   g_t
     C: Array  # (T+1, H) C[0] = C_0, C[t] = C_t
     tanh_C: Array  # (T, H)   tanh(C_t)
-    h: Array  # (T+1, H) h[0] = h_0, h[t] = h_t = o_t ⊙ tanh(C_t)
-    omega: Array  # (T, K)   Ω_t = V h_t + c
-    y_hat: Array  # (T, K)   softmax(Ω_t)
-    loss: Array  # (T,)     L_t = −ln ŷ_t[target]
 
     @property
     def states(self) -> tuple[Array, ...]:
@@ -67,12 +62,9 @@ def forward(
     """Run the whole sequence from h_0, C_0 (zeros unless carried); only the
     recurrence is a loop, U_g x_t + b_g and the output layer are batched over t."""
     T, H = int(inputs.shape[0]), p.H
+    x, Uxb = gate_inputs(p, inputs)  # (T, D), gate -> (T, H)
+    Uxb_i, Uxb_f, Uxb_o, Uxb_g = Uxb["i"], Uxb["f"], Uxb["o"], Uxb["g"]
     with np.errstate(all="ignore"):
-        x = p["E"][inputs]  # (T, D)  one-hot times E is a row lookup
-        Uxb_i = x @ p["U_i"].T + p["b_i"]  # (T, H)
-        Uxb_f = x @ p["U_f"].T + p["b_f"]
-        Uxb_o = x @ p["U_o"].T + p["b_o"]
-        Uxb_g = x @ p["U_g"].T + p["b_g"]
         W_i, W_f, W_o, W_g = p["W_i"], p["W_f"], p["W_o"], p["W_g"]
         i, f, o, g = (np.empty((T, H)) for _ in range(4))
         tanh_C = np.empty((T, H))
