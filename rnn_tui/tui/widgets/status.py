@@ -53,15 +53,16 @@ class StatusBar(Panel):
             elif bad is not None:  # more than a key's work: found in a thread
                 out.append(f" since epoch {bad.number} (finding the step…)", style=WRONG)
                 self._find(bad)
-        count = self.comparison  # the long form, else the short one, else none
-        shown = next((c for c in (count.long, count.short)
-                      if c and out.cell_len + len(c) + 3 <= width), "")
+        # The follow note and a job's progress come first: the comparison's
+        # count takes its long form, else its short one, in what they leave.
+        tail = [printable(t) for t in (self.follow, self.activity) if t]
+        room = width - out.cell_len - sum(len(t) + 3 for t in tail)
+        count = self.comparison
+        shown = next((c for c in (count.long, count.short) if c and len(c) + 3 <= room), "")
         if shown:
             out.append_text(sep).append(shown, style=WRONG if count.here else LABEL)
-        if self.follow:
-            out.append_text(sep).append(printable(self.follow), style="bold")
-        if self.activity:
-            out.append_text(sep).append(self.activity, style="bold")
+        for t in tail:
+            out.append_text(sep).append(t, style="bold")
         out.truncate(width, overflow="ellipsis")
         return [out]
 
