@@ -77,6 +77,7 @@ class Eq:
     chain: bool = False  # the detail hidden first (a factor chain, a substitution)
     spare: bool = False  # intermediate values: elided as far as it takes before hiding
     style: str = ""
+    beside: Text | None = None  # after the last row only where it fits (``≠ theirs at [i]``)
 
 
 @dataclass
@@ -288,6 +289,9 @@ def render(eq: Eq, width: int, level: int) -> list[Text]:
         if eq.style:
             r.stylize(eq.style)
         rows += _hard_split(r, width) if r.cell_len > width else [r]
+    if eq.beside is not None and eq.beside.cell_len and rows \
+            and rows[-1].cell_len + eq.beside.cell_len <= width:  # else the strip shows it
+        rows[-1] = rows[-1] + eq.beside
     return rows or [Text("")]
 
 
