@@ -175,6 +175,7 @@ def bptt(v: StepView, room: int, marks: Marks = NO_MARKS) -> list[Eq]:
     pad = max(map(len, heads)) + 1
     a = _vec(row.da[k - 1], marks, "term")  # the term, its differing entries marked
     dE_cells = {c: s for (r, c), s in marks.cells("term.dE").items() if r == x_row}
+    dE_first = marks.of("term.dE")[0].entry[0] if marks.of("term.dE") else -1  # its row
     note = [] if v.mode == "x_k" else [["  ", _label(f"row of x_{t}: the handout's dE")]]
     out += [
         Eq([[heads[0].ljust(pad)], [" = ", a], ["·", Vec(f.h[k - 1], post="ᵀ")],
@@ -187,7 +188,7 @@ def bptt(v: StepView, room: int, marks: Marks = NO_MARKS) -> list[Eq]:
            cont=pad + 1, pinned=True, beside=_beside(marks, "term.db")),
         Eq([[heads[3].ljust(pad)], [" = ", Mat(p.U.T)], ["·", a],
             [" = ", Vec(term.E[x_row], dE_cells, keep=True)], *note], cont=pad + 1,
-           pinned=True, beside=_beside(marks, "term.dE")),
+           pinned=True, beside=_beside(marks, "term.dE") if dE_first == x_row else None),
     ]
     return out
 
