@@ -14,16 +14,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rnn_tui.core.compare import compare_file
 from rnn_tui.core.model_file import ModelSpec, load
+from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.stepper import Phase, Position, Stepper
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.formula import FormulaPanel
 from rnn_tui.tui.widgets.formula_layout import padded
 from rnn_tui.tui.widgets.formula_lines import formula
+from rnn_tui.tui.widgets.marks import Marks
+from rnn_tui.tui.widgets.numbers import DIFFERS
 
 from helpers.cli import run
 from helpers.models import random_spec
-from helpers.scenarios import make_app, settle
+from helpers.scenarios import make_app, settle, student_file, student_model
 from helpers.screen import text_of
 
 SIZES = [(80, 24), (120, 40), (200, 60)]
@@ -189,3 +193,44 @@ def test_nonfinite_numbers() -> None:
     for view in views(spec):
         for width in (20, 76, 157):
             check_layout(view, width, 10)
+
+
+SHOWN = {Phase.OUTPUT: ("delta", "out.dV", "out.dc"),
+         Phase.BPTT: ("term", "term.dW", "term.dU", "term.db")}  # fields drawn whole
+
+
+@pytest.mark.parametrize("bug", ["no_dtanh", "h_k", "dc_one_step", "dE_x_t"])
+def test_compare_marks_keep_the_guarantees(bug: str, tmp_path: Path) -> None:
+    """A student's differences on every step of epoch 1: the formula still
+    never repeats a line, cuts a vector or loses a += line, no row is wider
+    than the box; where a field it draws differs, its cells are marked and
+    (in a wide box) their number is beside ours."""
+    spec = student_model()
+    report = compare_file(spec, student_file(spec, bug, tmp_path), 1e-6, "x_k")
+    s = Stepper(spec)
+    marked_steps = beside_steps = 0
+    while s.position.epoch == 1:
+        view = s.view()
+        marks = Marks(report.blocks_at(s.position))
+        assert not any(sp.style == DIFFERS for line in formula(view, 160, 40).lines
+                       for sp in line.spans)  # no marks by default
+        fields = (f"new.{UPDATE_ORDER[view.pos.index]}",) if view.phase is Phase.UPDATE \
+            else SHOWN.get(view.phase, ())
+        for width, height in ((60, 14), (100, 24), (160, 40)):
+            got = formula(view, width, height, 0, marks)
+            assert len(got.lines) <= height
+            assert all(line.cell_len <= width for line in got.lines), width
+            text = "\n".join(line.plain for line in got.lines)
+            check_step(text, view, (width, height))
+            differs = [line.plain[sp.start:sp.end] for line in got.lines for sp in line.spans
+                       if sp.style == DIFFERS]
+            if view.phase is not Phase.FORWARD and marks.of(*fields) and width == 160:
+                marked_steps += 1
+                assert differs, f"{view.label}: nothing marked\n{text}"
+                field = next(f for f in fields if marks.of(f))
+                assert marks.beside(field).plain.strip() in text, f"{view.label}\n{text}"
+                beside_steps += 1
+            if not marks:
+                assert not differs and "≠" not in text
+        s.next()
+    assert marked_steps > 0 and beside_steps > 0

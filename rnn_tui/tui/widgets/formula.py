@@ -25,7 +25,7 @@ class FormulaPanel(Panel):
         step = (view.pos, view.mode)
         if step != self._step:
             self._step, self.scroll_by = step, 0
-        shown = formula(view, width, height, self.scroll_by)
+        shown = formula(view, width, height, self.scroll_by, self.marks)
         self.scroll_by = shown.scroll
         self.hidden = shown.hidden
         self.border_title = shown.title

@@ -77,6 +77,7 @@ class Eq:
     chain: bool = False  # the detail hidden first (a factor chain, a substitution)
     spare: bool = False  # intermediate values: elided as far as it takes before hiding
     style: str = ""
+    beside: Text | None = None  # after the last row only where it fits (``≠ theirs at [i]``)
 
 
 @dataclass
@@ -280,7 +281,9 @@ def render(eq: Eq, width: int, level: int) -> list[Text]:
         indent = lead if n == 0 else cont
         block = _shrunk(seg, max(1, width - indent), stack, share)
         line = Block([Text(" " * indent) + r for r in block.rows], block.base)
+    at = -1  # the row of the last segment's one-row atoms (the result, ``= [...]``)
     if line is not None:
+        at = len(out) + line.base
         out += line.rows
     rows: list[Text] = []
     for r in out:
@@ -288,6 +291,10 @@ def render(eq: Eq, width: int, level: int) -> list[Text]:
         if eq.style:
             r.stylize(eq.style)
         rows += _hard_split(r, width) if r.cell_len > width else [r]
+    if eq.beside is not None and eq.beside.cell_len and rows:
+        at = at if len(rows) == len(out) else -1  # (a row split: the last)
+        if rows[at].cell_len + eq.beside.cell_len <= width:  # else the strip shows it
+            rows[at] = rows[at] + eq.beside
     return rows or [Text("")]
 
 

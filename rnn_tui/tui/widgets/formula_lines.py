@@ -9,6 +9,7 @@ equations out in the box.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.formula_layout import Eq, Mat, Vec, fit, padded
+from rnn_tui.tui.widgets.marks import NO_MARKS, Marks
 from rnn_tui.tui.widgets.numbers import ARGMAX, CHANGED, LABEL, MUTED, RIGHT, TARGET, WRONG
 
 
@@ -30,25 +32,43 @@ class Formula:
     scroll: int  # the scroll offset used (clamped to what there is to scroll)
 
 
-def formula(view: StepView, width: int, height: int, scroll: int = 0) -> Formula:
-    """The formula of ``view``'s step in ``width`` x ``height`` cells."""
+def formula(view: StepView, width: int, height: int, scroll: int = 0,
+            marks: Marks = NO_MARKS) -> Formula:
+    """The formula of ``view``'s step in ``width`` x ``height`` cells; where
+    ``marks`` (an active comparison, widgets/marks.py) says theirs differs,
+    the cells are marked and their number put beside ours where it fits."""
     ph = view.phase
     if ph is Phase.FORWARD:
         title, eqs = f"Formula  forward step {view.focus_t}", forward(view)
     elif ph is Phase.OUTPUT:
-        title, eqs = f"Formula  δ_{view.focus_t}", output(view)
+        title, eqs = f"Formula  δ_{view.focus_t}", output(view, marks)
     elif ph is Phase.BPTT:
         t, k = view.term
-        title, eqs = f"Formula  BPTT term (t={t}, k={k})", bptt(view, height + abs(scroll))
+        title, eqs = (f"Formula  BPTT term (t={t}, k={k})",
+                      bptt(view, height + abs(scroll), marks))
     else:
         name = UPDATE_ORDER[view.pos.index]
-        title, eqs = f"Formula  update {name}", update(view, name, height + scroll)
+        title, eqs = f"Formula  update {name}", update(view, name, height + scroll, marks)
     done = fit(eqs, width, height, scroll, "factors" if ph is Phase.BPTT else "lines")
     return Formula(title, done.lines, done.hidden, done.scroll)
 
 
 def _label(text: str) -> Text:
     return Text(text, style=LABEL)
+
+
+def _vec(values: np.ndarray, marks: Marks, field: str, styles: Mapping[int, str] | None = None,
+         focus: int | None = None, keep: bool = False) -> Vec:
+    """A vector with the field's differing entries marked (the first kept in view)."""
+    differ = marks.entries(field) if field else {}
+    if not differ:
+        return Vec(values, styles or {}, focus=focus, keep=keep)
+    return Vec(values, {**(styles or {}), **differ}, focus=marks.focus(field), keep=keep)
+
+
+def _beside(marks: Marks, field: str) -> Text | None:
+    """Their first differing number of the field, for Eq.beside."""
+    return marks.beside(field) if marks.of(field) else None
 
 
 # ------------------------------------------------------------------ forward
@@ -87,7 +107,7 @@ def forward(v: StepView) -> list[Eq]:
 # ------------------------------------------------------------------- output
 
 
-def output(v: StepView) -> list[Eq]:
+def output(v: StepView, marks: Marks = NO_MARKS) -> list[Eq]:
     t = v.focus_t
     f, vocab = v.fwd, v.spec.alphabet
     i_out = int(f.targets[t - 1])
@@ -101,19 +121,20 @@ def output(v: StepView) -> list[Eq]:
         Eq([["= ", Vec(f.y_hat[t - 1], mark, focus=i_out)],
             [" − ", Vec(y, mark, focus=i_out, cell=lambda a: "1" if a else "0")]],
            lead=4, cont=6, chain=True),
-        Eq([["= ", Vec(v.delta[t - 1], mark, focus=i_out, keep=True)]], lead=4, cont=6),
-        Eq([[f"dV += δ_{t}·h_{t}ᵀ"], [" = ", Vec(v.delta[t - 1], mark, focus=i_out)],
-            ["·", Vec(f.h[t], post="ᵀ")], [" = ", Mat(dV_t, keep=True)]],
-           cont=len(f"dV += δ_{t}·h_{t}ᵀ "), chain=True),
-        Eq([[f"dc += δ_{t}"], [" = ", Vec(dc_t, mark, focus=i_out, keep=True)]],
-           cont=len(f"dc += δ_{t} ")),
+        Eq([["= ", _vec(v.delta[t - 1], marks, "delta", mark, focus=i_out, keep=True)]],
+           lead=4, cont=6, beside=_beside(marks, "delta")),
+        Eq([[f"dV += δ_{t}·h_{t}ᵀ"], [" = ", _vec(v.delta[t - 1], marks, "delta", mark, i_out)],
+            ["·", Vec(f.h[t], post="ᵀ")], [" = ", Mat(dV_t, marks.cells("out.dV"), keep=True)]],
+           cont=len(f"dV += δ_{t}·h_{t}ᵀ "), chain=True, beside=_beside(marks, "out.dV")),
+        Eq([[f"dc += δ_{t}"], [" = ", _vec(dc_t, marks, "out.dc", mark, i_out, keep=True)]],
+           cont=len(f"dc += δ_{t} "), beside=_beside(marks, "out.dc")),
     ]
 
 
 # --------------------------------------------------------------------- BPTT
 
 
-def bptt(v: StepView, room: int) -> list[Eq]:
+def bptt(v: StepView, room: int, marks: Marks = NO_MARKS) -> list[Eq]:
     """term(t, k) = δ_tᵀV · Wᵀ(1−h_t²) · … · Wᵀ(1−h_{k+1}²) · (1−h_k²), each
     factor substituted, then its four contributions (pinned: never hidden)."""
     t, k = v.term
@@ -146,21 +167,28 @@ def bptt(v: StepView, room: int) -> list[Eq]:
                        ["  ", _label(f"∂L_{t}/∂h_{j - 1}")]],
                       cont=col + 1, chain=True))
     out.append(Eq([[f"{f'× (1−h_{k}²)':<{col}}"], [" = (1 − ", Vec(f.h[k], post="²"), ")"],
-                   [" → ", Vec(row.da[k - 1], keep=True), " = term"]], cont=col + 1, chain=True))
+                   [" → ", _vec(row.da[k - 1], marks, "term", keep=True), " = term"]],
+                  cont=col + 1, chain=True, beside=_beside(marks, "term")))
     x_row = int(f.inputs[k - 1] if v.mode == "x_k" else f.inputs[t - 1])
     heads = [f"dW += term·h_{k - 1}ᵀ", f"dU += term·x_{k}ᵀ", "db += term",
              f"dE[{char(vocab[x_row])!r}] += Uᵀ·term"]
     pad = max(map(len, heads)) + 1
-    a = row.da[k - 1]
+    a = _vec(row.da[k - 1], marks, "term")  # the term, its differing entries marked
+    dE_cells = {c: s for (r, c), s in marks.cells("term.dE").items() if r == x_row}
+    dE_first = marks.of("term.dE")[0].entry[0] if marks.of("term.dE") else -1  # its row
     note = [] if v.mode == "x_k" else [["  ", _label(f"row of x_{t}: the handout's dE")]]
     out += [
-        Eq([[heads[0].ljust(pad)], [" = ", Vec(a)], ["·", Vec(f.h[k - 1], post="ᵀ")],
-            [" = ", Mat(term.W, keep=True)]], cont=pad + 1, pinned=True),
-        Eq([[heads[1].ljust(pad)], [" = ", Vec(a)], ["·", Vec(f.x[k - 1], post="ᵀ")],
-            [" = ", Mat(term.U, keep=True)]], cont=pad + 1, pinned=True),
-        Eq([[heads[2].ljust(pad)], [" = ", Vec(term.b, keep=True)]], cont=pad + 1, pinned=True),
-        Eq([[heads[3].ljust(pad)], [" = ", Mat(p.U.T)], ["·", Vec(a)],
-            [" = ", Vec(term.E[x_row], keep=True)], *note], cont=pad + 1, pinned=True),
+        Eq([[heads[0].ljust(pad)], [" = ", a], ["·", Vec(f.h[k - 1], post="ᵀ")],
+            [" = ", Mat(term.W, marks.cells("term.dW"), keep=True)]], cont=pad + 1, pinned=True,
+           beside=_beside(marks, "term.dW")),
+        Eq([[heads[1].ljust(pad)], [" = ", a], ["·", Vec(f.x[k - 1], post="ᵀ")],
+            [" = ", Mat(term.U, marks.cells("term.dU"), keep=True)]], cont=pad + 1, pinned=True,
+           beside=_beside(marks, "term.dU")),
+        Eq([[heads[2].ljust(pad)], [" = ", _vec(term.b, marks, "term.db", keep=True)]],
+           cont=pad + 1, pinned=True, beside=_beside(marks, "term.db")),
+        Eq([[heads[3].ljust(pad)], [" = ", Mat(p.U.T)], ["·", a],
+            [" = ", Vec(term.E[x_row], dE_cells, keep=True)], *note], cont=pad + 1,
+           pinned=True, beside=_beside(marks, "term.dE") if dE_first == x_row else None),
     ]
     return out
 
@@ -168,7 +196,7 @@ def bptt(v: StepView, room: int) -> list[Eq]:
 # ------------------------------------------------------------------- update
 
 
-def update(v: StepView, name: str, room: int) -> list[Eq]:
+def update(v: StepView, name: str, room: int, marks: Marks = NO_MARKS) -> list[Eq]:
     """θ_new = θ − η·∂L/∂θ; a matrix row by row (the rows that can be shown built)."""
     p0 = v.epoch.params.get(name)
     g = v.epoch.grads.get(name)
@@ -177,13 +205,15 @@ def update(v: StepView, name: str, room: int) -> list[Eq]:
     eta = f"{v.spec.learning_rate:g}"
     out = [Eq([[f"{name}_new = {name} − η·∂L/∂{name}"], [f" = {name} + (−η·∂L/∂{name})"],
                [f",  η = {eta}"]])]
-    changed = _changed(p0, new)
+    field = f"new.{name}"  # where theirs differs: marked over the changed cells
+    changed = {**_changed(p0, new), **marks.cells(field)}
+    beside = _beside(marks, field)
     if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column
         return [
             *out,
             Eq([["= ", Mat(p0)], [f" − {eta}·", Mat(g)]], lead=2, cont=4),
             Eq([[f"= {name}"], [" + ", Mat(step)]], lead=2, cont=4),
-            Eq([["= ", Mat(new, changed, keep=True)]], lead=2, cont=4),
+            Eq([["= ", Mat(new, changed, keep=True)]], lead=2, cont=4, beside=beside),
         ]
     names = v.spec.alphabet if name in ("E", "V") else None
     tags = [f"{char(names[r])!r}" if names is not None else f"row {r + 1}"
@@ -191,10 +221,13 @@ def update(v: StepView, name: str, room: int) -> list[Eq]:
     tw = max(map(len, tags)) + 1
     rows = by_row(changed)
     cw = [_width(a) for a in (p0, step, new)]  # one cell width per column of the table
+    first = marks.of(field)[0].entry[0] if beside is not None else -1  # its row
+    differ = {r: min(cs) for r, cs in by_row(marks.cells(field)).items()}  # kept in view
     for r, tag in enumerate(tags):
         out.append(Eq([[f"{tag:<{tw}}"], [Vec(p0[r], cw=cw[0])], [" + ", Vec(step[r], cw=cw[1])],
-                       [" = ", Vec(new[r], rows.get(r, {}), cw=cw[2], keep=True)]],
-                      lead=2, cont=tw + 2))
+                       [" = ", Vec(new[r], rows.get(r, {}), differ.get(r), cw=cw[2],
+                                   keep=True)]],
+                      lead=2, cont=tw + 2, beside=beside if r == first else None))
     if p0.shape[0] > len(tags):
         out.append(Eq([[Text(f"⋮ {p0.shape[0] - len(tags)} more rows", style=MUTED)]], lead=2))
     return out
