@@ -49,7 +49,8 @@ from rnn_tui.tui.widgets.formula import FormulaPanel
 from rnn_tui.tui.widgets.forward import ForwardPanel
 from rnn_tui.tui.widgets.gradients import GradientsPanel
 from rnn_tui.tui.widgets.handout import HandoutStrip
-from rnn_tui.tui.widgets.loss import LossPanel
+from rnn_tui.tui.widgets.loss_chart import LossChart
+from rnn_tui.tui.widgets.network import NetworkPanel
 from rnn_tui.tui.widgets.panel import Panel
 from rnn_tui.tui.widgets.sequence import SequenceStrip
 from rnn_tui.tui.widgets.status import StatusBar
@@ -119,13 +120,14 @@ class RnnApp(LongJobs):
         yield StatusBar(id="status")
         yield SequenceStrip(id="sequence")
         yield HandoutStrip(id="handout")
+        yield NetworkPanel(id="network")
         with Grid(id="main"):
             yield FormulaPanel(id="formula")
             yield ForwardPanel(id="forward")
             yield BpttPanel(id="bptt")
             yield GradientsPanel(id="gradients")
             yield UpdatePanel(id="update")
-            yield LossPanel(id="loss")
+            yield LossChart(id="loss")
         yield Static(f"Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}.",
                      id="too-small")
         yield Footer(compact=True)
@@ -141,6 +143,7 @@ class RnnApp(LongJobs):
             self.screen.add_class("-presenter")
         self.show_activity(self.quiz.label())
         self.sync()
+        self.size_rows()
         self._render_panels()  # now, so that the first frame shows the model
         self.follow.start()
 
@@ -177,6 +180,25 @@ class RnnApp(LongJobs):
         screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
         screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
         self._set_phase_class()
+        if self._mounted:
+            self.size_rows()
+
+    def size_rows(self) -> None:
+        """Size the wide layout's rows to the model (fit.py); the narrow and
+        presenter layouts are fixed in app.tcss."""
+        from rnn_tui.tui import fit
+
+        screen, main = self.screen, self.query_one("#main")
+        network = self.query_one(NetworkPanel)
+        if not screen.has_class("-wide") or screen.has_class("-presenter"):
+            main.styles.grid_rows = None
+            network.styles.height = None
+            return
+        width, height = self.size
+        rows = fit.wide_rows(height - 6, *fit.panel_heights(self, width))
+        main.styles.grid_rows = f"{rows.upper} {rows.lower} {rows.loss or 1}"
+        network.styles.height = rows.network
+        screen.set_class(not rows.loss, "-chart-side")
 
     def _set_phase_class(self) -> None:
         """Put the current phase's class on the screen, where it picks the
@@ -225,7 +247,6 @@ class RnnApp(LongJobs):
                 panel.show_marks(view, marks)
             else:
                 panel.show(view)
-        self.query_one(LossPanel).show(view)
         self.probe.painting(self)
 
     async def on_event(self, event: events.Event) -> None:
@@ -235,6 +256,7 @@ class RnnApp(LongJobs):
 
     def show_activity(self, text: str) -> None:
         self.query_one(StatusBar).set_activity(text)
+        self.query_one(HandoutStrip).set_activity(text)
 
     def show_follow(self, text: str) -> None:
         status = self.query_one(StatusBar)
@@ -244,6 +266,7 @@ class RnnApp(LongJobs):
     def replace_stepper(self, stepper: Stepper) -> None:
         self.player.stop()
         self.stepper = stepper
+        self.size_rows()
         self.repaint_all()
 
     def _handout_model(self) -> bool:
@@ -328,6 +351,7 @@ class RnnApp(LongJobs):
 
     def action_presenter(self) -> None:
         self.screen.toggle_class("-presenter")
+        self.size_rows()
         self.repaint_all()
 
     def action_help(self) -> None:

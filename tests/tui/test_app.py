@@ -121,7 +121,7 @@ async def test_run_until_loss_below() -> None:
 
 async def test_toggle_mode() -> None:
     app = make_app()
-    async with app.run_test() as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("e", "n", "n", "n")
         await settle(pilot)
         assert "5.3115" in text_of(app, "#forward")
