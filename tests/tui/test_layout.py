@@ -7,14 +7,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers.cli import rnn_tui_command
-from helpers.scenarios import make_app, settle
-from helpers.screen import screen_rows
 
 from rnn_tui.core.model_file import ModelSpec, load
 from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.widgets.network import NetworkPanel
 from rnn_tui.tui.widgets.panel import Panel
+
+from helpers.cli import rnn_tui_command
+from helpers.scenarios import make_app, settle
+from helpers.screen import screen_rows
 
 SIZES = [(80, 24), (120, 40), (200, 60)]
 
