@@ -43,6 +43,7 @@ from rnn_tui.tui.play import Player
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
+from rnn_tui.tui.user_config import RUN_LIMIT
 from rnn_tui.tui.watchdog import Stop, Watchdog
 from rnn_tui.tui.widgets.bptt import BpttPanel
 from rnn_tui.tui.widgets.formula import FormulaPanel
@@ -58,6 +59,7 @@ from rnn_tui.tui.widgets.update import UpdatePanel
 
 if TYPE_CHECKING:
     from rnn_tui.core.follow import Presenter
+    from rnn_tui.tui.user_config import UserConfig
 
 # Screens, the quiz, the why view and the gradient check are imported where
 # they are first used: the first frame needs none of them, and startup is
@@ -86,6 +88,7 @@ class RnnApp(LongJobs):
 
     state: var[Shown | None] = var(None)  # no repaint of its own: panels refresh themselves
     exit_message = ""
+    run_limit = RUN_LIMIT  # epochs a run-until searches (c, l, f)
     toast_time_scale = 1.0  # snapshot tests stretch it so toasts never expire mid-test
     _mounted = False
 
@@ -93,8 +96,11 @@ class RnnApp(LongJobs):
                  cursor_blink: bool = True, theme: str | None = None,
                  presenter: Presenter | None = None, follow_room: Path | None = None,
                  follow_owner: str | None = None, quiz: bool = False,
-                 present: bool = False) -> None:
+                 present: bool = False, config: UserConfig | None = None) -> None:
         super().__init__()
+        if config is not None:  # the user's keys.toml (user_config.py)
+            self.set_keymap(config.keys)
+            self.run_limit = config.run_limit
         self.stepper = Stepper(spec, mode)
         self.follow = FollowMode(self, presenter, follow_room, follow_owner)
         self.quiz = QuizMode(self, quiz)
@@ -395,11 +401,11 @@ def _phase_class(phase: Phase) -> str:
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,
             present: bool = False, presenter: Presenter | None = None,
             follow_room: Path | None = None, follow_owner: str | None = None,
-            quiz: bool = False) -> int:
+            quiz: bool = False, config: UserConfig | None = None) -> int:
     """Open the debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
     app = RnnApp(spec, mode, theme=theme, presenter=presenter, follow_room=follow_room,
-                 follow_owner=follow_owner, quiz=quiz, present=present)
+                 follow_owner=follow_owner, quiz=quiz, present=present, config=config)
     Watchdog(lambda name, code: app.post_message(Stop(name, code))).install()
     app.run()
     if app.exit_message:

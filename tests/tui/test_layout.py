@@ -86,3 +86,22 @@ async def test_80x24_network_is_one_line_above_the_formula() -> None:
         net, formula = app.query_one("#network").region, app.query_one("#formula").region
         assert net.height == 1 and net.bottom <= formula.y
         assert "h_1" in "\n".join(screen_rows(app))
+
+
+async def test_header_says_diverging(three_units: ModelSpec) -> None:
+    """A finite but diverging run is not "finite ✓" (the issue's case: a
+    long text at the old default learning rate 0.1)."""
+    from rnn_tui.core.model_file import validate
+
+    text = ("the quick brown fox jumps over the lazy dog and " * 7)[:300]
+    doc = {"name": "big", "text": text, "embedding_dim": 2, "hidden_size": 32,
+           "learning_rate": 0.1, "init": {"seed": 0}}
+    app = make_app(validate(doc, "big"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        assert "finite ✓" in screen_rows(app)[0]
+        app.stepper.goto_epoch(6)
+        app.moved()
+        await settle(pilot)
+        header = screen_rows(app)[0]
+        assert "diverging (loss grew" in header and "finite ✓" not in header, header
