@@ -312,7 +312,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     results = gradcheck.check(params, stepper.inputs, stepper.targets, mode,  # type: ignore[arg-type]
                               max_entries=args.max_entries)
     print(f"{printable(spec.name)}: epoch {args.epoch}, dE rows {mode}, eps 1e-5")
-    print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
+    print("\n".join(gradcheck.report(results, mode, spec.alphabet)))  # type: ignore[arg-type]
     return 0 if all(r.ok for r in results) else 1
 
 

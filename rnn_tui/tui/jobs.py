@@ -153,7 +153,7 @@ def gradcheck(app: App[int], stepper: Stepper) -> Work:
         ep = stepper.current
         results = gradcheck.check(ep.params, stepper.inputs, stepper.targets, stepper.mode,
                                   should_stop=should_stop)
-        lines = gradcheck.report(results, stepper.mode)
+        lines = gradcheck.report(results, stepper.mode, stepper.spec.alphabet)
         title = (f"Gradient check, epoch {ep.number}: central differences (eps 1e-5) vs "
                  "backward, up to 64 entries per parameter")
         return lambda: app.push_screen(ReportScreen(title, lines))

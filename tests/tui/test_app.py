@@ -282,7 +282,7 @@ async def test_why_drills_from_a_gradient_to_its_terms() -> None:
         dV.expand()
         await pilot.pause()
         first = dV.children[0]  # the largest entry of dV
-        assert str(first.label).startswith("dV[1,1] = Σ_t δ_t[1]·h_t[1] = 0.0075")
+        assert str(first.label).startswith("dV['h',1] = Σ_t δ_t[1]·h_t[1] = 0.0075")
         first.expand()
         await pilot.pause()
         terms = [str(n.label) for n in first.children]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from rnn_tui.core.conformance import Mark
+from rnn_tui.core.conformance import Mark, figure_label
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import LABEL, RIGHT, WRONG, fmt
 from rnn_tui.tui.widgets.panel import Panel
@@ -23,7 +23,8 @@ MODES = {
 
 
 def _where(m: Mark) -> str:
-    return m.figure + ("[" + ",".join(str(i + 1) for i in m.index) + "]" if m.index else "")
+    return figure_label(m.figure) + ("[" + ",".join(str(i + 1) for i in m.index) + "]"
+                                     if m.index else "")
 
 
 def wrap(text: Text, width: int) -> list[Text]:
