@@ -272,7 +272,8 @@ class Explainer:
 
         def entries() -> list[Why]:
             return [Why(f"{name}_new[{self.at(name, c)}] = {fmt(before[c])} − "
-                        f"{eta:g}·{fmt(g[c])} = {fmt(after[c])}", (lambda c=c: [self.grad(name, c)])) for c in cells]
+                        f"{eta:g}·{fmt(g[c])} = {fmt(after[c])}",
+                        (lambda c=c: [self.grad(name, c)])) for c in cells]
 
         return Why(f"{name}_new = {name} − η·d{name}", entries)
 
