@@ -53,6 +53,7 @@ from rnn_tui.tui.widgets.handout import HandoutStrip
 from rnn_tui.tui.widgets.loss_chart import LossChart
 from rnn_tui.tui.widgets.network import NetworkPanel
 from rnn_tui.tui.widgets.panel import Panel
+from rnn_tui.tui.widgets.result import ResultPanel
 from rnn_tui.tui.widgets.sequence import SequenceStrip
 from rnn_tui.tui.widgets.status import StatusBar
 from rnn_tui.tui.widgets.update import UpdatePanel
@@ -134,6 +135,7 @@ class RnnApp(LongJobs):
             yield GradientsPanel(id="gradients")
             yield UpdatePanel(id="update")
             yield LossChart(id="loss")
+        yield ResultPanel(id="result")
         yield Static(f"Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}.",
                      id="too-small")
         yield Footer(compact=True)
@@ -253,6 +255,7 @@ class RnnApp(LongJobs):
                 panel.show_marks(view, marks)
             else:
                 panel.show(view)
+        self.query_one(ResultPanel).show(view)
         self.probe.painting(self)
 
     async def on_event(self, event: events.Event) -> None:

@@ -50,7 +50,7 @@ KEYS: list[Binding] = [
     _b("s", "sync", "Sync", "sync",
        "Follow mode: jump back to the lecturer's position and keep following", show=False),
     _b("z", "presenter", "Present", "presenter",
-       "Presenter mode: only the formula and the current step's panel, large", show=False),
+       "Presenter mode: the network, the formula and the step's result in large type", show=False),
     _b("t", "cycle_theme", "Theme", "cycle_theme",
        "Next theme: dark, light, projector, mono", show=False),
     _b("escape", "cancel", "Cancel", "cancel", "Stop playing or cancel a long run",

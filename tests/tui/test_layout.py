@@ -105,3 +105,25 @@ async def test_header_says_diverging(three_units: ModelSpec) -> None:
         await settle(pilot)
         header = screen_rows(app)[0]
         assert "diverging (loss grew" in header and "finite ✓" not in header, header
+
+
+async def test_presenter_shows_network_formula_and_result_in_digits() -> None:
+    from textual.widgets import Digits
+
+    app = make_app()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("z")
+        await settle(pilot)
+        shown = {p.id for p in app.query(Panel) if p.display}
+        assert {"network", "formula"} <= shown
+        assert not shown & {"forward", "bptt", "gradients", "update", "loss"}
+        assert app.query_one(Digits).value == "0.0111"  # h_1, the forward step's result
+        for keys, value in ((["right_square_bracket"], "-0.7510"),  # δ_1 at the target 'e'
+                            (["right_square_bracket"], "0.3736"),  # |term(1, 1)|
+                            (["right_square_bracket"], "0.6943")):  # V_new['h',1]: moved most
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert app.query_one(Digits).value == value, app.stepper.position
+        await pilot.press("z")
+        await settle(pilot)
+        assert not app.query_one("#result").display
