@@ -27,7 +27,7 @@ NETWORK = 11  # the network's natural height (9 rows and the border)
 NETWORK_MIN = 5  # 3 rows: the chain of h_t and its two neighbours
 LOSS_MIN = 8  # a row of its own for the chart needs 6 lines; else it goes beside the panels
 PANEL_MIN = 5  # 3 lines and the border
-SAMPLE = 12  # steps measured per phase at most
+SAMPLE = 3  # steps measured per phase: first, middle, last (the last BPTT term is the longest)
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,6 @@ def panel_heights(app: RnnApp, width: int) -> tuple[int, int]:
     third = width // 3 - 4  # a column of the grid, less border and padding
     upper = max(natural(app.query_one("#formula", Panel), views, width * 2 // 3 - 4),
                 natural(app.query_one("#forward", Panel), ends, third))
-    lower = max(natural(app.query_one(f"#{name}", Panel), views if name == "bptt" else ends,
+    lower = max(natural(app.query_one(f"#{name}", Panel), ends,
                         third) for name in ("bptt", "gradients", "update"))
     return upper + 2, lower + 2

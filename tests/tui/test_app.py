@@ -327,8 +327,9 @@ async def test_theme_and_presenter_keys() -> None:
         await settle(pilot)
         assert app.screen.has_class("-presenter")
         assert not app.query_one("#sequence").display
-        assert app.query_one("#formula").display and app.query_one("#forward").display
-        assert not app.query_one("#bptt").display
+        assert app.query_one("#formula").display and app.query_one("#network").display
+        assert app.query_one("#result").display  # the step's result in large type
+        assert not app.query_one("#forward").display and not app.query_one("#bptt").display
 
 
 async def test_screenshot_is_written_once_and_atomically(tmp_path) -> None:
