@@ -76,6 +76,9 @@ def build_parser() -> Parser:
                      "position to the room so that `rnn-tui follow` can track it")
     top.add_argument("--quiz", action="store_true",
                      help="quiz mode: predict each value before it is revealed (k toggles)")
+    top.add_argument("--run-limit", type=int_in(1, 10_000_000), default=None, metavar="N",
+                     help="epochs that c, l and f search before giving up (default 100000, "
+                     "or run_limit in the keys file: see README)")
     top.add_argument("--room", type=Path, default=None,
                      help="room directory for --present (default: $RNN_TUI_ROOM or "
                      "/tmp/rnn-tui-room-$USER); it must be yours and writable only by you")
@@ -149,7 +152,9 @@ def build_command_parser(command: str | None = None) -> Parser:
     new.add_argument("--scale", type=positive_float, default=None,
                      help="standard deviation of the draw (default 0.5 for E, "
                      "0.5/sqrt(fan-in) for U, W, V)")
-    new.add_argument("--lr", type=positive_float, default=0.1, help="learning rate (0.1)")
+    new.add_argument("--lr", type=positive_float, default=None,
+                     help="learning rate (default: min(0.1, 1/T), T = len(text) - 1: the total "
+                          "loss sums T steps, so its gradient grows with T)")
     new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
     new.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                      help="write a [train] table with this optimizer (default: sgd)")
@@ -223,6 +228,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def default_lr(T: int) -> float:
+    """The learning rate `new` writes: 0.1 (the handout's) up to T = 10, then
+    1/T to 2 significant digits. The total loss is a sum over T steps, so
+    its gradient grows with T: at 0.1 a 276-character text with 32 hidden
+    units diverged; at 1/T it trains (tests/cli: 50 epochs lower the loss)."""
+    return 0.1 if T <= 10 else float(f"{1.0 / max(T, 1):.2g}")
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from rnn_tui.core.model_file import seeded_params, validate
     from rnn_tui.core.model_writer import model_toml
@@ -234,7 +247,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         **({"vocab": args.vocab} if args.vocab is not None else {}),
         "embedding_dim": args.embed,
         "hidden_size": args.hidden,
-        "learning_rate": args.lr,
+        "learning_rate": args.lr if args.lr is not None else default_lr(len(args.text) - 1),
         "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
     }
     train = {key: value for key, value in (
@@ -268,7 +281,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     if spec.train.seq_length is not None:
         where = f", chunk 1 of {stepper.layout.chunks} (steps 1..{first.fwd.T})"
     print(f"{printable(spec.name)}: epoch {args.epoch}{where}, dE rows {mode}, eps 1e-5")
-    print("\n".join(gradcheck.report(results, mode)))  # type: ignore[arg-type]
+    print("\n".join(gradcheck.report(results, mode, spec.alphabet)))  # type: ignore[arg-type]
     return 0 if all(r.ok for r in results) else 1
 
 
@@ -315,9 +328,16 @@ def cmd_tui(args: argparse.Namespace) -> int:
     elif args.room is not None:
         raise UsageError(f"{PROG}: --room needs --present (see {PROG} --help)")
     from rnn_tui.tui.app import run_app
+    from rnn_tui.tui.user_config import UserConfigError, load_user_config
 
+    try:
+        config = load_user_config()
+    except UserConfigError as err:
+        raise UsageError(str(err)) from None
+    if args.run_limit is not None:
+        config = config.model_copy(update={"run_limit": args.run_limit})
     return run_app(spec, mode, theme=args.theme, present=args.present, presenter=presenter,
-                   quiz=args.quiz, compare=trace)
+                   quiz=args.quiz, compare=trace, config=config)
 
 
 def cmd_follow(args: argparse.Namespace) -> int:

@@ -81,4 +81,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         steps = sum(2 * n + n * (n + 1) // 2 + 6 for n in sizes)
         print(f"  stepping  {steps} steps per epoch: {len(sizes)} chunks of at most "
               f"{max(sizes)} steps (forward, output, BPTT, 6 updates each)")
+    from rnn_tui.core.divergence import trial
+
+    print(f"  training  {trial(spec)}")
     return 0

@@ -103,12 +103,40 @@ def ours(stepper: Stepper, fig: Figure) -> Array:
     return value(ep, fig.quantity, 0 if fig.row is None else fig.row + 1)
 
 
+_SYMBOLS = {"Omega": "Ω", "y_hat": "ŷ", "delta": "δ"}
+
+
+def figure_label(name: str) -> str:
+    """A figure's name as the screen writes it: ``Omega_3`` -> ``Ω_3``,
+    ``epoch2_y_hat_1`` -> ``epoch 2 ŷ_1``, ``total_loss`` -> ``total loss``,
+    ``W_new`` -> ``W new``, ``min_total_loss_50`` -> ``min total loss (50 epochs)``."""
+    prefix = ""
+    if name.startswith("epoch2_"):
+        prefix, name = "epoch 2 ", name.removeprefix("epoch2_")
+    if name.startswith("min_total_loss_"):
+        return f"min total loss ({name.rsplit('_', 1)[1]} epochs)"
+    if name in ("total_loss", "total"):
+        return prefix + "total loss"
+    for word, symbol in _SYMBOLS.items():
+        if name.startswith(word + "_"):
+            return prefix + symbol + name[len(word):]
+    if name.endswith("_new"):
+        return prefix + name.removesuffix("_new") + " new"
+    return prefix + name
+
+
+@cache
+def figures_by_label() -> dict[str, Figure]:
+    """The figures by the name the screen (and a Report's quantity) gives them."""
+    return {figure_label(name): fig for name, fig in figures().items()}
+
+
 def figure_block(stepper: Stepper, fig: Figure) -> Block:
     """A figure as compare's block: ours expected, the handout's printed
     number got, matching when it rounds to the printed 4 decimals."""
     mine = np.reshape(ours(stepper, fig), fig.printed.shape)
-    return block(stepper.layout, fig.position, fig.name, fig.quantity, mine, fig.printed,
-                 HALF_UNIT)
+    return block(stepper.layout, fig.position, figure_label(fig.name), fig.quantity, mine,
+                 fig.printed, HALF_UNIT)
 
 
 def reason(stepper: Stepper, fig: Figure, index: tuple[int, ...]) -> str:

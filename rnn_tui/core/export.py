@@ -208,8 +208,8 @@ def _bptt_section(spec: ModelSpec, p, f, g, after) -> list[str]:
             f"{bmatrix(y)}",
             f"\\delta_{{{s}}} &= {bmatrix(delta[t])}",
         ]))
-    sub = {"V": "\\sum_t \\delta_t h_t^\\dagger", "c": "\\sum_t \\delta_t",
-           "W": "\\sum_t \\sum_{k \\le t} \\delta_t^\\dagger V \\prod_{j=k}^{t-1} W^\\dagger "
+    sub = {"V": "\\sum_t \\delta_t h_t^\\top", "c": "\\sum_t \\delta_t",
+           "W": "\\sum_t \\sum_{k \\le t} \\delta_t^\\top V \\prod_{j=k}^{t-1} W^\\top "
                 "(1 - h_{j+1}^2)\\,(1 - h_k^2)\\,h_{k-1}",
            "U": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,x_k",
            "b": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)",

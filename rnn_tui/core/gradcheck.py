@@ -14,6 +14,7 @@ import numpy as np
 
 from rnn_tui.core.maths import EmbeddingRows, Params, backward, forward
 from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.text import char
 
 TOLERANCE = 1e-5
 TINY = 1e-8  # below this both are "zero": relative error is measured against it
@@ -81,14 +82,26 @@ def check(
         return out
 
 
-def report(results: list[ParamCheck], mode: EmbeddingRows) -> list[str]:
-    """The table the CLI prints and the app shows."""
+def entry(name: str, index: tuple[int, ...], alphabet: str = "") -> str:
+    """An entry as the screen names it: 1-based, and by character where a
+    row is a character (E, V and c have a row per vocabulary entry):
+    ``['o', 1]`` for V[3, 0] of hello, ``[1, 2]`` for U[0, 1]."""
+    parts = [str(i + 1) for i in index]
+    if alphabet and name in ("E", "V", "c") and index:
+        parts[0] = repr(char(alphabet[index[0]]))
+    return "[" + ", ".join(parts) + "]"
+
+
+def report(results: list[ParamCheck], mode: EmbeddingRows, alphabet: str = "") -> list[str]:
+    """The table the CLI prints and the app shows (entries 1-based, rows of
+    E, V and c named by their character when ``alphabet`` is given)."""
     lines = [f"{'param':<6}{'checked':>12}{'max rel. error':>16}  worst entry"]
     for r in results:
         verdict = "ok" if r.ok else "DIFFERS"
         lines.append(
             f"d{r.name:<5}{f'{r.checked}/{r.total}':>12}{r.max_rel_error:>16.2e}  "
-            f"{list(r.worst)}: backward {r.analytic:.6g}, numeric {r.numeric:.6g}  {verdict}"
+            f"{entry(r.name, r.worst, alphabet)}: backward {r.analytic:.6g}, "
+            f"numeric {r.numeric:.6g}  {verdict}"
         )
     if mode == "x_t" and any(r.name == "E" and not r.ok for r in results):
         lines.append("dE differs as expected: in handout mode (x_t rows) dE follows the")

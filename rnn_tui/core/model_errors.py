@@ -105,7 +105,7 @@ def describe(err: ValidationError, root: type[BaseModel]) -> tuple[str, str]:
         return cause.field, str(cause)
     error_type = e["type"]
     if error_type == "missing":
-        return field, "missing (required)"
+        return field, "missing (required)" + _misspelt(loc, err)
     if error_type == "extra_forbidden":
         *parent, key = loc
         return field, _unknown_key(key, parent, root)
@@ -149,6 +149,18 @@ def _allowed_keys(parent: Sequence[str], root: type[BaseModel]) -> list[str]:
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             model = annotation
     return list(model.model_fields)
+
+
+def _misspelt(loc: Sequence[str], err: ValidationError) -> str:
+    """"; did you mean 'hidden_size' for 'hiden_size'?" when a key unknown
+    next to the missing one is close to it; else ""."""
+    *parent, key = loc
+    for e in err.errors(include_url=False):
+        other = [str(p) for p in e["loc"] if not isinstance(p, int)]
+        if e["type"] == "extra_forbidden" and other[:-1] == parent and \
+                difflib.get_close_matches(other[-1], [key], n=1):
+            return f"; did you mean {key!r} for {_key(other[-1])!r}?"
+    return ""
 
 
 def _unknown_key(key: str, parent: Sequence[str], root: type[BaseModel]) -> str:

@@ -71,7 +71,7 @@ def _vector(value: Any) -> list[float]:
         try:
             out.append(_number(v))
         except ValueError as err:
-            raise ValueError(f"entry [{i}]: {err}") from None
+            raise ValueError(f"entry [{i + 1}]: {err}") from None  # 1-based, as on screen
     return out
 
 
@@ -82,12 +82,12 @@ def _matrix(value: Any) -> list[list[float]]:
     for i, row in enumerate(value):
         if not isinstance(row, list):
             raise ValueError(
-                f"expected a list of rows (a matrix), but row {i} is {kind(row)}"
+                f"expected a list of rows (a matrix), but row {i + 1} is {kind(row)}"
             )
         try:
             rows.append(_vector(row))
         except ValueError as err:
-            raise ValueError(f"row {i}: {err}".replace(": entry [", " entry [")) from None
+            raise ValueError(f"row {i + 1}: {err}".replace(": entry [", " entry [")) from None
     widths = {len(r) for r in rows}
     if len(widths) > 1:
         raise ValueError(f"rows have different lengths {sorted(widths)}")

@@ -105,10 +105,10 @@ class Explainer:
         V, c, h = self.p.V, self.p.c, self.f.h[t]
 
         def parts() -> list[Why]:
-            kids = [Why(f"V[{_idx(k, j)}]·h_{t}[{j + 1}] = {fmt(V[k, j])}·{fmt(h[j])} = "
+            kids = [Why(f"V[{self.at('V', (k, j))}]·h_{t}[{j + 1}] = {fmt(V[k, j])}·{fmt(h[j])} = "
                         f"{fmt(V[k, j] * h[j])}", (lambda j=j: [self.h(t, j)]))
                     for j in range(len(h))]
-            return [*kids[:MAX_CHILDREN], Why(f"c[{k + 1}] = {fmt(c[k])}")]
+            return [*kids[:MAX_CHILDREN], Why(f"c[{self.at('c', (k,))}] = {fmt(c[k])}")]
 
         return Why(f"Ω_{t}[{k + 1}] = Σ_j V[{k + 1},j]·h_{t}[j] + c[{k + 1}] = "
                    f"{fmt(self.f.omega[t - 1, k])}", parts)
@@ -166,16 +166,23 @@ class Explainer:
         label = f"d{name} so far ({'x'.join(map(str, g.shape))})"
         return Why(label, lambda: [self.grad(name, c) for c in order[:MAX_CHILDREN]])
 
+    def at(self, name: str, cell: tuple[int, ...]) -> str:
+        """An entry's index, 1-based, its row named by character where a row
+        is a character (E, V, c): ``'o',1`` for V[3, 0] of hello."""
+        if name in ("E", "V", "c") and cell:
+            return ",".join([repr(char(self.vocab[cell[0]])), *(str(j + 1) for j in cell[1:])])
+        return _idx(*cell)
+
     def grad(self, name: str, cell: tuple[int, ...]) -> Why:
         g = self.v.grad(name)
         assert g is not None
         value = fmt(float(g[cell]))
-        at = _idx(*cell)
+        at = self.at(name, cell)
         if name in OUTPUT_PARAMS:
             return Why(f"d{name}[{at}] = Σ_t δ_t[{cell[0] + 1}]"
                        + (f"·h_t[{cell[1] + 1}]" if name == "V" else "") + f" = {value}",
                        lambda: self._output_terms(name, cell))
-        what = {"W": "·h_{k−1}", "U": "·x_k", "b": "", "E": " (U^T term)"}[name]
+        what = {"W": "·h_{k−1}", "U": "·x_k", "b": "", "E": " (Uᵀ term)"}[name]
         return Why(f"d{name}[{at}] = Σ_(t,k) term(t,k){what} = {value}",
                    lambda: self._bptt_terms(name, cell))
 
@@ -264,8 +271,9 @@ class Explainer:
         cells = list(np.ndindex(before.shape))[:MAX_CHILDREN]
 
         def entries() -> list[Why]:
-            return [Why(f"{name}_new[{_idx(*c)}] = {fmt(before[c])} − {eta:g}·{fmt(g[c])} = "
-                        f"{fmt(after[c])}", (lambda c=c: [self.grad(name, c)])) for c in cells]
+            return [Why(f"{name}_new[{self.at(name, c)}] = {fmt(before[c])} − "
+                        f"{eta:g}·{fmt(g[c])} = {fmt(after[c])}",
+                        (lambda c=c: [self.grad(name, c)])) for c in cells]
 
         return Why(f"{name}_new = {name} − η·d{name}", entries)
 

@@ -43,20 +43,24 @@ from rnn_tui.tui.play import Player
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
+from rnn_tui.tui.user_config import RUN_LIMIT
 from rnn_tui.tui.watchdog import Stop, Watchdog
 from rnn_tui.tui.widgets.bptt import BpttPanel
 from rnn_tui.tui.widgets.formula import FormulaPanel
 from rnn_tui.tui.widgets.forward import ForwardPanel
 from rnn_tui.tui.widgets.gradients import GradientsPanel
 from rnn_tui.tui.widgets.handout import HandoutStrip
-from rnn_tui.tui.widgets.loss import LossPanel
+from rnn_tui.tui.widgets.loss_chart import LossChart
+from rnn_tui.tui.widgets.network import NetworkPanel
 from rnn_tui.tui.widgets.panel import Panel
+from rnn_tui.tui.widgets.result import ResultPanel
 from rnn_tui.tui.widgets.sequence import SequenceStrip
 from rnn_tui.tui.widgets.status import StatusBar
 from rnn_tui.tui.widgets.update import UpdatePanel
 
 if TYPE_CHECKING:
     from rnn_tui.core.follow import Presenter
+    from rnn_tui.tui.user_config import UserConfig
 
 # Screens, the quiz, the why view and the gradient check are imported where
 # they are first used: the first frame needs none of them, and startup is
@@ -85,6 +89,7 @@ class RnnApp(LongJobs):
 
     state: var[Shown | None] = var(None)  # no repaint of its own: panels refresh themselves
     exit_message = ""
+    run_limit = RUN_LIMIT  # epochs a run-until searches (c, l, f)
     toast_time_scale = 1.0  # snapshot tests stretch it so toasts never expire mid-test
     _mounted = False
 
@@ -92,8 +97,12 @@ class RnnApp(LongJobs):
                  cursor_blink: bool = True, theme: str | None = None,
                  presenter: Presenter | None = None, follow_room: Path | None = None,
                  follow_owner: str | None = None, quiz: bool = False,
-                 present: bool = False, compare: Trace | None = None) -> None:
+                 present: bool = False, compare: Trace | None = None,
+                 config: UserConfig | None = None) -> None:
         super().__init__()
+        if config is not None:  # the user's keys.toml (user_config.py)
+            self.set_keymap(config.keys)
+            self.run_limit = config.run_limit
         self.stepper = Stepper(spec, mode)
         self.comparison = ActiveComparison(self, compare)
         self.follow = FollowMode(self, presenter, follow_room, follow_owner)
@@ -119,13 +128,15 @@ class RnnApp(LongJobs):
         yield StatusBar(id="status")
         yield SequenceStrip(id="sequence")
         yield HandoutStrip(id="handout")
+        yield NetworkPanel(id="network")
         with Grid(id="main"):
             yield FormulaPanel(id="formula")
             yield ForwardPanel(id="forward")
             yield BpttPanel(id="bptt")
             yield GradientsPanel(id="gradients")
             yield UpdatePanel(id="update")
-            yield LossPanel(id="loss")
+            yield LossChart(id="loss")
+        yield ResultPanel(id="result")
         yield Static(f"Enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}.",
                      id="too-small")
         yield Footer(compact=True)
@@ -141,6 +152,7 @@ class RnnApp(LongJobs):
             self.screen.add_class("-presenter")
         self.show_activity(self.quiz.label())
         self.sync()
+        self.size_rows()
         self._render_panels()  # now, so that the first frame shows the model
         self.follow.start()
 
@@ -177,6 +189,25 @@ class RnnApp(LongJobs):
         screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
         screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
         self._set_phase_class()
+        if self._mounted:
+            self.size_rows()
+
+    def size_rows(self) -> None:
+        """Size the wide layout's rows to the model (fit.py); the narrow and
+        presenter layouts are fixed in app.tcss."""
+        from rnn_tui.tui import fit
+
+        screen, main = self.screen, self.query_one("#main")
+        network = self.query_one(NetworkPanel)
+        if not screen.has_class("-wide") or screen.has_class("-presenter"):
+            main.styles.grid_rows = None
+            network.styles.height = None
+            return
+        width, height = self.size
+        rows = fit.wide_rows(height - 6, *fit.panel_heights(self, width))
+        main.styles.grid_rows = f"{rows.upper} {rows.lower} {rows.loss or 1}"
+        network.styles.height = rows.network
+        screen.set_class(not rows.loss, "-chart-side")
 
     def _set_phase_class(self) -> None:
         """Put the current phase's class on the screen, where it picks the
@@ -228,7 +259,7 @@ class RnnApp(LongJobs):
                 panel.show_comparison(view, self.comparison.here(view.pos))
             else:
                 panel.show(view)
-        self.query_one(LossPanel).show(view)
+        self.query_one(ResultPanel).show(view)
         self.probe.painting(self)
 
     async def on_event(self, event: events.Event) -> None:
@@ -238,6 +269,7 @@ class RnnApp(LongJobs):
 
     def show_activity(self, text: str) -> None:
         self.query_one(StatusBar).set_activity(text)
+        self.query_one(HandoutStrip).set_activity(text)
 
     def show_follow(self, text: str) -> None:
         status = self.query_one(StatusBar)
@@ -247,6 +279,7 @@ class RnnApp(LongJobs):
     def replace_stepper(self, stepper: Stepper) -> None:
         self.player.stop()
         self.stepper = stepper
+        self.size_rows()
         self.repaint_all()
 
     # ----------------------------------------------------------- stepping
@@ -328,6 +361,7 @@ class RnnApp(LongJobs):
 
     def action_presenter(self) -> None:
         self.screen.toggle_class("-presenter")
+        self.size_rows()
         self.repaint_all()
 
     def action_help(self) -> None:
@@ -371,11 +405,13 @@ def _phase_class(phase: Phase) -> str:
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,
             present: bool = False, presenter: Presenter | None = None,
             follow_room: Path | None = None, follow_owner: str | None = None,
-            quiz: bool = False, compare: Trace | None = None) -> int:
+            quiz: bool = False, compare: Trace | None = None,
+            config: UserConfig | None = None) -> int:
     """Open the debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
     app = RnnApp(spec, mode, theme=theme, presenter=presenter, follow_room=follow_room,
-                 follow_owner=follow_owner, quiz=quiz, present=present, compare=compare)
+                 follow_owner=follow_owner, quiz=quiz, present=present, compare=compare,
+                 config=config)
     Watchdog(lambda name, code: app.post_message(Stop(name, code))).install()
     app.run()
     if app.exit_message:

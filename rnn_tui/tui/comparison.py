@@ -80,7 +80,7 @@ class Handout(Source):
         return conformance.report(Stepper(self.spec, stepper.mode))
 
     def reason(self, stepper: Stepper, c: Comparison) -> str:
-        return conformance.reason(stepper, conformance.figures()[c.quantity], c.entry)
+        return conformance.reason(stepper, conformance.figures_by_label()[c.quantity], c.entry)
 
 
 class Trace(Source):

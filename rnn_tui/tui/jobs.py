@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from rnn_tui.tui.quiz import QuizMode
 
 CANCELLED = "Cancelled; the position is unchanged."
-RUN_LIMIT = 100_000  # epochs a run-until searches before giving up
 
 # What a job returns: a line to show, something to do on the event loop
 # (open a report), or nothing.
@@ -121,11 +120,15 @@ def goto_epoch(stepper: Stepper, n: int) -> Work:
     return work
 
 
-def until(stepper: Stepper, find: Callable[..., Position | None]) -> Work:
-    """Run until ``find(stepper, max_epochs=..., **kw)`` finds a position."""
-    def work(**kw: object) -> str | None:
-        found = find(stepper, max_epochs=RUN_LIMIT, **kw)
-        return None if found is not None else f"Not found within {RUN_LIMIT} epochs."
+def until(stepper: Stepper, find: Callable[..., Position | None], what: str,
+          limit: int) -> Work:
+    """Run until ``find(stepper, max_epochs=limit, **kw)`` finds a position;
+    say so either way (``what``: what was looked for)."""
+    def work(**kw: object) -> str:
+        found = find(stepper, max_epochs=limit, **kw)
+        if found is None:
+            return f"{what}: not found within {limit} epochs (--run-limit sets it)."
+        return f"{what}: found at epoch {found.epoch}, {stepper.layout.label(found)}."
 
     return work
 
@@ -153,7 +156,7 @@ def gradcheck(app: App[int], stepper: Stepper) -> Work:
         ep = stepper.current
         results = gradcheck.check(ep.params, stepper.inputs, stepper.targets, stepper.mode,
                                   should_stop=should_stop)
-        lines = gradcheck.report(results, stepper.mode)
+        lines = gradcheck.report(results, stepper.mode, stepper.spec.alphabet)
         title = (f"Gradient check, epoch {ep.number}: central differences (eps 1e-5) vs "
                  "backward, up to 64 entries per parameter")
         return lambda: app.push_screen(ReportScreen(title, lines))
@@ -171,6 +174,7 @@ class LongJobs(App[int]):
         player: Player
         quiz: QuizMode
         comparison: ActiveComparison
+        run_limit: int
 
         def _guard(self) -> bool: ...
         def show_activity(self, text: str) -> None: ...
@@ -194,8 +198,9 @@ class LongJobs(App[int]):
 
     def action_until_correct(self) -> None:
         if self._guard():
-            self.start_job("until all right",
-                           until(self.stepper, lambda st, **kw: st.run_until_correct(**kw)))
+            self.start_job("until all right", until(
+                self.stepper, lambda st, **kw: st.run_until_correct(**kw),
+                "Every prediction right", self.run_limit))
 
     def action_until_loss(self) -> None:
         from rnn_tui.tui.screens.prompt import PromptScreen, finite_number
@@ -204,7 +209,8 @@ class LongJobs(App[int]):
             if text is not None:
                 x = float(text)
                 self.start_job(f"until loss < {x}", until(
-                    self.stepper, lambda st, **kw: st.run_until_loss_below(x, **kw)))
+                    self.stepper, lambda st, **kw: st.run_until_loss_below(x, **kw),
+                    f"Total loss below {x}", self.run_limit))
 
         if self._guard():
             self.push_screen(PromptScreen("Run until the total loss is below:", "e.g. 2.5",
@@ -212,8 +218,9 @@ class LongJobs(App[int]):
 
     def action_until_nonfinite(self) -> None:
         if self._guard():
-            self.start_job("until not finite",
-                           until(self.stepper, lambda st, **kw: st.run_until_nonfinite(**kw)))
+            self.start_job("until not finite", until(
+                self.stepper, lambda st, **kw: st.run_until_nonfinite(**kw),
+                "A value that is not finite", self.run_limit))
 
     def action_toggle_mode(self) -> None:
         if self._guard():

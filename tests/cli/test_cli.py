@@ -71,7 +71,7 @@ BAD_FILES: list[tuple[str, str | bytes, list[str]]] = [
     ("E-ragged", edit(EXPLICIT, "[-0.0358, -0.5677]", "[-0.0358]"),
      ["init.E", "different lengths"]),
     ("E-flat", edit(EXPLICIT, "E = [[0.8175, 0.4613], [-0.3599, -0.4824], [0.1268, 0.1540], "
-                    "[-0.0358, -0.5677]]", "E = [0.8175, 0.4613]"), ["init.E", "row 0"]),
+                    "[-0.0358, -0.5677]]", "E = [0.8175, 0.4613]"), ["init.E", "row 1"]),
     ("U-not-number", edit(EXPLICIT, "-0.2315", '"x"'), ["init.U", "expected a number"]),
     ("W-inf", edit(EXPLICIT, "-0.5352", "inf"), ["init.W", "finite"]),
     ("c-length", edit(EXPLICIT, "c = [0.0, 0.0, 0.0, 0.0]", "c = [0.0]"),

@@ -83,6 +83,7 @@ def test_import_reads_the_text_from_a_file_and_writes_to_stdout(tmp_path: Path) 
 def test_export_torch_then_import_torch_gives_the_same_model_file_numbers(
         tmp_path: Path) -> None:
     (tmp_path / "m.toml").write_text(run("new", "--text", "a cat sat on a mat", "--hidden", "4",
+                                         "--lr", "0.1",
                                          "--embed", "3", "--seed", "9").stdout)
     r = run("export-torch", "m.toml", "-o", "out", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

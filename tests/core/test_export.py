@@ -134,9 +134,10 @@ def test_cli_export_any_model(tmp_path: Path) -> None:
 
 # The hello exports as they were before the size-aware layout (sha256 of the
 # CLI's Markdown): a small model's worked example must not change by a byte.
+# (Changed once on purpose: transposes as \top, not \dagger.)
 HELLO_MD_SHA256 = {
-    "hello": "392b3b3f4235c39432d90294b0f80517e089a724816ff5687e391deec292b63c",
-    "hello-handout": "1f72b2585cc3763dbfbe1fa6b87e6bf0af1fe2714acd2790408b218d3be1379a",
+    "hello": "99aefb593eaaadeba173d5645648d67e3374ed7f9ee436bab563e3aab6ed48e7",
+    "hello-handout": "b818660cf329d1a046e6812031cfcfba9792aab2ed15820e8e20fbdb3019165d",
 }
 
 

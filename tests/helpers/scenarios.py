@@ -50,6 +50,14 @@ def student_file(spec: ModelSpec, bug: str | None, folder: Path | None = None) -
     return path
 
 
+def diverging_model() -> ModelSpec:
+    """A 300-character text, 32 hidden units, at the old default learning
+    rate 0.1: finite, but its loss grows 18x in 5 epochs."""
+    text = ("the quick brown fox jumps over the lazy dog and " * 7)[:300]
+    return validate({"name": "diverging", "text": text, "embedding_dim": 2, "hidden_size": 32,
+                     "learning_rate": 0.1, "init": {"seed": 0}}, "diverging")
+
+
 def make_app(model: str | ModelSpec = "hello", mode: str | None = None,
              theme: str = "dark", follow_room: Path | None = None,
              compare: Path | None = None, tol: float = 1e-6) -> RnnApp:
@@ -79,7 +87,7 @@ def keys(*presses: str) -> Callable[[Pilot], Awaitable[None]]:
         await pilot.pause()
         for key in presses:
             await pilot.press(key)
-            if key in ("enter", "m", "c", "f", "l"):
+            if key in ("enter", "m", "c", "f", "l", "j"):
                 await settle(pilot)
         await settle(pilot)
 
@@ -165,7 +173,13 @@ SCENARIOS = [
              model=student_model, student_bug="no_dtanh"),
     Scenario("following", "a student following the lecturer (rnn-tui follow)",
              follow_keys(), size=(120, 34), follows=True),
-    Scenario("presenter", "presenter mode: the formula and the step's panel, large",
+    Scenario("strip_80x24", "80x24: the handout's reason for a difference, wrapped in the strip",
+             keys("j"), mode="x_t", size=NARROW),
+    Scenario("loss_chart", "epoch 30: the loss chart with its axes and minimum",
+             keys("g", "3", "0", "enter", "n")),
+    Scenario("diverging", "a finite run that diverges: the header says so, the chart in log scale",
+             keys("g", "8", "enter"), model=diverging_model),
+    Scenario("presenter", "presenter mode: the network, the formula, the result in large type",
              keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
 ]
 

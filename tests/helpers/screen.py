@@ -19,3 +19,10 @@ def text_of(app: RnnApp, selector: str) -> str:
 def screen_text(app: RnnApp) -> str:
     return "\n".join(text_of(app, f"#{i}") for i in
                      ("status", "sequence", "formula", "forward", "bptt", "gradients", "update"))
+
+
+def screen_rows(app: RnnApp) -> list[str]:
+    """Every row of the app's current screen as plain text (what a terminal
+    of the app's size shows), trailing blanks removed."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(seg.text for seg in strip).rstrip() for strip in strips]

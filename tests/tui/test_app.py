@@ -125,7 +125,7 @@ async def test_run_until_loss_below() -> None:
 
 async def test_toggle_mode() -> None:
     app = make_app()
-    async with app.run_test() as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("e", "n", "n", "n")
         await settle(pilot)
         assert "5.3115" in text_of(app, "#forward")
@@ -287,7 +287,7 @@ async def test_why_drills_from_a_gradient_to_its_terms() -> None:
         dV.expand()
         await pilot.pause()
         first = dV.children[0]  # the largest entry of dV
-        assert str(first.label).startswith("dV[1,1] = Σ_t δ_t[1]·h_t[1] = 0.0075")
+        assert str(first.label).startswith("dV['h',1] = Σ_t δ_t[1]·h_t[1] = 0.0075")
         first.expand()
         await pilot.pause()
         terms = [str(n.label) for n in first.children]
@@ -333,8 +333,9 @@ async def test_theme_and_presenter_keys() -> None:
         await settle(pilot)
         assert app.screen.has_class("-presenter")
         assert not app.query_one("#sequence").display
-        assert app.query_one("#formula").display and app.query_one("#forward").display
-        assert not app.query_one("#bptt").display
+        assert app.query_one("#formula").display and app.query_one("#network").display
+        assert app.query_one("#result").display  # the step's result in large type
+        assert not app.query_one("#forward").display and not app.query_one("#bptt").display
 
 
 async def test_screenshot_is_written_once_and_atomically(tmp_path) -> None:

@@ -178,7 +178,10 @@ async def test_panel_in_an_app_shows_the_history(hello: bool, size: tuple[int, i
     async with app.run_test(size=size) as pilot:
         app.goto(Position(epoch=1, phase=Phase.FORWARD, index=0))
         await pilot.pause()
-        assert "after the first forward pass" in shown(app)
+        # before epoch 1's total exists: its steps' losses so far, L_1 alone
+        L_1 = fmt(float(app.stepper.view().fwd.loss[0]))
+        assert f"min {L_1} at t 1" in shown(app) or L_1 in shown(app)
+        assert app.query_one(LossChart).border_title.startswith("Loss L_t per step")
         T = app.stepper.layout.T
         app.goto(Position(epoch=1, phase=Phase.FORWARD, index=T - 1))
         await pilot.pause()

@@ -20,7 +20,7 @@ def chunked_app(**train: object):
 
 async def test_update_panel_shows_what_adam_and_clip_norm_do() -> None:
     app = chunked_app(optimizer="adam", clip_norm=0.5)
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(200, 70)) as pilot:  # room for every optimizer line
         app.stepper.goto(Position(epoch=2, chunk=1, phase=Phase.UPDATE, index=1))
         await pilot.press("n")  # W, the third update
         await settle(pilot)

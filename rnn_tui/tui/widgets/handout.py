@@ -1,12 +1,15 @@
-"""The comparison strip: how this step's values compare with the active
-comparison's (the handout's printed numbers, or a student's trace with
-``--compare``): how many match, which differ, the first one's numbers and
-why it differs (the handout's reason, or the trace's diagnosis)."""
+"""The strip under the text, always there and two rows high: what is going
+on (a long run's progress, with "esc cancels"), else how this step's values
+compare with the active comparison's (the handout's printed numbers, or a
+student's trace with ``--compare``: how many match, the first difference
+with both numbers and why it differs), else what the mode means. It wraps
+rather than cuts: the handout's reason is said nowhere else."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Console
 from rich.text import Text
 
 from rnn_tui.core.compare import Comparison
@@ -14,6 +17,13 @@ from rnn_tui.core.text import fmt_apart
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import LABEL, RIGHT, WRONG
 from rnn_tui.tui.widgets.panel import Panel
+
+_CONSOLE = Console(width=400, color_system=None)  # for Text.wrap only: nothing is printed
+
+MODES = {
+    "x_k": "exact dE: term (t, k) goes into the row of x_k (m: the handout's dE)",
+    "x_t": "the handout's dE: term (t, k) goes into the row of x_t (m: exact dE)",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,31 @@ class ComparedHere:
         return self.compared - self.differ
 
 
+def wrap(text: Text, width: int) -> list[Text]:
+    """``text`` in lines of at most ``width`` cells, broken between words."""
+    return list(text.wrap(_CONSOLE, max(1, width)))
+
+
+def judged(here: ComparedHere) -> Text:
+    """The comparison as one line (wrapped by the caller), most important
+    first: the counts, the first difference with both numbers and why it
+    differs, then the names of the other differences."""
+    line = Text(f"{here.title} ", style=LABEL)
+    if here.differ:
+        line.append(f"✗ {here.differ} differ  ", style=WRONG)
+    line.append(f"✓ {here.match} match", style=RIGHT)
+    if here.differ:
+        c, *others = here.differences
+        ours, theirs = fmt_apart(c.expected, c.got)
+        line.append(f"  ✗ {c.name} {here.theirs} {theirs}, ours {ours}: ", style=WRONG)
+        line.append(here.reason, style=LABEL)
+        line.append("  (j: next difference)", style=LABEL)
+        if others:
+            more = ", …" if here.differ > len(here.differences) else ""
+            line.append(f"  also {', '.join(o.name for o in others)}{more}", style=WRONG)
+    return line
+
+
 class HandoutStrip(Panel):
     """One strip for either comparison (its id and CSS name stay the
     handout's, where it started)."""
@@ -39,27 +74,21 @@ class HandoutStrip(Panel):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.here: ComparedHere | None = None
+        self.activity = ""
 
     def show_comparison(self, view: StepView, here: ComparedHere | None) -> None:
         self.here = here
-        self.set_class(here is not None, "-shown")
         self.show(view)
 
+    def set_activity(self, text: str) -> None:
+        self.activity = text
+        if self.view is not None:
+            self.show(self.view)
+
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
-        here = self.here
-        if here is None:
-            return []
-        head = Text.assemble((f"{here.title} ", LABEL), (f"✓ {here.match} match", RIGHT))
-        if not here.differ:
-            return [head]
-        c, *others = here.differences
-        ours, theirs = fmt_apart(c.expected, c.got)
-        first = Text(f"✗ {c.name} {here.theirs} {theirs}, ours {ours}", style=WRONG)
-        if height == 1:  # 80x24: one line, the first difference first
-            return [Text.assemble((f"{here.title} ", LABEL), first, ": ", (here.reason, LABEL))]
-        head.append(f"  ✗ {here.differ} differ", style=WRONG)
-        head.append("  (j: next difference)  ", style=LABEL).append_text(first)
-        if others:
-            more = ", …" if here.differ > len(here.differences) else ""
-            head.append(f"; also {', '.join(o.name for o in others)}{more}", style=WRONG)
-        return [head, Text(here.reason, style=LABEL)]
+        out = wrap(Text(self.activity, style="bold"), width) if self.activity else []
+        if self.here is not None:
+            out += wrap(judged(self.here), width)
+        elif not out:
+            out = wrap(Text(MODES.get(view.mode, ""), style=LABEL), width)
+        return out[:height]

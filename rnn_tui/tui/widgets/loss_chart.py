@@ -40,7 +40,8 @@ def _first_fit(candidates: Sequence[str], width: int) -> str:
     return next((c for c in candidates if cell_len(c) <= width), "")
 
 
-def summary(history: Sequence[float], width: int, log: bool = False) -> list[Text]:
+def summary(history: Sequence[float], width: int, log: bool = False,
+            unit: str = "epoch") -> list[Text]:
     """The minimum (and a note on non-finite losses), each line whole."""
     loss = np.asarray(history, dtype=float)
     ok = np.isfinite(loss)
@@ -49,8 +50,9 @@ def summary(history: Sequence[float], width: int, log: bool = False) -> list[Tex
         at = int(np.argmin(np.where(ok, loss, np.inf)))
         best = fmt(float(loss[at]))
         scale = " · log scale" if log else ""
-        text = _first_fit([f"min {best} at epoch {at + 1}{scale}", f"min {best} at epoch {at + 1}",
-                           f"min {best} (ep {at + 1})", f"min {best}", best], width)
+        at_ = f"at {unit} {at + 1}"
+        text = _first_fit([f"min {best} {at_}{scale}", f"min {best} {at_}",
+                           f"min {best} ({unit[:2]} {at + 1})", f"min {best}", best], width)
         line = Text(text, style=LABEL)
         if text.startswith("min"):
             line.stylize(ARGMAX, 4, 4 + len(best))
@@ -62,8 +64,8 @@ def summary(history: Sequence[float], width: int, log: bool = False) -> list[Tex
     if bad:
         first = int(np.argmin(ok)) + 1
         note = _first_fit([
-            f"× {bad} non-finite (NaN/inf), first at epoch {first}: marked on the top row",
-            f"× {bad} non-finite, first at epoch {first}", f"× {bad} non-finite", "× NaN"], width)
+            f"× {bad} non-finite (NaN/inf), first at {unit} {first}: marked on the top row",
+            f"× {bad} non-finite, first at {unit} {first}", f"× {bad} non-finite", "× NaN"], width)
         lines.append(Text(note, style=NONFINITE))
     return lines
 
@@ -117,7 +119,7 @@ def _columns(g: np.ndarray, ok: np.ndarray, pw: int) -> tuple[np.ndarray, ...]:
     return value, bad, where
 
 
-def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
+def chart(history: Sequence[float], width: int, height: int, unit: str = "epoch") -> list[Text]:
     """The loss chart in at most ``height`` lines of at most ``width`` cells."""
     width, height = max(1, width), max(1, height)
     N = len(history)
@@ -132,13 +134,13 @@ def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
     with np.errstate(all="ignore"):
         g = np.log10(loss) if log else loss
     g_lo, g_hi = (math.log10(lo), math.log10(hi)) if log else (lo, hi)
-    notes = summary(history, width, log)
+    notes = summary(history, width, log, unit)
     rows = height - 2 - len(notes)  # plot rows; then the axis, its labels, the notes
     ticks = _ticks(g_lo, g_hi, max(rows, 1), log) if ok.any() else {}
     lw = max((cell_len(t) for t in ticks.values()), default=1)
     pw = width - lw - 2  # plot cells; the axis takes one, one spare at the right
     if rows < 2 or pw < 6:
-        last = Text(_first_fit([f"epoch {N}: {fmt(float(loss[-1]))}", fmt(float(loss[-1]))],
+        last = Text(_first_fit([f"{unit} {N}: {fmt(float(loss[-1]))}", fmt(float(loss[-1]))],
                                width), style=LABEL)
         return ([*notes, last] if height > len(notes) else notes)[:height]
     levels = 8 * rows
@@ -159,7 +161,7 @@ def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
     if N == 1 and ok[0]:  # one point and its value, not a bar
         r = _top_row(levels // 2, rows)
         cells[r][0], styles[r][0] = "●", ARGMAX
-        for i, ch in enumerate(f" {fmt(float(loss[0]))} (epoch 1)"[: pw - 1]):
+        for i, ch in enumerate(f" {fmt(float(loss[0]))} ({unit} 1)"[: pw - 1]):
             cells[r][1 + i], styles[r][1 + i] = ch, LABEL
     elif ok.any():  # the lowest bar in the minimum's colour, ● just above it
         best = int(np.argmin(np.where(ok, loss, np.inf)))
@@ -177,14 +179,15 @@ def chart(history: Sequence[float], width: int, height: int) -> list[Text]:
         for ch, style in zip(cells[r], styles[r], strict=True):
             line.append(ch, style=style)
         out.append(line)
-    out += _x_axis(N, where, lw, pw, width)
+    out += _x_axis(N, where, lw, pw, width, unit)
     out += notes
     for line in out:
         line.rstrip()
     return out[:height]
 
 
-def _x_axis(N: int, where: np.ndarray, lw: int, pw: int, width: int) -> list[Text]:
+def _x_axis(N: int, where: np.ndarray, lw: int, pw: int, width: int,
+            unit: str = "epoch") -> list[Text]:
     """The axis line with ticks at epochs 1, the middle and N, and their labels."""
     axis = [" "] * lw + ["└"] + ["─"] * pw
     labels = [" "] * width
@@ -202,10 +205,10 @@ def _x_axis(N: int, where: np.ndarray, lw: int, pw: int, width: int) -> list[Tex
         labels[start:start + len(text)] = text
         taken = start + len(text)
     tail = "".join(labels).rstrip()
-    if cell_len(tail) + len(" epoch") <= width:
-        tail += " epoch"
-    elif lw >= len("epoch"):
-        tail = f"{'epoch':>{lw}}" + tail[lw:]
+    if cell_len(tail) + len(unit) + 1 <= width:
+        tail += " " + unit
+    elif lw >= len(unit):
+        tail = f"{unit:>{lw}}" + tail[lw:]
     return [Text("".join(axis), style=LABEL), Text(tail, style=LABEL)]
 
 
@@ -218,7 +221,12 @@ class LossChart(Panel):
 
     def memo(self, view: StepView) -> object:
         history = view.loss_history
-        return (len(history), history[-1] if history else None, view.epoch)
+        return (len(history), history[-1] if history else None, view.epoch, view.visible_t)
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
-        return chart(view.loss_history, width, height)
+        if view.loss_history:
+            self.border_title = self.TITLE
+            return chart(view.loss_history, width, height)
+        # Epoch 1 before its total exists: its steps' losses L_t so far
+        self.border_title = "Loss L_t per step of epoch 1 (the total comes after t = T)"
+        return chart(view.fwd.loss[: view.visible_t].tolist(), width, height, unit="t")

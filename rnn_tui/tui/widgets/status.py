@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from rnn_tui.core.divergence import diverging
 from rnn_tui.core.epochs import Cancelled, Epoch
 from rnn_tui.core.text import printable
 from rnn_tui.core.view import StepView
@@ -43,7 +44,10 @@ class StatusBar(Panel):
         out.append_text(sep).append(view.label)
         out.append_text(sep).append(mode)
         out.append_text(sep)
-        if view.finite:
+        why = diverging(view.loss_history, view.params) if view.finite else ""
+        if why:
+            out.append(f"diverging ({why}): lower the learning rate", style=WRONG)
+        elif view.finite:
             out.append("finite ✓", style=RIGHT)
         else:
             out.append("NOT FINITE", style=NONFINITE)
