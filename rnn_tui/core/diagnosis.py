@@ -30,12 +30,12 @@ FORWARD = {
 }
 SINGLE = {
     "W": ("h_k vs h_{k-1}", "h_k where h_{k-1} belongs: dW alone differs; dW += term(t,k) "
-          "h_{k-1}^T, the state before step k (h_0 = 0)"),
+          "h_{k-1}ᵀ, the state before step k (h_0 = 0)"),
     "c": ("dc not summed over t", "dc not summed over t: dc alone differs{note}; dc = sum "
           "over t = 1..T of delta_t, every output step adds its delta_t"),
-    "V": ("dV", "dV alone differs: dV = sum over t of delta_t h_t^T, each output step's "
+    "V": ("dV", "dV alone differs: dV = sum over t of delta_t h_tᵀ, each output step's "
           "delta_t times its own h_t"),
-    "U": ("dU", "dU alone differs: dU += term(t,k) x_k^T, the input of step k (x_k, not x_t)"),
+    "U": ("dU", "dU alone differs: dU += term(t,k) x_kᵀ, the input of step k (x_k, not x_t)"),
     "b": ("db", "db alone differs: db = sum over t and k <= t of term(t,k)"),
 }
 
@@ -83,7 +83,7 @@ def diagnose(report: Report, learning_rate: float) -> Diagnosis | None:
                          "vector of the target")
     if head.field.startswith("out."):
         return Diagnosis("output gradient", f"output step t adds to {head.quantity}: "
-                         "dV += delta_t h_t^T, dc += delta_t")
+                         "dV += delta_t h_tᵀ, dc += delta_t")
     wrong = {_param(b) for b in bad} - {None}
     term_wrong = any(b.field == "term" for b in bad)
     if not wrong and not term_wrong:
@@ -102,11 +102,11 @@ def diagnose(report: Report, learning_rate: float) -> Diagnosis | None:
             if t != k:
                 return Diagnosis("BPTT chain", f"the BPTT chain: term({t},{t}) agrees, "
                                  f"term({t},{k}) not; each step back multiplies by "
-                                 "W^T (1 - h_j^2), W transposed, with the h of the later step")
+                                 "Wᵀ (1 - h_j^2), W transposed, with the h of the later step")
         return Diagnosis("tanh derivative", "the tanh derivative (1 - h_k^2) is missing or "
                          "wrong: dW, dU, db and dE all differ"
                          + (f" from term({t},{k}) on" if bptt else ", dV and dc agree")
-                         + "; term(t,k) = delta_t^T V W^T(1-h_t^2) ... W^T(1-h_{k+1}^2) "
+                         + "; term(t,k) = delta_tᵀ V Wᵀ(1-h_t^2) ... Wᵀ(1-h_{k+1}^2) "
                          "(1-h_k^2)")
     if len(wrong) == 1 and not term_wrong:
         (name,) = wrong
@@ -118,7 +118,7 @@ def diagnose(report: Report, learning_rate: float) -> Diagnosis | None:
         return Diagnosis(key, text)
     if wrong <= {"V", "c"}:
         return Diagnosis("output gradient", "delta_t = y_hat_t - y_t, and dV = sum delta_t "
-                         "h_t^T, dc = sum delta_t")
+                         "h_tᵀ, dc = sum delta_t")
     return None
 
 
@@ -149,9 +149,9 @@ def _embedding_rows(report: Report, blocks: list[Block]) -> Diagnosis:
     note = " (yours is exactly that convention's dE)" if exact else ""
     if mode == "x_k":
         return Diagnosis("dE rows: the handout's x_t", "the handout's x_t row convention: dE "
-                         f"alone differs{note}; the gradient puts U^T term(t,k) into the row "
+                         f"alone differs{note}; the gradient puts Uᵀ term(t,k) into the row "
                          "of E of x°_k, the input at step k, not of x°_t, the loss step's "
                          "input")
     return Diagnosis("dE rows: x_k", f"the exact x_k rows: dE alone differs{note}; this model "
-                     "uses the handout's x_t rows (U^T term(t,k) into the row of x°_t, the loss "
+                     "uses the handout's x_t rows (Uᵀ term(t,k) into the row of x°_t, the loss "
                      "step's input); compare with --exact")

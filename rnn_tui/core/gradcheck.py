@@ -105,5 +105,6 @@ def report(results: list[ParamCheck], mode: EmbeddingRows, alphabet: str = "") -
         )
     if mode == "x_t" and any(r.name == "E" and not r.ok for r in results):
         lines.append("dE differs as expected: in handout mode (x_t rows) dE follows the")
-        lines.append("handout's printed convention, which is not the gradient of L (NOTES.md).")
+        lines.append("handout's printed convention, which is not the gradient of L")
+        lines.append("(see docs/handout.md).")
     return lines

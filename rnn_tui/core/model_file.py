@@ -146,7 +146,7 @@ class BpttSpec(_Strict):
     """How BPTT assigns the gradient of E."""
 
     embedding_rows: Literal["x_k", "x_t"] = "x_k"
-    """x_k: the exact gradient; x_t: the handout's printed dE (see NOTES.md)."""
+    """x_k: the exact gradient; x_t: the handout's printed dE (see docs/handout.md)."""
 
 
 class ModelSpec(_Strict):

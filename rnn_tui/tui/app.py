@@ -39,6 +39,7 @@ from rnn_tui.tui.comparison import ActiveComparison, Trace
 from rnn_tui.tui.follow import FollowMode
 from rnn_tui.tui.jobs import LongJobs
 from rnn_tui.tui.keys import KEYS
+from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, ScreenLayout, phase_class
 from rnn_tui.tui.play import Player
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
@@ -66,9 +67,6 @@ if TYPE_CHECKING:
 # they are first used: the first frame needs none of them, and startup is
 # mostly imports.
 
-MIN_WIDTH, MIN_HEIGHT = 80, 24
-WIDE_WIDTH, WIDE_HEIGHT = 120, 34
-PHASE_CLASSES = tuple(f"-phase-{p.name.lower()}" for p in Phase)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +79,7 @@ class Shown:
     mode: EmbeddingRows
 
 
-class RnnApp(LongJobs):
+class RnnApp(ScreenLayout, LongJobs):
     CSS_PATH = "app.tcss"
     TITLE = "rnn-tui"
 
@@ -123,7 +121,7 @@ class RnnApp(LongJobs):
     def compose(self) -> ComposeResult:
         # Layout classes go on the screen before its children are styled:
         # adding them later restyles every widget again.
-        self._phase_class = _phase_class(self.stepper.position.phase)
+        self._phase_class = phase_class(self.stepper.position.phase)
         self._fit(self.size.width, self.size.height)
         yield StatusBar(id="status")
         yield SequenceStrip(id="sequence")
@@ -181,47 +179,6 @@ class RnnApp(LongJobs):
         self.sync()
         self.call_later(self._render_panels)
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        screen = self.screen
-        screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
-        screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
-        self._set_phase_class()
-        if self._mounted:
-            self.size_rows()
-
-    def size_rows(self) -> None:
-        """Size the wide layout's rows to the model (fit.py); the narrow and
-        presenter layouts are fixed in app.tcss."""
-        from rnn_tui.tui import fit
-
-        screen, main = self.screen, self.query_one("#main")
-        network = self.query_one(NetworkPanel)
-        if not screen.has_class("-wide") or screen.has_class("-presenter"):
-            main.styles.grid_rows = None
-            network.styles.height = None
-            return
-        width, height = self.size
-        rows = fit.wide_rows(height - 6, *fit.panel_heights(self, width))
-        main.styles.grid_rows = f"{rows.upper} {rows.lower} {rows.loss or 1}"
-        network.styles.height = rows.network
-        screen.set_class(not rows.loss, "-chart-side")
-
-    def _set_phase_class(self) -> None:
-        """Put the current phase's class on the screen, where it picks the
-        panels of the narrow and the presenter layouts. A class change on the
-        screen restyles every widget (tens of ms), so the wide layout, which
-        shows every panel anyway, skips it, and a change is one restyle."""
-        screen, wanted = self.screen, self._phase_class
-        if wanted is None or screen.has_class(wanted):
-            return
-        if screen.has_class("-wide") and not screen.has_class("-presenter"):
-            return
-        screen.remove_class(*PHASE_CLASSES, update=False)
-        screen.add_class(wanted)
-
     # ------------------------------------------------------------- state
 
     def sync(self) -> None:
@@ -246,7 +203,7 @@ class RnnApp(LongJobs):
     def _render_panels(self) -> None:
         self._render_pending = False
         view = self.stepper.view()
-        self._phase_class = _phase_class(view.phase)
+        self._phase_class = phase_class(view.phase)
         self._set_phase_class()
         self.follow.publish()
         status = self.query_one(StatusBar)
@@ -395,11 +352,6 @@ class RnnApp(LongJobs):
         for command in super().get_system_commands(screen):
             if command.title not in titles and not (served() and command.title == "Screenshot"):
                 yield command
-
-
-def _phase_class(phase: Phase) -> str:
-    """The screen class that picks the panels of a phase (see app.tcss)."""
-    return f"-phase-{phase.name.lower()}"
 
 
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,

@@ -125,7 +125,7 @@ def test_a_wrong_output_term(spec: ModelSpec) -> None:
     doc["epochs"][0]["outputs"][2]["dV"][4][1] *= 2
     first, key, text = first_and_diagnosis(spec, doc)
     assert first.startswith("epoch 1, output gradients t=3, dV[5,2]: ")
-    assert key == "output gradient" and "dV += delta_t h_t^T" in text
+    assert key == "output gradient" and "dV += delta_t h_tᵀ" in text
 
 
 def test_a_wrong_update_and_wrong_initial_values(spec: ModelSpec) -> None:

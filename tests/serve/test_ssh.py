@@ -279,7 +279,7 @@ def test_connect_step_resize_quit(shared: Server, keys: dict[str, Path],
     mark = c.mark()
     c.resize(130, 40)  # wide: every panel; the app repaints to row 40
     c.expect(b"\x1b[40;1H", since=mark)
-    c.expect(b"Total loss per epoch", since=mark)
+    c.expect(b"Gradients", since=mark)  # a panel of the wide layout only
 
     mark = c.mark()
     c.resize(70, 20)  # too small: the app says so

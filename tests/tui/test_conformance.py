@@ -42,7 +42,7 @@ def test_handout_mode_differs_only_by_printing_slips(hello_handout: ModelSpec) -
 
 def test_notes_slips_are_marked_as_from_notes(hello_handout: ModelSpec) -> None:
     marked = {(m.figure, m.index) for m in all_marks(Stepper(hello_handout))
-              if "NOTES.md" in m.reason}
+              if "docs/handout.md" in m.reason}
     assert marked == NOTES_SLIPS
     if NOTES.exists():  # the handout's notes, beside the repository
         text = NOTES.read_text()
@@ -89,7 +89,7 @@ async def test_the_app_marks_and_jumps() -> None:
         assert app.stepper.position == Position(epoch=1, phase=Phase.FORWARD, index=1)
         shown = text_of(app, "#handout")
         assert "✗ h_2[1] printed 0.0537, ours 0.0538" in shown
-        assert "printing slip (NOTES.md)" in shown
+        assert "printing slip (docs/handout.md)" in shown
 
 
 async def test_no_strip_for_other_models() -> None:
