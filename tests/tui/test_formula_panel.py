@@ -108,11 +108,13 @@ async def test_every_step_of_epoch_1_hello(size: tuple[int, int]) -> None:
     assert await step_epoch_1(load("hello")[0], size) == 24
 
 
+@pytest.mark.slow  # 81 steps x 3 sizes; hello's walk above stays in the quick loop
 @pytest.mark.parametrize("size", SIZES)
 async def test_every_step_of_epoch_1_three_units(size: tuple[int, int], tmp_path: Path) -> None:
     assert await step_epoch_1(three_unit(tmp_path), size) == 10 + 10 + 55 + 6
 
 
+@pytest.mark.slow
 async def test_scroll_keys_show_the_hidden_lines(tmp_path: Path) -> None:
     """At 80x24 the last BPTT term of the 3-unit model hides factor lines
     behind one ⋮ row; } scrolls down through them, { back."""
@@ -199,7 +201,8 @@ SHOWN = {Phase.OUTPUT: ("delta", "out.dV", "out.dc"),
          Phase.BPTT: ("term", "term.dW", "term.dU", "term.db")}  # fields drawn whole
 
 
-@pytest.mark.parametrize("bug", ["no_dtanh", "h_k", "dc_one_step", "dE_x_t"])
+@pytest.mark.parametrize("bug", ["no_dtanh", *(pytest.param(b, marks=pytest.mark.slow)
+                                                for b in ("h_k", "dc_one_step", "dE_x_t"))])
 def test_compare_marks_keep_the_guarantees(bug: str, tmp_path: Path) -> None:
     """A student's differences on every step of epoch 1: the formula still
     never repeats a line, cuts a vector or loses a += line, no row is wider

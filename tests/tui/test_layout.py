@@ -46,7 +46,7 @@ def regions(app) -> dict[str, tuple[int, int, int, int]]:  # type: ignore[no-unt
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-@pytest.mark.parametrize("model", ["hello", "three"])
+@pytest.mark.parametrize("model", ["hello", pytest.param("three", marks=pytest.mark.slow)])
 async def test_panels_stay_put_through_epoch_1(size: tuple[int, int], model: str,
                                                three_units: ModelSpec) -> None:
     app = make_app("hello" if model == "hello" else three_units)
