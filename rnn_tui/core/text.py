@@ -96,3 +96,18 @@ def fmt_apart(a: float, b: float) -> tuple[str, str]:
         if sa != sb:
             return sa, sb
     return repr(a), repr(b)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def sci(x: float) -> str:
+    """A magnitude in two significant digits, for numbers that span many
+    decades (the BPTT norms of issue 17's triangles): ``1.2e-3``, ``3.4e0``,
+    ``5.0e12``; ``0``, ``NaN``, ``inf``, ``-inf`` as :func:`fmt` spells them."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
