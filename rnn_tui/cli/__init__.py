@@ -47,6 +47,7 @@ PLUGIN_COMMANDS = {
     "sample": "rnn_tui.cli.sample",
     "import-torch": "rnn_tui.cli.import_torch",
     "export-torch": "rnn_tui.cli.export_torch",
+    "compare-cells": "rnn_tui.cli.compare_cells",
 }
 # The extra that installs a plugin's optional packages: pip install 'rnn-tui[EXTRA]'.
 PLUGIN_EXTRAS = {"serve": "web", "ssh-serve": "ssh"}

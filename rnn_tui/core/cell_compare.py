@@ -42,6 +42,7 @@ from rnn_tui.core.cells import fast as cells_fast
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array, Params
 from rnn_tui.core.model_file import DEFAULT_SCALE, MAX_VOCAB, seeded_params
+from rnn_tui.core.text import fmt, sci
 
 MODELS = ("rnn", "gru", "lstm")
 MIN_TEXT = 3  # T >= 2: at least one lag beyond 0
@@ -199,8 +200,36 @@ def compare(text: str, models: Sequence[str] = ("rnn", "lstm"), hidden: int = 8,
 
 def summary_lags(T: int, most: int = 8) -> list[int]:
     """Lags worth a column in a summary: all of 0..T−1 if at most ``most``,
-    else 0 and lags spread geometrically from 1 to T−1."""
+    else 0 and lags spread geometrically from 1 to T−1 (T−1 always)."""
     if T <= most:
         return list(range(T))
+    if most <= 2:
+        return [0, T - 1]
     spread = np.unique(np.round(np.geomspace(1, T - 1, most - 1)).astype(int))
     return [0, *(int(lag) for lag in spread)]
+
+
+NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+
+
+def summary_lines(c: Comparison, width: int = 100) -> list[str]:
+    """The per-lag medians as a table no wider than ``width`` (at least 30):
+    a row per model with as many lags as fit (0 and T−1 always), the ratio
+    lag T−1 / lag 0, then, with room, its geometric mean per step and the
+    total loss."""
+    T = next(iter(c.triangles.values())).T
+    extra = [("per step", lambda tr: fmt(tr.per_step()), 9),
+             ("loss", lambda tr: fmt(float(tr.losses[-1])), 10)]
+    while extra and 6 + 8 * 3 + sum(w for _, _, w in extra) > width:
+        extra.pop()
+    cols = [(f"{T - 1}/0", lambda tr: sci(tr.ratio()), 8), *extra]
+    room = (width - 6 - sum(w for _, _, w in cols)) // 8
+    lags = summary_lags(T, max(2, room))
+    head = "lag".ljust(6) + "".join(str(lag).rjust(8) for lag in lags)
+    head += "".join(name.rjust(w) for name, _, w in cols)
+    out = [f"median ‖∂L_t/∂s_k‖ by lag t−k (T={T})", head]
+    for m, tr in c.triangles.items():
+        by = tr.by_lag()
+        line = NAMES[m].ljust(6) + "".join(sci(float(by[lag])).rjust(8) for lag in lags)
+        out.append(line + "".join(get(tr).rjust(w) for _, get, w in cols))
+    return out

@@ -240,7 +240,7 @@ class CellTriangle(Widget):
 
     def __init__(self, norms: Array | Sequence[Sequence[float]], title: str = "", *,
                  top: float | None = None, numbers: bool | None = None,
-                 fit_height: bool = False, id: str | None = None,
+                 fit_height: bool = False, show_legend: bool = True, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.norms = as_rows(norms)
@@ -248,6 +248,7 @@ class CellTriangle(Widget):
         self.top = top
         self.numbers = numbers
         self.fit_height = fit_height
+        self.show_legend = show_legend
 
     def update(self, *, norms: Array | Sequence[Sequence[float]] | None = None,
                top: float | None = None, numbers: bool | None = None) -> None:
@@ -259,7 +260,7 @@ class CellTriangle(Widget):
 
     def lines(self, width: int, height: int | None = None) -> list[Text]:
         return triangle_lines(self.norms, width, self.title_text, top=self.top,
-                              numbers=self.numbers, height=height)
+                              numbers=self.numbers, height=height, show_legend=self.show_legend)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         return len(self.lines(width))
