@@ -1,0 +1,108 @@
+"""The compare-cells view (tui/screens/cell_compare.py) under the real pilot:
+side by side when it fits, one at a time when not, the keys, resizes, and
+a snapshot (review its PNG before --snapshot-update)."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+
+from rnn_tui.core.cell_compare import compare
+from rnn_tui.core.text import sci
+from rnn_tui.tui.screens.cell_compare import CellCompareApp, CellCompareHelp, CellCompareScreen
+from rnn_tui.tui.widgets.cell_triangle import CellTriangle
+
+TEXT = "hello world, hello rnn"
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return compare(TEXT, ("rnn", "lstm"), 8, 4, 0)
+
+
+def shown(app: CellCompareApp) -> list[str]:
+    return [t.id or "" for t in app.screen.query(CellTriangle) if t.display]
+
+
+def lines_of(tri: CellTriangle) -> list[str]:
+    return [line.plain for line in tri.render().renderables]  # type: ignore[attr-defined]
+
+
+def summary(app: CellCompareApp) -> str:
+    return str(app.screen.query_one("#cells-summary").render())
+
+
+async def test_80x24_side_by_side_with_the_numbers(comparison) -> None:
+    app = CellCompareApp(comparison, "dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert shown(app) == ["cells-rnn", "cells-lstm"]
+        for tri in app.screen.query(CellTriangle):
+            rows = lines_of(tri)
+            assert any("t=21 " in r for r in rows) and any("⋮" in r for r in rows)
+            assert all(cell_len(r) <= tri.content_size.width for r in rows)
+        text = summary(app)
+        assert sci(comparison.triangles["rnn"].ratio()) in text
+        assert sci(comparison.triangles["lstm"].ratio()) in text
+        await pilot.press("v")  # one at a time
+        await pilot.pause()
+        assert shown(app) == ["cells-rnn"]
+        await pilot.press("tab")
+        await pilot.pause()
+        assert shown(app) == ["cells-lstm"]
+        await pilot.press("n")  # numbers, columns elided to fit
+        await pilot.pause()
+        rows = lines_of(app.screen.query_one("#cells-lstm", CellTriangle))
+        last = next(r for r in rows if "t=21 " in r)
+        assert "…" in last and sci(float(comparison.triangles["lstm"].norms[20, 20])) in last
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, CellCompareHelp)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CellCompareScreen)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_resizes_do_not_crash_and_narrow_shows_one_at_a_time(comparison) -> None:
+    app = CellCompareApp(comparison, "mono")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        assert shown(app) == ["cells-rnn", "cells-lstm"]
+        rows = lines_of(app.screen.query_one("#cells-rnn", CellTriangle))
+        assert not any("⋮" in r for r in rows)  # 50 rows: all 21 rows of the triangle
+        for size in [(80, 24), (50, 16), (40, 12), (200, 60), (80, 24)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            for tri in app.screen.query(CellTriangle):
+                if tri.display:
+                    assert all(cell_len(r) <= tri.content_size.width for r in lines_of(tri))
+        await pilot.resize_terminal(50, 16)
+        await pilot.pause()
+        assert shown(app) == ["cells-rnn"]  # 2 x (5 + 21 + 2) > 50
+
+
+async def test_three_models_and_the_computing_path() -> None:
+    c = compare("abcabd", ("rnn", "gru", "lstm"), 4, 2, 1)
+
+    class Host(CellCompareApp):
+        def get_default_screen(self):  # type: ignore[no-untyped-def]
+            return CellCompareScreen(compute=lambda: c)
+
+    app = Host(c, "dark")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert shown(app) == ["cells-rnn", "cells-gru", "cells-lstm"]
+        assert "GRU" in summary(app)
+
+
+def test_snapshot_80x24(snap_compare, comparison) -> None:
+    assert snap_compare(CellCompareApp(comparison, "dark"), terminal_size=(80, 24))
+
+
+def test_snapshot_160x50_numbers(snap_compare, comparison) -> None:
+    assert snap_compare(CellCompareApp(comparison, "dark"), terminal_size=(160, 50),
+                        press=["n"])
