@@ -13,6 +13,7 @@ from typing import Any
 
 from rnn_tui.cli.args import PROG, UsageError, int_in, positive_float
 from rnn_tui.core.cell_compare import (
+    MAX_SIZE,
     MODELS,
     TITLES,
     CompareError,
@@ -29,7 +30,6 @@ N(0, scale^2/H), biases 0 but the LSTM's forget bias), optionally train them N e
 each model's triangle of ||dL_t/ds_k|| (s = h; (h, C) for the LSTM) with the median at each lag
 t-k, so the RNN's vanishing gradients and the gated cells' remedy show as numbers."""
 MAX_EPOCHS = 100_000
-MAX_SIZE = 256  # the triangle costs O(T^2 H^2) per model
 
 
 def cell_list(text: str) -> list[str]:

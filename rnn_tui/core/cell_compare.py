@@ -46,7 +46,8 @@ from rnn_tui.core.text import fmt, sci
 
 MODELS = ("rnn", "gru", "lstm")
 MIN_TEXT = 3  # T >= 2: at least one lag beyond 0
-MAX_TEXT = 400  # the triangle costs O(T^2 H) per model
+MAX_TEXT = 400  # the triangle costs O(T^2 H^2) per model
+MAX_SIZE = 256  # H and D
 TITLES = {"rnn": "RNN ‖∂L_t/∂h_k‖", "gru": "GRU ‖∂L_t/∂h_k‖", "lstm": "LSTM ‖∂L_t/∂(h,C)_k‖"}
 
 
@@ -183,6 +184,9 @@ def compare(text: str, models: Sequence[str] = ("rnn", "lstm"), hidden: int = 8,
             learning_rate: float = 0.1, forget_bias: float = 0.0) -> Comparison:
     """Every model's triangle for ``text`` (inputs text[:-1], targets text[1:])."""
     check_text(text)
+    for name, n in (("H", hidden), ("D", embed)):
+        if not 1 <= n <= MAX_SIZE:
+            raise CompareError(f"{name} must be in 1..{MAX_SIZE}, got {n}")
     for m in models:
         if m not in MODELS:
             raise CompareError(f"unknown cell {m!r}; choose from {', '.join(MODELS)}")

@@ -300,6 +300,11 @@ class RnnApp(ScreenLayout, LongJobs):
             self.push_screen(WhyScreen(f"Why? epoch {view.pos.epoch}, {view.label}",
                                        Explainer(view).roots()))
 
+    def action_compare_cells(self) -> None:
+        from rnn_tui.tui.screens.cell_compare import screen_for
+
+        self.push_screen(screen_for(self.stepper.spec))
+
     def action_open_model(self) -> None:
         from rnn_tui.tui.screens.prompt import open_model
 

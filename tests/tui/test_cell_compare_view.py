@@ -106,3 +106,40 @@ def test_snapshot_80x24(snap_compare, comparison) -> None:
 def test_snapshot_160x50_numbers(snap_compare, comparison) -> None:
     assert snap_compare(CellCompareApp(comparison, "dark"), terminal_size=(160, 50),
                         press=["n"])
+
+
+async def test_tiny_terminals_do_not_crash(comparison) -> None:
+    app = CellCompareApp(comparison, "dark")
+    async with app.run_test(size=(20, 5)) as pilot:
+        await pilot.pause()
+        for size in [(10, 3), (30, 8), (20, 5)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+        await pilot.press("n", "v", "tab", "n")
+        await pilot.pause()
+        assert isinstance(app.screen, CellCompareScreen)
+
+
+async def test_the_debuggers_key_opens_the_view_for_its_text() -> None:
+    from rnn_tui.core.model_file import load
+    from rnn_tui.tui.app import RnnApp
+
+    spec = load("hello")[0]
+    app = RnnApp(spec, cursor_blink=False, theme="dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CellCompareScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        c = screen.comparison
+        assert c is not None and c.text == spec.text and list(c.triangles) == ["rnn", "gru", "lstm"]
+        assert (c.hidden, c.embed, c.seed) == (spec.hidden_size, spec.embedding_dim,
+                                               spec.init.seed or 0)
+        assert shown(app) == ["cells-rnn", "cells-gru", "cells-lstm"]  # type: ignore[arg-type]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CellCompareScreen)
+        assert app.is_running  # q and escape close the view, not the debugger

@@ -21,7 +21,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
-from rnn_tui.core.cell_compare import TITLES, Comparison, summary_lines
+from rnn_tui.core.cell_compare import (
+    MAX_SIZE,
+    MAX_TEXT,
+    TITLES,
+    Comparison,
+    compare,
+    summary_lines,
+)
+from rnn_tui.core.model_file import DEFAULT_SCALE, ModelSpec
 from rnn_tui.core.text import printable
 from rnn_tui.tui.themes import MONO, PROJECTOR, THEMES, default_theme
 from rnn_tui.tui.widgets.cell_triangle import CellTriangle, legend
@@ -218,3 +226,18 @@ def run_view(comparison: Comparison, theme: str | None = None) -> int:
     app = CellCompareApp(comparison, theme)
     app.run()
     return app.return_code or 0
+
+
+def screen_for(spec: ModelSpec) -> CellCompareScreen:
+    """The debugger's key: the RNN, the GRU and the LSTM for the model's text
+    (its first MAX_TEXT characters), H and D (at most MAX_SIZE) and seed (0
+    when the file gives explicit values), computed in a worker thread."""
+    text = spec.text[:MAX_TEXT]
+    init = spec.init
+    scale = init.scale if init.scale is not None else DEFAULT_SCALE
+
+    def compute() -> Comparison:
+        return compare(text, ("rnn", "gru", "lstm"), min(spec.hidden_size, MAX_SIZE),
+                       min(spec.embedding_dim, MAX_SIZE), init.seed or 0, scale)
+
+    return CellCompareScreen(compute=compute)
