@@ -74,3 +74,15 @@ def test_text_numbers_when_wide() -> None:
 ])
 def test_bad_arguments_are_one_line(args: tuple[str, ...], words: list[str]) -> None:
     assert_one_line_error(run("compare-cells", *args, "--format", "json"), *words)
+
+
+def test_the_readme_example_is_what_the_command_prints() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    r = run("compare-cells", TEXT, "--cells", "rnn,gru,lstm", "--format", "text",
+            "--width", "80")
+    assert r.returncode == 0, r.stderr
+    summary = r.stdout.splitlines()[-5:]
+    assert summary[0].startswith("median")
+    assert "\n".join(summary) in readme
