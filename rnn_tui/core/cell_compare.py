@@ -223,17 +223,20 @@ def summary_lines(c: Comparison, width: int = 100) -> list[str]:
     total loss."""
     T = next(iter(c.triangles.values())).T
     extra = [("per step", lambda tr: fmt(tr.per_step()), 9),
-             ("loss", lambda tr: fmt(float(tr.losses[-1])), 10)]
+             ("loss", lambda tr: fmt(float(tr.losses[-1])), 11)]
     while extra and 6 + 8 * 3 + sum(w for _, _, w in extra) > width:
         extra.pop()
     cols = [(f"{T - 1}/0", lambda tr: sci(tr.ratio()), 8), *extra]
     room = (width - 6 - sum(w for _, _, w in cols)) // 8
     lags = summary_lags(T, max(2, room))
-    head = "lag".ljust(6) + "".join(str(lag).rjust(8) for lag in lags)
-    head += "".join(name.rjust(w) for name, _, w in cols)
+    def cell(s: str, w: int) -> str:  # at least one space before every number
+        return " " + s.rjust(w - 1)
+
+    head = "lag".ljust(6) + "".join(cell(str(lag), 8) for lag in lags)
+    head += "".join(cell(name, w) for name, _, w in cols)
     out = [f"median ‖∂L_t/∂s_k‖ by lag t−k (T={T})", head]
     for m, tr in c.triangles.items():
         by = tr.by_lag()
-        line = NAMES[m].ljust(6) + "".join(sci(float(by[lag])).rjust(8) for lag in lags)
-        out.append(line + "".join(get(tr).rjust(w) for _, get, w in cols))
+        line = NAMES[m].ljust(6) + "".join(cell(sci(float(by[lag])), 8) for lag in lags)
+        out.append(line + "".join(cell(get(tr), w) for _, get, w in cols))
     return out
