@@ -3,14 +3,23 @@ numbers (equal to core/cell_compare's), the text output, one-line errors."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import termios
+import time
+from pathlib import Path
 
 import pytest
 
 from rnn_tui.core.cell_compare import compare
 from rnn_tui.core.text import sci
 
-from helpers.cli import assert_one_line_error, run
+from helpers.cli import assert_one_line_error, rnn_tui_command, run
 
 TEXT = "hello world, hello rnn"
 
@@ -77,8 +86,6 @@ def test_bad_arguments_are_one_line(args: tuple[str, ...], words: list[str]) -> 
 
 
 def test_the_readme_example_is_what_the_command_prints() -> None:
-    from pathlib import Path
-
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     r = run("compare-cells", TEXT, "--cells", "rnn,gru,lstm", "--format", "text",
             "--width", "80")
@@ -86,3 +93,38 @@ def test_the_readme_example_is_what_the_command_prints() -> None:
     summary = r.stdout.splitlines()[-5:]
     assert summary[0].startswith("median")
     assert "\n".join(summary) in readme
+
+
+def test_the_view_opens_in_a_real_terminal_and_q_quits() -> None:
+    """The default format in a pseudo-terminal of 80x24: the view draws the
+    summary, and q ends the command with status 0."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    proc = subprocess.Popen([*rnn_tui_command(), "compare-cells", TEXT], stdin=slave,
+                            stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"median" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        assert b"median" in seen, seen[-500:]
+        os.write(master, b"q")
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    break
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
