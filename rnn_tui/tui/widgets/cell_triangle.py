@@ -142,8 +142,14 @@ def triangle_lines(
     scale = top_of(rows) if top is None else top
     label_w = len(f"t={T}") + 1
     room = width - label_w
-    texts = {t: [sci(float(v)) for v in rows[t - 1]] for t in range(1, T + 1)} if numbers \
-        is not False else {}
+    foot = legend(scale, width) if show_legend else []
+    kept = list(range(1, T + 1)) if height is None else \
+        _kept(T, max(1, height - (2 if title else 1) - len(foot)))
+    if numbers is None and 3 * T > room:  # no number is narrower than "█0 "
+        numbers = False
+    # Only the rows shown are ever formatted (a T = 400 triangle has 80,200 terms).
+    texts = {t: [sci(float(v)) for v in rows[t - 1]] for t in kept if t is not None} \
+        if numbers is not False else {}
     num_w = max((len(s) for r in texts.values() for s in r), default=5) + 2  # glyph, number, gap
     if numbers is None:
         numbers = T * num_w <= room
@@ -158,12 +164,15 @@ def triangle_lines(
         head.truncate(width, overflow="ellipsis")
         out.append(head)
     out.extend(_header(shown, gap_at, label_w, cell_w, gap_w))
-    body = [_row(t, rows[t - 1], shown, gap_at, label_w, cell_w, gap_w, scale,
-                 texts.get(t) if numbers else None) for t in range(1, T + 1)]
-    foot = legend(scale, width) if show_legend else []
-    if height is not None:
-        body = _fit_rows(body, max(1, height - len(out) - len(foot)), label_w)
-    return out + body + foot
+    for n, t in enumerate(kept):
+        if t is None:
+            left_out = f"{kept[n - 1] + 1}..{T - 1}" if n and kept[n - 1] is not None else ""
+            out.append(Text(ROWS_GAP.rjust(label_w - 1) + (f" rows t={left_out}" if left_out
+                                                             else ""), style=MUTED))
+        else:
+            out.append(_row(t, rows[t - 1], shown, gap_at, label_w, cell_w, gap_w, scale,
+                            texts.get(t) if numbers else None))
+    return out + foot
 
 
 def _header(shown: list[int], gap_at: int, label_w: int, cell_w: int, gap_w: int) -> list[Text]:
@@ -218,17 +227,14 @@ def _row(t: int, row: Array, shown: list[int], gap_at: int, label_w: int, cell_w
     return line
 
 
-def _fit_rows(body: list[Text], room: int, label_w: int) -> list[Text]:
-    """At most ``room`` rows: the first ones, a ⋮ line naming the rows left
-    out, and the last row (the longest chain)."""
-    if len(body) <= room:
-        return body
+def _kept(T: int, room: int) -> list[int | None]:
+    """The rows t shown in ``room`` lines, None where a ⋮ line stands for the
+    rows left out: the first ones, the ⋮ line and the last row (the longest chain)."""
+    if T <= room:
+        return list(range(1, T + 1))
     if room < 3:
-        return [*body[:1], Text(ROWS_GAP, style=MUTED)] if room == 2 else body[:1]
-    keep = room - 2
-    gap = Text(f"{ROWS_GAP}".rjust(label_w - 1) + f" rows t={keep + 1}..{len(body) - 1}",
-               style=MUTED)
-    return [*body[:keep], gap, body[-1]]
+        return [1, None] if room == 2 else [1]
+    return [*range(1, room - 1), None, T]
 
 
 class CellTriangle(Widget):
