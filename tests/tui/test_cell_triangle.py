@@ -126,3 +126,23 @@ async def test_widget_redraws_to_its_width() -> None:
         narrow = "\n".join(t.plain for t in again.renderables)  # type: ignore[attr-defined]
         assert "█5.0e-1" not in narrow and "t=21 " in narrow  # shades now
         assert all(cell_len(x) <= 40 for x in narrow.splitlines())
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 9, 40])
+def test_every_row_is_shown_or_named_by_the_marker(T: int) -> None:
+    norms = decaying(T)
+    for height in range(3, 50):
+        for width in (40, 77, 200):
+            lines = [x.plain for x in triangle_lines(norms, width, "GRU", height=height)]
+            assert len(lines) <= height, (height, lines)
+            shown = rows_of(lines)
+            rows = set(shown)
+            for line in lines:
+                m = re.search(rf"{ROWS_GAP} rows t=(\d+)\.\.(\d+)$", line)
+                if m:
+                    left_out = set(range(int(m.group(1)), int(m.group(2)) + 1))
+                    assert not left_out & rows
+                    rows |= left_out
+            assert rows == set(range(1, T + 1)), (height, width, lines)
+            if height >= 5:  # the title, the k labels, row 1, the ⋮ line, the last row
+                assert T in shown and 1 in shown, (height, lines)

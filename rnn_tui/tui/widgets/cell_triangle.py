@@ -143,12 +143,16 @@ def triangle_lines(
     label_w = len(f"t={T}") + 1
     room = width - label_w
     foot = legend(scale, width) if show_legend else []
-    kept = list(range(1, T + 1)) if height is None else \
-        _kept(T, max(1, height - (2 if title else 1) - len(foot)))
+    kept: list[int | tuple[int, int]] = list(range(1, T + 1))
+    if height is not None:
+        head_n = 2 if title else 1
+        if height - head_n - len(foot) < min(T, 3):
+            foot = []  # rows first: the legend is the first thing to go
+        kept = _kept(T, max(1, height - head_n - len(foot)))
     if numbers is None and 3 * T > room:  # no number is narrower than "█0 "
         numbers = False
     # Only the rows shown are ever formatted (a T = 400 triangle has 80,200 terms).
-    texts = {t: [sci(float(v)) for v in rows[t - 1]] for t in kept if t is not None} \
+    texts = {t: [sci(float(v)) for v in rows[t - 1]] for t in kept if isinstance(t, int)} \
         if numbers is not False else {}
     num_w = max((len(s) for r in texts.values() for s in r), default=5) + 2  # glyph, number, gap
     if numbers is None:
@@ -164,11 +168,9 @@ def triangle_lines(
         head.truncate(width, overflow="ellipsis")
         out.append(head)
     out.extend(_header(shown, gap_at, label_w, cell_w, gap_w))
-    for n, t in enumerate(kept):
-        if t is None:
-            left_out = f"{kept[n - 1] + 1}..{T - 1}" if n and kept[n - 1] is not None else ""
-            out.append(Text(ROWS_GAP.rjust(label_w - 1) + (f" rows t={left_out}" if left_out
-                                                             else ""), style=MUTED))
+    for t in kept:
+        if isinstance(t, tuple):
+            out.append(Text(f"{ROWS_GAP.rjust(label_w - 1)} rows t={t[0]}..{t[1]}", style=MUTED))
         else:
             out.append(_row(t, rows[t - 1], shown, gap_at, label_w, cell_w, gap_w, scale,
                             texts.get(t) if numbers else None))
@@ -227,14 +229,15 @@ def _row(t: int, row: Array, shown: list[int], gap_at: int, label_w: int, cell_w
     return line
 
 
-def _kept(T: int, room: int) -> list[int | None]:
-    """The rows t shown in ``room`` lines, None where a ⋮ line stands for the
-    rows left out: the first ones, the ⋮ line and the last row (the longest chain)."""
+def _kept(T: int, room: int) -> list[int | tuple[int, int]]:
+    """The rows t shown in ``room`` lines, and (first, last) for the ⋮ line
+    that stands for the rows left out: the first rows, the ⋮ line and the
+    last row (the longest chain); with less room, the ⋮ line names the rest."""
     if T <= room:
         return list(range(1, T + 1))
     if room < 3:
-        return [1, None] if room == 2 else [1]
-    return [*range(1, room - 1), None, T]
+        return [(1, T)] if room == 1 else [1, (2, T)]
+    return [*range(1, room - 1), (room - 1, T - 1), T]
 
 
 class CellTriangle(Widget):
