@@ -143,3 +143,20 @@ async def test_the_debuggers_key_opens_the_view_for_its_text() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, CellCompareScreen)
         assert app.is_running  # q and escape close the view, not the debugger
+
+
+async def test_a_text_too_short_says_so_in_the_view() -> None:
+    c = compare(TEXT, ("rnn",), 2, 2, 0)
+
+    class Host(CellCompareApp):
+        def get_default_screen(self):  # type: ignore[no-untyped-def]
+            return CellCompareScreen(compute=lambda: compare("ab"))
+
+    app = Host(c, "dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "at least 3 characters" in str(app.screen.query_one("#cells-head").render())
+        await pilot.press("n", "v", "tab", "question_mark", "escape")  # nothing to show: no crash
+        await pilot.pause()
+        assert isinstance(app.screen, CellCompareScreen)
