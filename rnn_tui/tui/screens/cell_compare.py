@@ -63,7 +63,7 @@ class CellCompareHelp(ModalScreen[None]):
 
 class CellCompareScreen(Screen[None]):
     BINDINGS = [
-        Binding("tab,right", "next_cell", "Next", tooltip="One at a time: show the next model",
+        Binding("tab,right", "next_cell", "Next cell", tooltip="One at a time: show the next model",
                 id="cells_next"),
         Binding("v", "layout", "Layout", tooltip="Side by side (when it fits) or one at a time",
                 id="cells_layout"),
