@@ -179,3 +179,12 @@ def test_summary_lags() -> None:
     lags = summary_lags(100)
     assert lags[0] == 0 and lags[1] == 1 and lags[-1] == 99 and len(lags) <= 8
     assert lags == sorted(set(lags))
+
+
+def test_sci_spells_magnitudes_in_two_digits() -> None:
+    from rnn_tui.core.text import sci
+
+    cases = {0.0: "0", 1.0: "1.0e0", 0.00123: "1.2e-3", 8.286e-10: "8.3e-10", 12345.0: "1.2e4",
+             -0.5: "-5.0e-1", 9.96: "1.0e1", math.nan: "NaN", math.inf: "inf", -math.inf: "-inf"}
+    for x, want in cases.items():
+        assert sci(x) == want, x
