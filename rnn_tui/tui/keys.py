@@ -42,7 +42,8 @@ KEYS: list[Binding] = [
     _b("0,home", "reset", "Reset", "Back to epoch 1, forward t=1", show=False),
     _b("m", "toggle_mode", "Mode", "Toggle exact dE / the handout's dE"),
     _b("d", "gradcheck", "Grad check",
-       "Check this epoch's gradients against finite differences", show=False),
+       "Check the gradients against finite differences (with seq_length: this chunk's)",
+       show=False),
     _b("v", "generate", "Generate",
        "Generation: what the model writes now from the prime, greedy and at temperature τ "
        "(in the formula panel's place; v again hides it)", show=False),

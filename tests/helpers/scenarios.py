@@ -181,6 +181,12 @@ SCENARIOS = [
              keys("g", "8", "enter"), model=diverging_model),
     Scenario("presenter", "presenter mode: the network, the formula, the result in large type",
              keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
+    Scenario("generate", "epoch 40: what the model writes (v), the third drawn character's "
+             "h, Ω, Ω/τ, ŷ by character and the draw (. . .)",
+             keys("g", "4", "0", "enter", "v", "full_stop", "full_stop")),
+    Scenario("generate_80x24", "generation at 80x24 from the prime 'he' at τ = 0.5 (a)",
+             keys("g", "4", "0", "enter", "a", *"he | 0.5", "enter", "full_stop"),
+             size=NARROW),
 ]
 
 BY_NAME = {s.name: s for s in SCENARIOS}

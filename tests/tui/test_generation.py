@@ -77,7 +77,7 @@ async def check_against_the_cli(model: str, epochs: int, cwd: Path | None = None
             assert (f"{char(c)!r:<6}" in shown and fmt(third.y_hat[i]) in shown
                     and fmt(third.omega[i] / 0.7) in shown)
         picked = char(spec.alphabet[third.next])
-        assert f"→ {picked!r} (ŷ = {fmt(third.y_hat[third.next])})" in shown
+        assert f"next = {picked!r} (ŷ = {fmt(third.y_hat[third.next])}): draw 3 of" in shown
 
 
 def doc_text(walk, vocab: str) -> str:
@@ -134,7 +134,7 @@ async def test_greedy_at_80x24_and_a_bad_prime() -> None:
         await pilot.press("enter")
         await settle(pilot)
         rows = "\n".join(screen_rows(app))
-        assert "greedy   l│" in rows and "next = argmax Ω_1 = " in rows
+        assert "greedy   l│" in rows and "= argmax Ω_1" in rows
         assert "Formula" not in rows and "Generation from 'l'" in rows
         assert len(screen_rows(app)) == 24
 
@@ -159,7 +159,7 @@ async def test_a_diverged_model_and_resizes_do_not_crash() -> None:
         app.screen.query_one(Input).value = "h | 0"
         await pilot.press("enter")
         await settle(pilot)
-        assert "next = argmax" in text_of(app, "#generate")
+        assert "(ŷ = NaN) = argmax Ω_" in text_of(app, "#generate")
 
 
 async def test_generation_keys_have_ids_help_lines_and_move_with_a_keymap() -> None:

@@ -155,15 +155,15 @@ def _labelled(y: Array, vocab: str, pick: int, style: str, width: int) -> Text:
 
 
 def _choice(s: SampleStep, t: int, draw: int, vocab: str, tau: float, seed: int) -> Text:
+    """``next = 'l' (ŷ = 0.57): ...``: the choice first, then how it was made."""
     picked = f"{char(vocab[s.next])!r}"
+    out = Text("next = ", style=LABEL).append(picked, style=ARGMAX if tau == 0 else CURRENT)
+    out.append(f" (ŷ = {fmt(float(s.y_hat[s.next]))})", style=LABEL)
     if tau == 0:
-        return Text(f"next = argmax Ω_{t} = ", style=LABEL).append(picked, style=ARGMAX).append(
-            f" (ŷ = {fmt(float(s.y_hat[s.next]))})", style=LABEL)
-    out = Text(f"next = draw {draw} of default_rng({seed}) from ŷ_{t}", style=LABEL)
+        return out.append(f" = argmax Ω_{t}", style=LABEL)
+    out.append(f": draw {draw} of default_rng({seed}) from ŷ_{t}", style=LABEL)
     if s.u is not None:
         cdf = float(np.cumsum(s.y_hat)[s.next])
-        out.append(f": u = {fmt(s.u)}, Σŷ up to it = {fmt(cdf)}, the first > u → ", style=LABEL)
-    else:
-        out.append(" → ", style=LABEL)
-    return out.append(picked, style=CURRENT).append(
-        f" (ŷ = {fmt(float(s.y_hat[s.next]))})", style=LABEL)
+        out.append(f", u = {fmt(s.u)}: Σŷ up to {picked} = {fmt(cdf)} is the first > u",
+                   style=LABEL)
+    return out
