@@ -311,8 +311,15 @@ class RnnApp(ScreenLayout, LongJobs):
 
         if self._guard():
             view = self.stepper.view()
-            self.push_screen(WhyScreen(f"Why? epoch {view.pos.epoch}, {view.label}",
-                                       Explainer(view).roots()))
+            title, roots = f"Why? epoch {view.pos.epoch}, {view.label}", Explainer(view).roots()
+            here = self.generation.current()  # the generation panel's character first
+            if here is not None:
+                from rnn_tui.core.why_train import generation_roots
+
+                walk, k, primed = here
+                title += f" · generated character {k + 1}"
+                roots = [*generation_roots(walk, k, self.stepper.spec.alphabet, primed), *roots]
+            self.push_screen(WhyScreen(title, roots))
 
     def action_open_model(self) -> None:
         from rnn_tui.tui.screens.prompt import open_model

@@ -38,6 +38,7 @@ class GenerationMode:
         self._cache: tuple[object, ...] | None = None
         self._walks: tuple[Generation, Generation] | None = None
         self._params: Params | None = None
+        self._asked: set[tuple[int, int]] = set()  # (walk, character) the quiz asked
 
     def prime(self, spec: ModelSpec) -> str:
         text = self.prime_text
@@ -75,8 +76,50 @@ class GenerationMode:
             self.toggle()
             return
         n = self.length(self.app.stepper.spec)
-        self.cursor = max(0, min(n - 1, self.cursor + delta))
+        cursor = max(0, min(n - 1, self.cursor + delta))
+        if delta > 0 and cursor != self.cursor and self.app.quiz.on and self._ask(cursor):
+            return
+        self.cursor = cursor
         self.repaint()
+
+    def current(self) -> tuple[Generation, int, int] | None:
+        """(the walk at τ, the character the step-through is at, the prime's
+        length), or None when the panel is off or nothing was generated."""
+        if not self.on:
+            return None
+        spec = self.app.stepper.spec
+        _, drawn = self.walks(spec, self.app.stepper.view().params)
+        if not drawn.steps:
+            return None
+        return drawn, min(self.cursor, len(drawn.steps) - 1), len(self.prime(spec))
+
+    def _ask(self, cursor: int) -> bool:
+        """Quiz mode: ask about character ``cursor`` before showing it (once
+        per walk and character); True if a question is up."""
+        from rnn_tui.core.quiz import generation_question
+        from rnn_tui.tui.screens.quiz import QuizScreen
+
+        here = self.current()
+        if here is None or cursor >= len(here[0].steps):
+            return False
+        drawn, _, primed = here
+        key = (id(self._walks), cursor)
+        if key in self._asked:
+            return False
+        self._asked.add(key)
+        quiz = self.app.quiz
+        question = generation_question(drawn, cursor, self.app.stepper.spec.alphabet, primed)
+
+        def answered(result: bool | None) -> None:
+            if result is not None:
+                quiz.asked += 1
+                quiz.right += int(result)
+            self.app.show_activity(quiz.label())
+            self.cursor = cursor
+            self.repaint()
+
+        self.app.push_screen(QuizScreen(question, quiz.score), answered)
+        return True
 
     def ask(self) -> None:
         """Prompt for ``prime | τ | seed`` (parts left out keep their value)."""

@@ -176,3 +176,37 @@ async def test_generation_keys_have_ids_help_lines_and_move_with_a_keymap() -> N
         assert isinstance(app.screen, HelpScreen)
         rows = "\n".join(screen_rows(app))
         assert "Generation: the next generated character" in rows
+
+
+async def test_why_and_the_quiz_reach_the_generated_character() -> None:
+    from textual.widgets import Tree
+
+    from rnn_tui.tui.screens.quiz import QuizScreen
+    from rnn_tui.tui.screens.why import WhyScreen
+
+    app = make_app("hello")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.stepper.goto(Position(epoch=20, phase=Phase.FORWARD, index=0))
+        app.moved()
+        await pilot.press("v", "full_stop")
+        await settle(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, WhyScreen)
+        assert app.screen.title_text.endswith("· generated character 2")
+        labels = [str(n.label) for n in app.screen.query_one(Tree).root.children]
+        walk, k, _ = app.generation.current()
+        s = walk.steps[k]
+        assert labels[0].startswith(f"next = {app.stepper.spec.alphabet[s.next]!r}, draw 2 of")
+        assert labels[1] == "ŷ_2 = softmax(Ω_2/τ), τ = 1" and labels[3].startswith("L_1 = ")
+        await pilot.press("escape")
+        await pilot.press("k", "full_stop")  # quiz on: ask before the third character
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen) and app.generation.cursor == 1
+        third = walk.steps[2]
+        assert app.screen.question.answer == third.y_hat[third.next]
+        app.screen.query_one(Input).value = fmt(third.y_hat[third.next])
+        await pilot.press("enter")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.quiz.right == 1 and app.generation.cursor == 2
