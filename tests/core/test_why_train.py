@@ -151,3 +151,21 @@ def test_generation_entries_and_question(tau: float) -> None:
     q = quiz.generation_question(g, 2, spec.alphabet, 2)
     assert q.answer == (spec.alphabet[s.next] if tau == 0 else s.y_hat[s.next])
     assert q.check(spec.alphabet[s.next] if tau == 0 else fmt(s.y_hat[s.next]))[0]
+
+
+def test_the_walk_draws_what_a_plain_default_rng_draws() -> None:
+    """records() reads each draw's u from a second generator: the draws
+    themselves stay NumPy's default_rng(seed).choice, as `sample` documents."""
+    from rnn_tui.core.sample import step_h
+
+    spec = load("hello")[0]
+    p = Stepper(spec).epoch(10).params
+    g = records(p, [0], 40, 0.8, 7)
+    rng, h, current, picks = np.random.default_rng(7), np.zeros(1), 0, []
+    for _ in range(40):
+        h, omega = step_h(p, current, h)
+        z = np.exp(omega / 0.8 - (omega / 0.8).max())
+        current = int(rng.choice(4, p=z / z.sum()))
+        picks.append(current)
+    assert [s.next for s in g.steps] == picks and len(set(picks)) > 1
+    assert all(s.u is not None for s in g.steps)
