@@ -49,12 +49,14 @@ def check(
     seed: int = 0,
     should_stop: Callable[[], bool] | None = None,
     h0: np.ndarray | None = None,
+    grads: Params | None = None,
 ) -> list[ParamCheck]:
     """Compare up to ``max_entries`` entries per parameter (all if fewer),
     chosen at random with ``seed`` so a run is reproducible. ``h0``: a chunk's
-    carried h_0 (a constant; default 0)."""
+    carried h_0 (a constant; default 0). ``grads``: the gradient to check (the
+    one the debugger shows); default the backward pass of these inputs."""
     with np.errstate(all="ignore"):
-        g = backward(p, forward(p, inputs, targets, h0), mode)
+        g = backward(p, forward(p, inputs, targets, h0), mode) if grads is None else grads
         rng = np.random.default_rng(seed)
         out = []
         for name in UPDATE_ORDER:

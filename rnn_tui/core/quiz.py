@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from rnn_tui.core import why_train
 from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.sample import Generation
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
 from rnn_tui.core.view import StepView
@@ -60,6 +62,9 @@ def question_for(view: StepView) -> Question | None:
                 why.y_hat_vec(t).label + " = [" + " ".join(fmt(v) for v in f.y_hat[t - 1][:8])
                 + (" …" if f.y_hat.shape[1] > 8 else "") + "]",
             )
+        if t == 1 and view.pos.chunk:  # truncated BPTT: is h_0 reset or carried?
+            return Question(f"Chunk {view.pos.chunk + 1} starts: what is its h_0[1]?",
+                            float(f.h[0, 0]), why.h(0, 0).label)
         return Question(f"Step {t}: what is h_{t}[1]?  (h_{t} = tanh(U x_{t} + W h_{t - 1} + b))",
                         float(f.h[t, 0]), why.h(t, 0).label)
     if view.phase is Phase.OUTPUT:
@@ -74,8 +79,50 @@ def question_for(view: StepView) -> Question | None:
         value = view.params.get(name)
         cell = (0,) * value.ndim
         at = ",".join("1" for _ in cell)
+        if not why_train.is_handout(view.epoch):
+            return train_question(view, why, name, cell, at)
         entry = why.update_tree(name).open()[0].label
         return Question(f"Update {name}: what is {name}_new[{at}]?  "
                         f"({name}_new = {name} − η·d{name}, η = {view.spec.learning_rate:g})",
                         float(value[cell]), entry)
     return None
+
+
+def train_question(view: StepView, why: Explainer, name: str, cell: tuple[int, ...],
+                   at: str) -> Question:
+    """An update with a [train] table: in turn the clipped gradient (when
+    clipping is on), the optimizer's state, and the new value."""
+    ep = view.epoch
+    tree = why.update_tree(name)
+    entry = tree.open()[0]
+    parts = entry.open()  # [g (clipped), the state's entries...]
+    clipping = ep.options.clip_value is not None or ep.options.clip_norm is not None
+    turn = view.pos.index % 3
+    if turn == 0 and clipping:
+        return Question(f"Update {name}: what is the clipped gradient g[{at}]?  "
+                        f"(d{name}[{at}] = {fmt(float(ep.grads.get(name)[cell]))})",
+                        float(ep.clipped.grads.get(name)[cell]), parts[0].label)
+    s1 = ep.state_after
+    state = {"momentum": ("v", "v"), "adagrad": ("m", "m"), "adam": ("m", "m")}
+    if turn in (0, 1) and ep.options.optimizer in state:
+        key, attr = state[ep.options.optimizer]
+        new = float(getattr(s1, attr).get(name)[cell])
+        return Question(f"Update {name} ({ep.options.optimizer}): what is {key}[{at}] after "
+                        "this update?", new, parts[1].label)
+    return Question(f"Update {name}: what is {name}_new[{at}]?  ({tree.label}, "
+                    f"η = {view.spec.learning_rate:g})",
+                    float(view.params.get(name)[cell]), entry.label)
+
+
+def generation_question(g: Generation, k: int, vocab: str, primed: int) -> Question:
+    """Before the generation panel shows character k: greedy, which
+    character comes next; at a temperature, its probability ŷ."""
+    roots = why_train.generation_roots(g, k, vocab, primed)
+    s, t = g.steps[k], primed + k
+    if g.temperature == 0:
+        return Question(f"Generation, input {char(vocab[s.input])!r}: which character comes "
+                        f"next (greedy: the argmax of Ω_{t})?", vocab[s.next], roots[0].label)
+    c = char(vocab[s.next])
+    return Question(f"Generation, input {char(vocab[s.input])!r}: the draw picks {c!r}. What "
+                    f"is ŷ_{t}[{c!r}] = softmax(Ω_{t}/τ)[{c!r}], τ = {g.temperature:g}?",
+                    float(s.y_hat[s.next]), roots[1].open()[s.next].label)

@@ -8,12 +8,17 @@ and after the last of them every step picks the next character from
 Omega_t and feeds it back in. With temperature tau > 0 the pick is a draw
 from y_hat = softmax(Omega_t / tau) with NumPy's ``default_rng(seed)``;
 tau = 0 is greedy: argmax Omega_t (y_hat is then reported as softmax(Omega_t)).
+
+:func:`records` is the same walk with everything the debugger's generation
+panel shows per character (h_{t-1}, the preactivation, Omega_t / tau, the
+uniform number behind a draw), and stops at the first step it cannot take.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +40,8 @@ class SampleStep:
     omega: Array  # (K,) Omega_t = V h_t + c
     y_hat: Array  # (K,) softmax(Omega_t / tau), or softmax(Omega_t) when tau = 0
     next: int  # the chosen character's index
+    h_prev: Array | None = None  # (H,) h_{t-1}
+    u: float | None = None  # the draw's uniform number (tau > 0), when it explains the pick
 
 
 def step_h(p: Params, i: int, h: Array) -> tuple[Array, Array]:
@@ -74,12 +81,63 @@ def generate(
         h, _ = step_h(p, i, h)
     steps: list[SampleStep] = []
     current = int(prime[-1])
+    # A second generator, set to rng's state before each draw, tells the
+    # draw's uniform number without touching rng (deepcopy costs 30x more).
+    replay = np.random.Generator(copy.copy(rng.bit_generator)) if temperature > 0 else None
     for _ in range(length):
+        h_prev = h
         h, omega = step_h(p, current, h)
+        before = rng.bit_generator.state if replay is not None else None
         y_hat, nxt = choose(omega, temperature, rng)
-        steps.append(SampleStep(input=current, h=h, omega=omega, y_hat=y_hat, next=nxt))
+        u = None
+        if replay is not None:
+            replay.bit_generator.state = before
+            u = uniform_of_draw(replay, y_hat, nxt)
+        steps.append(SampleStep(input=current, h=h, omega=omega, y_hat=y_hat, next=nxt,
+                                h_prev=h_prev, u=u))
         current = nxt
     return steps
+
+
+def uniform_of_draw(rng: np.random.Generator, y_hat: Array, pick: int) -> float | None:
+    """The uniform number u in [0, 1) that ``rng.choice(K, p=y_hat)`` turns
+    into ``pick``: the first index whose cumulative probability exceeds u.
+    None if this NumPy draws differently (then the pick stands unexplained)."""
+    u = float(rng.random())
+    cdf = np.cumsum(y_hat)  # (K,)
+    cdf /= cdf[-1]
+    return u if int(np.searchsorted(cdf, u, side="right")) == pick else None
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What the model writes from ``prime``: the steps it took, and why it
+    stopped early (``error``) if it did."""
+
+    prime: tuple[int, ...]
+    temperature: float
+    seed: int
+    steps: list[SampleStep] = field(default_factory=list)
+    error: str | None = None
+
+
+def records(p: Params, prime: Sequence[int], length: int, temperature: float = 0.0,
+            seed: int = 0) -> Generation:
+    """:func:`generate`, step by step, keeping the steps taken before a model
+    whose numbers are not finite stops it (never raises SampleError)."""
+    done: list[SampleStep] = []
+    error = None
+    try:
+        done = generate(p, prime, length, temperature, seed)
+    except SampleError as err:
+        error = str(err)
+        for n in range(length - 1, 0, -1):  # the longest run that still works
+            try:
+                done = generate(p, prime, n, temperature, seed)
+                break
+            except SampleError:
+                continue
+    return Generation(tuple(prime), temperature, seed, done, error)
 
 
 def greedy_line(spec: ModelSpec, p: Params, length: int | None = None) -> str:
@@ -91,3 +149,10 @@ def greedy_line(spec: ModelSpec, p: Params, length: int | None = None) -> str:
     except SampleError as err:
         return f"(none: {err})"
     return repr(printable(spec.text[0] + "".join(vocab[s.next] for s in steps)))
+
+
+def preactivation(p: Params, s: SampleStep) -> Array:
+    """a_t = U x_t + W h_{t-1} + b of a step (h_t = tanh(a_t)), (H,)."""
+    h_prev = np.zeros(p.W.shape[0]) if s.h_prev is None else s.h_prev
+    with np.errstate(all="ignore"):
+        return p.E[s.input] @ p.U.T + p.b + p.W @ h_prev

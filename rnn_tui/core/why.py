@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnn_tui.core import why_train
 from rnn_tui.core.maths import Array
 from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Phase
@@ -63,7 +64,8 @@ class Explainer:
         v = self.v
         t = v.focus_t
         if v.phase is Phase.FORWARD:
-            return [self.loss(t), self.y_hat_vec(t), self.omega_vec(t), self.h_vec(t)]
+            roots = [self.loss(t), self.y_hat_vec(t), self.omega_vec(t), self.h_vec(t)]
+            return [*roots, why_train.carried_h0_vec(self)] if v.pos.chunk else roots
         if v.phase is Phase.OUTPUT:
             return [self.delta_vec(t), self.grad_tree("V"), self.grad_tree("c")]
         if v.phase is Phase.BPTT:
@@ -120,6 +122,8 @@ class Explainer:
 
     def h(self, t: int, i: int) -> Why:
         f, p = self.f, self.p
+        if t == 0 and self.v.pos.chunk:
+            return why_train.carried_h0(self, i)
         if t == 0:
             return Why(f"h_0[{i + 1}] = 0 (the state before the first step)")
         a = self.v.preactivation(t)
@@ -264,6 +268,8 @@ class Explainer:
     # ----------------------------------------------------------- update
 
     def update_tree(self, name: str) -> Why:
+        if not why_train.is_handout(self.v.epoch):  # a [train] table's optimizer or clipping
+            return why_train.optimizer_tree(self, name)
         before = self.v.epoch.params.get(name)
         g = self.v.epoch.grads.get(name)
         after = self.v.params.get(name)

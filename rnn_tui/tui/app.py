@@ -37,6 +37,7 @@ from rnn_tui.core.stepper import Phase, Stepper
 from rnn_tui.core.text import printable
 from rnn_tui.tui.comparison import ActiveComparison, Trace
 from rnn_tui.tui.follow import FollowMode
+from rnn_tui.tui.generate import GenerationMode
 from rnn_tui.tui.jobs import LongJobs
 from rnn_tui.tui.keys import KEYS
 from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, ScreenLayout, phase_class
@@ -49,6 +50,7 @@ from rnn_tui.tui.watchdog import Stop, Watchdog
 from rnn_tui.tui.widgets.bptt import BpttPanel
 from rnn_tui.tui.widgets.formula import FormulaPanel
 from rnn_tui.tui.widgets.forward import ForwardPanel
+from rnn_tui.tui.widgets.generation import GenerationPanel
 from rnn_tui.tui.widgets.gradients import GradientsPanel
 from rnn_tui.tui.widgets.handout import HandoutStrip
 from rnn_tui.tui.widgets.loss_chart import LossChart
@@ -106,6 +108,7 @@ class RnnApp(ScreenLayout, LongJobs):
         self.follow = FollowMode(self, presenter, follow_room, follow_owner)
         self.quiz = QuizMode(self, quiz)
         self.player = Player(self)
+        self.generation = GenerationMode(self)
         self.probe = LatencyProbe()
         self.cursor_blink = cursor_blink
         self.present_on_start = present
@@ -129,6 +132,7 @@ class RnnApp(ScreenLayout, LongJobs):
         yield NetworkPanel(id="network")
         with Grid(id="main"):
             yield FormulaPanel(id="formula")
+            yield GenerationPanel(id="generate")
             yield ForwardPanel(id="forward")
             yield BpttPanel(id="bptt")
             yield GradientsPanel(id="gradients")
@@ -236,6 +240,7 @@ class RnnApp(ScreenLayout, LongJobs):
     def replace_stepper(self, stepper: Stepper) -> None:
         self.player.stop()
         self.stepper = stepper
+        self.generation.forget()
         self.size_rows()
         self.repaint_all()
 
@@ -286,6 +291,15 @@ class RnnApp(ScreenLayout, LongJobs):
     def action_sync(self) -> None:
         self.follow.sync()
 
+    def action_generate(self) -> None:
+        self.generation.toggle()
+
+    def action_generate_step(self, delta: int) -> None:
+        self.generation.step(delta)
+
+    def action_generate_settings(self) -> None:
+        self.generation.ask()
+
     def action_scroll_formula(self, delta: int) -> None:
         self.query_one(FormulaPanel).scroll_formula(delta)
 
@@ -297,8 +311,15 @@ class RnnApp(ScreenLayout, LongJobs):
 
         if self._guard():
             view = self.stepper.view()
-            self.push_screen(WhyScreen(f"Why? epoch {view.pos.epoch}, {view.label}",
-                                       Explainer(view).roots()))
+            title, roots = f"Why? epoch {view.pos.epoch}, {view.label}", Explainer(view).roots()
+            here = self.generation.current()  # the generation panel's character first
+            if here is not None:
+                from rnn_tui.core.why_train import generation_roots
+
+                walk, k, primed = here
+                title += f" · generated character {k + 1}"
+                roots = [*generation_roots(walk, k, self.stepper.spec.alphabet, primed), *roots]
+            self.push_screen(WhyScreen(title, roots))
 
     def action_compare_cells(self) -> None:
         from rnn_tui.tui.screens.cell_compare import screen_for

@@ -148,17 +148,26 @@ def switch_mode(stepper: Stepper, then: Callable[[], object] = lambda: None) -> 
 
 
 def gradcheck(app: App[int], stepper: Stepper) -> Work:
-    """This epoch's gradients against finite differences, shown in a report."""
+    """This chunk's gradients against finite differences, shown in a report.
+    With seq_length the current chunk is checked from its carried h_0 (a
+    constant), as ``rnn-tui gradcheck`` does; without it the chunk is the
+    whole text from h_0 = 0."""
     def work(should_stop: Callable[[], bool], **kw: object) -> Result:
         from rnn_tui.core import gradcheck
         from rnn_tui.tui.screens.report import ReportScreen
 
-        ep = stepper.current
-        results = gradcheck.check(ep.params, stepper.inputs, stepper.targets, stepper.mode,
-                                  should_stop=should_stop)
+        ep, layout = stepper.current, stepper.layout
+        results = gradcheck.check(ep.params, ep.fwd.inputs, ep.fwd.targets, stepper.mode,
+                                  should_stop=should_stop, h0=ep.h0,
+                                  grads=ep.grads)
         lines = gradcheck.report(results, stepper.mode, stepper.spec.alphabet)
-        title = (f"Gradient check, epoch {ep.number}: central differences (eps 1e-5) vs "
-                 "backward, up to 64 entries per parameter")
+        where = ""
+        if layout.chunks > 1:
+            j = stepper.position.chunk
+            where = (f", chunk {j + 1}/{layout.chunks} (text {layout.start(j) + 1}.."
+                     f"{layout.start(j) + layout.size(j)}, its carried h_0)")
+        title = (f"Gradient check, epoch {ep.number}{where}: central differences (eps 1e-5) "
+                 "vs backward, up to 64 entries per parameter")
         return lambda: app.push_screen(ReportScreen(title, lines))
 
     return work

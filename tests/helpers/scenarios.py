@@ -50,6 +50,13 @@ def student_file(spec: ModelSpec, bug: str | None, folder: Path | None = None) -
     return path
 
 
+def adam_model() -> ModelSpec:
+    """A [train] table (issue 16): Adam, clip_norm and chunks of 6 steps."""
+    base = random_spec(K=6, D=3, H=4, T=20, seed=161, lr=0.1)
+    return validate({**base.model_dump(), "train": {"optimizer": "adam", "clip_norm": 0.5,
+                                                    "seq_length": 6}}, "adam")
+
+
 def diverging_model() -> ModelSpec:
     """A 300-character text, 32 hidden units, at the old default learning
     rate 0.1: finite, but its loss grows 18x in 5 epochs."""
@@ -181,6 +188,14 @@ SCENARIOS = [
              keys("g", "8", "enter"), model=diverging_model),
     Scenario("presenter", "presenter mode: the network, the formula, the result in large type",
              keys("z", NEXT_PHASE, NEXT_PHASE, "n", "n"), size=(120, 34), theme="projector"),
+    Scenario("adam_update", "Adam with clip_norm, chunk 1: the update of c with its clipping, "
+             "m, v, m̂, v̂ and the step", keys(*[NEXT_PHASE] * 3, "n"), model=adam_model),
+    Scenario("generate", "epoch 40: what the model writes (v), the third drawn character's "
+             "h, Ω, Ω/τ, ŷ by character and the draw (. . .)",
+             keys("g", "4", "0", "enter", "v", "full_stop", "full_stop")),
+    Scenario("generate_80x24", "generation at 80x24 from the prime 'he' at τ = 0.5 (a)",
+             keys("g", "4", "0", "enter", "a", *"he | 0.5", "enter", "full_stop"),
+             size=NARROW),
 ]
 
 BY_NAME = {s.name: s for s in SCENARIOS}

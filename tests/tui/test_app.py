@@ -146,7 +146,7 @@ def shown_lines(app) -> list[str]:
 async def test_help_screen_shows_the_keys_as_bound_now() -> None:
     """A keymap moves a binding; the help lists the key it is on now."""
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 50)) as pilot:  # every key's row on screen
         app.set_keymap({"next": "x,space", "prev": "b"})
         await pilot.press("question_mark")
         await pilot.pause()

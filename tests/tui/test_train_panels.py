@@ -3,6 +3,8 @@ optimizer's numbers and the carried h_0, as the engine computes them."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from rnn_tui.core.model_file import validate
 from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.core.text import fmt
@@ -76,3 +78,31 @@ async def test_forward_panel_shows_the_carried_h0() -> None:
         await pilot.press("n")
         await settle(pilot)
         assert "carried" not in text_of(app, "#forward")
+
+
+async def test_gradcheck_key_checks_the_current_chunk_from_its_carried_h0() -> None:
+    """d checks the gradient the screen shows (the chunk's, from its carried
+    h_0); the old check (the whole text from h_0 = 0) disagrees with it."""
+    from rnn_tui.core import gradcheck
+    from rnn_tui.tui.screens.report import ReportScreen
+
+    app = chunked_app(optimizer="adagrad", clip_value=5.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.stepper.goto(Position(epoch=2, chunk=2, phase=Phase.FORWARD, index=0))
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportScreen)
+        body = "\n".join(app.screen.lines)
+        assert "chunk 3/4 (text 13..18, its carried h_0)" in app.screen.title_text
+        assert "DIFFERS" not in body and body.count(" ok") == 6
+        ep = app.stepper.current
+        assert np.abs(ep.h0).max() > 0.01  # a real carried state
+        ours = gradcheck.check(ep.params, ep.fwd.inputs, ep.fwd.targets, h0=ep.h0,
+                               grads=ep.grads)
+        assert all(r.ok for r in ours)
+        assert ["backward " + f"{r.analytic:.6g}" in body for r in ours] == [True] * 6
+        old = gradcheck.check(ep.params, app.stepper.inputs, app.stepper.targets,
+                              grads=ep.grads)
+        assert not all(r.ok for r in old)
+        from_zero = gradcheck.check(ep.params, ep.fwd.inputs, ep.fwd.targets, grads=ep.grads)
+        assert not all(r.ok for r in from_zero)  # the chunk from h_0 = 0 is wrong too

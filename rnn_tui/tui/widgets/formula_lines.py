@@ -20,6 +20,7 @@ from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.formula_layout import Eq, Mat, Vec, fit, padded
+from rnn_tui.tui.widgets.formula_optim import is_handout, optimizer_eqs, rule, step_eq
 from rnn_tui.tui.widgets.marks import NO_MARKS, Marks
 from rnn_tui.tui.widgets.numbers import ARGMAX, CHANGED, LABEL, MUTED, RIGHT, TARGET, WRONG
 
@@ -203,15 +204,21 @@ def update(v: StepView, name: str, room: int, marks: Marks = NO_MARKS) -> list[E
     step = v.update_step(name)
     new = v.params.get(name)
     eta = f"{v.spec.learning_rate:g}"
-    out = [Eq([[f"{name}_new = {name} − η·∂L/∂{name}"], [f" = {name} + (−η·∂L/∂{name})"],
-               [f",  η = {eta}"]])]
+    handout = is_handout(v.epoch)  # else the [train] table's optimizer (formula_optim.py)
+    if handout:
+        out = [Eq([[f"{name}_new = {name} − η·∂L/∂{name}"], [f" = {name} + (−η·∂L/∂{name})"],
+                   [f",  η = {eta}"]])]
+    else:
+        out = [Eq([[rule(v.epoch, name)], [f",  η = {eta}"]]),
+               *optimizer_eqs(v.epoch, name)]
     field = f"new.{name}"  # where theirs differs: marked over the changed cells
     changed = {**_changed(p0, new), **marks.cells(field)}
     beside = _beside(marks, field)
     if p0.ndim == 1 or p0.shape[1] == 1:  # a vector or a column
         return [
             *out,
-            Eq([["= ", Mat(p0)], [f" − {eta}·", Mat(g)]], lead=2, cont=4),
+            Eq([["= ", Mat(p0)], [f" − {eta}·", Mat(g)]], lead=2, cont=4) if handout
+            else step_eq(v.epoch, name, eta),
             Eq([[f"= {name}"], [" + ", Mat(step)]], lead=2, cont=4),
             Eq([["= ", Mat(new, changed, keep=True)]], lead=2, cont=4, beside=beside),
         ]

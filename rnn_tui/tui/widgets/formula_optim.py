@@ -1,0 +1,84 @@
+"""The formula panel's update step with a [train] table (issue 16): the
+clipping, the optimizer's state and its step, each substituted, as the
+update panel (widgets/update.py) shows them per parameter.
+
+    clip_value:  g = clip(∂L/∂θ, −a, a)         clip_norm: g = ∂L/∂θ·min(1, a/‖∂L/∂·‖₂)
+    momentum:    v ← μ·v + g;                   θ ← θ − η·v
+    adagrad:     m ← m + g⊙g;                   θ ← θ − η·g/√(m + 1e-8)
+    adam:        m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g⊙g;  m̂ = m/(1−β1ⁿ);  v̂ = v/(1−β2ⁿ)
+                 θ ← θ − η·m̂/(√v̂ + ε)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnn_tui.core.epochs import Epoch
+from rnn_tui.core.optim import AdagradState, AdamState, MomentumState
+from rnn_tui.core.text import fmt
+from rnn_tui.tui.widgets.formula_layout import Eq, Mat
+
+
+def is_handout(ep: Epoch) -> bool:
+    """SGD without clipping: the handout's θ − η·∂L/∂θ."""
+    return ep.options.optimizer == "sgd" and ep.clipped.grads is ep.grads
+
+
+def rule(ep: Epoch, name: str) -> str:
+    """The update of ``name`` in one line (its first row in the panel)."""
+    o, t, g = ep.options, name, "g"
+    return {
+        "sgd": f"{t}_new = {t} − η·{g}",
+        "momentum": f"v ← μ·v + {g};  {t}_new = {t} − η·v,  μ = {o.momentum:g}",
+        "adagrad": f"m ← m + {g}⊙{g};  {t}_new = {t} − η·{g}/√(m + 1e-8)",
+        "adam": (f"m ← β1·m + (1−β1)·{g};  v ← β2·v + (1−β2)·{g}⊙{g};  "
+                 f"{t}_new = {t} − η·m̂/(√v̂ + ε)"),
+    }[o.optimizer]
+
+
+def optimizer_eqs(ep: Epoch, name: str) -> list[Eq]:
+    """Clipping, the state before → after, and the step, with numbers."""
+    o = ep.options
+    raw, g = ep.grads.get(name), ep.clipped.grads.get(name)
+    out: list[Eq] = []
+    if o.clip_value is None and o.clip_norm is None:
+        out.append(Eq([[f"g = ∂L/∂{name}"], [" = ", Mat(g, keep=True)]]))
+    elif o.clip_value is not None:
+        a = f"{o.clip_value:g}"
+        out.append(Eq([[f"g = clip(∂L/∂{name}, −{a}, {a})"], [" = clip(", Mat(raw), ")"],
+                       [" = ", Mat(g, keep=True)]]))
+    elif o.clip_norm is not None and ep.clipped.norm is not None:
+        out.append(Eq([[f"g = ∂L/∂{name}·min(1, {o.clip_norm:g}/‖g‖₂)"],
+                       [f",  ‖g‖₂ = {fmt(ep.clipped.norm)} (all six)"],
+                       [" = ", Mat(raw), f"·{fmt(ep.clipped.scale)}"],
+                       [" = ", Mat(g, keep=True)]]))
+    s0, s1 = ep.state_before, ep.state_after
+    with np.errstate(all="ignore"):
+        if isinstance(s0, MomentumState) and isinstance(s1, MomentumState):
+            out.append(Eq([["v ← μ·v + g"], [f" = {o.momentum:g}·", Mat(s0.v.get(name))],
+                           [" + ", Mat(g)], [" = ", Mat(s1.v.get(name), keep=True)]]))
+        elif isinstance(s0, AdagradState) and isinstance(s1, AdagradState):
+            out.append(Eq([["m ← m + g⊙g"], [" = ", Mat(s0.m.get(name))],
+                           [" + ", Mat(g * g)], [" = ", Mat(s1.m.get(name), keep=True)]]))
+            out.append(Eq([["√(m + 1e-8)"], [" = ", Mat(np.sqrt(s1.m.get(name) + 1e-8))]]))
+        elif isinstance(s0, AdamState) and isinstance(s1, AdamState):
+            n, m1, v1 = s1.n, s1.m.get(name), s1.v.get(name)
+            c1, c2 = 1.0 - o.beta1**n, 1.0 - o.beta2**n
+            out.append(Eq([["m ← β1·m + (1−β1)·g"], [f" = {o.beta1:g}·", Mat(s0.m.get(name))],
+                           [f" + {1.0 - o.beta1:g}·", Mat(g)], [" = ", Mat(m1, keep=True)]]))
+            out.append(Eq([["v ← β2·v + (1−β2)·g⊙g"], [f" = {o.beta2:g}·", Mat(s0.v.get(name))],
+                           [f" + {1.0 - o.beta2:g}·", Mat(g * g)],
+                           [" = ", Mat(v1, keep=True)]]))
+            out.append(Eq([["m̂ = m/(1−β1ⁿ)"], [f" = m/{fmt(c1)}"], [" = ", Mat(m1 / c1)],
+                           [f",  n = {n}"]]))
+            out.append(Eq([["v̂ = v/(1−β2ⁿ)"], [f" = v/{fmt(c2)}"], [" = ", Mat(v1 / c2)],
+                           [f",  ε = {o.eps:g}"]]))
+    return out
+
+
+def step_eq(ep: Epoch, name: str, eta: str) -> Eq:
+    """``θ_new = θ − η·(...)`` with θ and η substituted (vectors and columns)."""
+    o, p0 = ep.options, ep.params.get(name)
+    what = {"sgd": "g", "momentum": "v", "adagrad": "g/√(m + 1e-8)",
+            "adam": "m̂/(√v̂ + ε)"}[o.optimizer]
+    return Eq([["= ", Mat(p0)], [f" − {eta}·{what}"]], lead=2, cont=4)
