@@ -120,7 +120,8 @@ def _step_lines(g: Generation, k: int, vocab: str, tau: float, width: int, room:
         y = Text(f"ŷ_{t} = softmax(Ω_{t}{'/τ' if tau > 0 else ''}) = ", style=LABEL)
         out.append((1, y.append_text(_labelled(s.y_hat, vocab, s.next, chosen,
                                                w - y.cell_len))))
-    out.append((1, _choice(s, t, k + 1, vocab, tau, seed)))
+    choice = _choice(s, t, k + 1, vocab, tau, seed, w)
+    out += [(1 if i == 0 else 2, line) for i, line in enumerate(choice)]
     return out
 
 
@@ -154,16 +155,20 @@ def _labelled(y: Array, vocab: str, pick: int, style: str, width: int) -> Text:
     return out
 
 
-def _choice(s: SampleStep, t: int, draw: int, vocab: str, tau: float, seed: int) -> Text:
-    """``next = 'l' (ŷ = 0.57): ...``: the choice first, then how it was made."""
+def _choice(s: SampleStep, t: int, draw: int, vocab: str, tau: float, seed: int,
+            width: int) -> list[Text]:
+    """``next = 'l' (ŷ = 0.57): ...``: the choice first, then how it was made;
+    the draw's u goes on a line of its own when one line would be cut."""
     picked = f"{char(vocab[s.next])!r}"
     out = Text("next = ", style=LABEL).append(picked, style=ARGMAX if tau == 0 else CURRENT)
     out.append(f" (ŷ = {fmt(float(s.y_hat[s.next]))})", style=LABEL)
     if tau == 0:
-        return out.append(f" = argmax Ω_{t}", style=LABEL)
+        return [out.append(f" = argmax Ω_{t}", style=LABEL)]
     out.append(f": draw {draw} of default_rng({seed}) from ŷ_{t}", style=LABEL)
-    if s.u is not None:
-        cdf = float(np.cumsum(s.y_hat)[s.next])
-        out.append(f", u = {fmt(s.u)}: Σŷ up to {picked} = {fmt(cdf)} is the first > u",
-                   style=LABEL)
-    return out
+    if s.u is None:
+        return [out]
+    cdf = float(np.cumsum(s.y_hat)[s.next])
+    why = f"u = {fmt(s.u)}: Σŷ up to {picked} = {fmt(cdf)} is the first > u"
+    if out.cell_len + 2 + len(why) <= width:
+        return [out.append(f", {why}", style=LABEL)]
+    return [out.append(",", style=LABEL), Text(f"  {why}", style=LABEL)]
