@@ -56,6 +56,9 @@ def scene_of(view: StepView, steps: tuple[Step, ...] | None = None) -> Scene:
         k=k,
         param=UPDATE_ORDER[view.pos.index] if phase is Phase.UPDATE else "",
         norm=view.fwd.h.shape[1] > 1,
+        optimizer=view.epoch.options.optimizer,
+        clipped=view.epoch.options.clip_value is not None
+        or view.epoch.options.clip_norm is not None,
     )
 
 
@@ -65,12 +68,6 @@ class NetworkPanel(Panel):
     fits any size (one line of nodes at 1-3 rows, everything at 9)."""
 
     TITLE = "Network, unrolled in time"
-
-    DEFAULT_CSS = """
-    NetworkPanel {
-        height: 11;
-    }
-    """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)

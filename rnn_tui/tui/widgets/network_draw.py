@@ -58,6 +58,8 @@ class Scene:
     t: int = 1  # the step in focus (BPTT: the term's t)
     k: int = 0  # BPTT: the term (t, k); 0 otherwise
     param: str = ""  # update: the parameter being updated (V, c, W, U, b, E)
+    optimizer: str = "sgd"  # [train] optimizer: the update caption's rule
+    clipped: bool = False  # [train] clips the gradients before the update
     norm: bool = False  # h labels are norms ‖h_t‖ (H > 1)
 
     @property
@@ -330,7 +332,10 @@ def _captions(d: _Draw) -> list[list[Piece]]:
     p = s.param
     i = UPDATE_ORDER.index(p) if p in UPDATE_ORDER else 0
     done, later = " ".join(UPDATE_ORDER[:i]) or "none", " ".join(UPDATE_ORDER[i + 1:]) or "none"
-    rule: list[Piece] = [("update ", LABEL), (p, CURRENT), (f" ← {p} − η d{p}", LABEL)]
+    step = {"sgd": f"η d{p}", "momentum": "η v", "adagrad": f"η d{p}/√(m + 1e-8)",
+            "adam": "η m̂/(√v̂ + ε)"}.get(s.optimizer, f"η d{p}")
+    rule: list[Piece] = [("update ", LABEL), (p, CURRENT),
+                         (f" ← {p} − {step}{' (d' + p + ' clipped)' if s.clipped else ''}", LABEL)]
     return [[*rule, (f"   updated: {done} · next: {later}", LABEL)], rule,
             [("update ", LABEL), (p, CURRENT)]]
 
