@@ -139,6 +139,10 @@ async def test_the_debuggers_key_opens_the_view_for_its_text() -> None:
         assert (c.hidden, c.embed, c.seed) == (spec.hidden_size, spec.embedding_dim,
                                                spec.init.seed or 0)
         assert shown(app) == ["cells-rnn", "cells-gru", "cells-lstm"]  # type: ignore[arg-type]
+        before = app.stepper.position
+        await pilot.press("space", "n", "]", "e")  # the debugger's keys: not under the view
+        await pilot.pause()
+        assert app.stepper.position == before
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, CellCompareScreen)

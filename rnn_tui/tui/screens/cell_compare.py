@@ -61,7 +61,9 @@ class CellCompareHelp(ModalScreen[None]):
             yield Static(Text("\n").join(lines))
 
 
-class CellCompareScreen(Screen[None]):
+class CellCompareScreen(ModalScreen[None]):
+    """Modal, so the debugger's keys do not step the model underneath it."""
+
     BINDINGS = [
         Binding("tab,right", "next_cell", "Next cell", tooltip="One at a time: show the next model",
                 id="cells_next"),
@@ -73,7 +75,7 @@ class CellCompareScreen(Screen[None]):
         Binding("q,escape", "close", "Close", tooltip="Close the view", id="cells_close"),
     ]
     DEFAULT_CSS = """
-    CellCompareScreen { layout: vertical; }
+    CellCompareScreen { layout: vertical; background: $background; }
     CellCompareScreen #cells-head { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     CellCompareScreen #cells-triangles { height: 1fr; }
     CellCompareScreen CellTriangle { height: 100%; width: 1fr; padding: 0 1; }
