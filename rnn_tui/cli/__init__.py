@@ -224,7 +224,6 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from rnn_tui.core import report
 
     spec, mode = _load(args.model, args.mode)
-    rnn_only(spec, "trace")
     if args.terms and args.format != "json":
         raise UsageError(f"{PROG} trace: --terms needs --format json")
     chunks = (report.trace_json_chunks(spec, args.epochs, mode, args.terms)
