@@ -332,11 +332,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format == "ipynb":
         from rnn_tui.cli.interop import export_notebook
 
-        if spec.cell != "rnn":
-            title = "an LSTM" if spec.cell == "lstm" else "a GRU"
-            raise UsageError(f"{PROG} export: --format ipynb: not yet for {title} model; "
-                             "markdown and latex are")
-
         return export_notebook(args, spec, mode, minima)
     if spec.cell != "rnn":
         from rnn_tui.core import cell_export

@@ -127,3 +127,37 @@ def test_compare_finds_the_first_wrong_gate(tmp_path: Path, cell: str) -> None:
     theirs.write_text(json.dumps(doc), encoding="utf-8")
     assert_one_line_error(run("compare", str(path), str(theirs)), "epochs[1].grads.W",
                           "unknown field")
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("mode", ["--exact", "--handout"])
+def test_the_notebook_reproduces_every_number(tmp_path: Path, cell: str, mode: str) -> None:
+    """export --format ipynb: its code cells, run as one real script, recompute
+    every gate, h, C, loss, gradient and update with NumPy and check them to
+    1e-12; a wrong expected value makes the script fail."""
+    pytest.importorskip("nbformat", reason="the [notebook] extra is not installed")
+    import subprocess
+    import sys
+
+    from rnn_tui.core.notebook import code_of
+
+    path = model(tmp_path, cell)
+    out = tmp_path / "nb.ipynb"
+    ok("export", str(path), "--format", "ipynb", "--epochs", "20", mode, "-o", str(out))
+    code = code_of(out.read_text(encoding="utf-8"))
+    gate = "h_tilde" if cell == "gru" else "C"
+    assert f"check({gate}[t], " in code and "check(P_new['E'], " in code
+    script = tmp_path / "nb.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    # the same script with one expected number of dW_f / dW_r moved in its 6th digit fails
+    name = "W_r" if cell == "gru" else "W_f"
+    head = f"check(grads[{name!r}], [\n    ["
+    at = code.index(head) + len(head)
+    wrong = code[:at] + "1e-6 + " + code[at:]
+    script.write_text(wrong, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert done.returncode != 0 and "Not equal to tolerance" in done.stderr
