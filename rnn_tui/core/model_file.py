@@ -39,6 +39,7 @@ from rnn_tui.core.model_init import (  # noqa: F401  (Matrix, Number, Vector: re
     Vector,
     check_shapes,
     initial_cell_params,
+    name_rows,
 )
 from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import printable
@@ -285,6 +286,8 @@ def validate(
         return ModelSpec.model_validate(data, context={"cell": data.get("cell", "rnn")})
     except ValidationError as err:
         field, message = describe(err, ModelSpec)
+        if data.get("cell") in ("gru", "lstm"):  # E's, V's and c's rows by their character
+            message = name_rows(field, message, data.get("vocab"), data.get("text"))
         if from_file and field == "text":  # the text is the file's: name the file
             field, message = "text_file", f"{printable(data['text_file'])}: {message}"
         raise ModelFileError(source, field, message) from None
