@@ -37,6 +37,7 @@ from rnn_tui.core.model_init import (  # noqa: F401  (Matrix, Number, Vector: re
     Number,
     Strict,
     Vector,
+    check_names,
     check_shapes,
     initial_cell_params,
     name_rows,
@@ -120,6 +121,7 @@ class ModelSpec(Strict):
         for i, ch in enumerate(self.text):
             if ch not in vocab:
                 raise SpecError("text", f"character {ch!r} at position {i} is not in vocab")
+        check_names(self.init, self.cell)  # again: a spec built without validate()'s context
         check_shapes(self.init, self.cell, len(vocab), self.embedding_dim, self.hidden_size)
         return self
 
