@@ -97,4 +97,3 @@ def handout_training_only(spec: object, command: str) -> None:
             f"{PROG} {command}: the model's [train] table ({train.summary()}) is not supported "
             f"by {command}, which follows the handout's training (SGD, whole text, no "
             "clipping); use trace, train, sample or the debugger")
-
