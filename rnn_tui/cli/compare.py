@@ -48,6 +48,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
 def check(spec: ModelSpec, path: Path, args: argparse.Namespace
           ) -> tuple[Report, Diagnosis | None]:
     """Compare one file; InputError when it cannot be compared."""
+    if spec.cell != "rnn":
+        from rnn_tui.core import cell_trace_compare
+        from rnn_tui.core.theirs import load as load_theirs
+
+        report = cell_trace_compare.compare(spec, load_theirs(path, spec), args.tol, args.mode,
+                                      args.epochs)
+        return report, cell_trace_compare.diagnose(report, spec.cell, spec.learning_rate)
     report = compare_file(spec, path, args.tol, args.mode, args.epochs)
     return report, diagnose(report, spec.learning_rate)
 

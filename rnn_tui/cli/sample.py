@@ -65,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
     inputs, targets = spec.indices()
     # The same fast path as `train` (report.loss_and_params): bit for bit; with a
     # [train] table, its optimizer, clipping and truncated BPTT (tbptt_kernel).
-    if spec.train.is_handout:
+    if spec.cell != "rnn":  # as `train` trains a cell (report.loss_and_params)
+        from rnn_tui.core.cell_report import trained
+
+        p = trained(spec, args.epochs, mode)
+    elif spec.train.is_handout:
         _, p = train(spec.initial_params(), inputs, targets, spec.learning_rate, args.epochs,
                      mode)
     else:
