@@ -26,6 +26,7 @@ from rnn_tui.cli.args import (
     mode_args,
     model_and_epochs,
     positive_float,
+    rnn_only,
     write_output,
 )
 from rnn_tui.cli.training import cmd_check, cmd_train
@@ -156,6 +157,9 @@ def build_command_parser(command: str | None = None) -> Parser:
                      help="learning rate (default: min(0.1, 1/T), T = len(text) - 1: the total "
                           "loss sums T steps, so its gradient grows with T)")
     new.add_argument("--vocab", default=None, help="vocabulary order (default: by appearance)")
+    new.add_argument("--cell", choices=("rnn", "gru", "lstm"), default="rnn",
+                     help="the recurrent cell: the handout's RNN (default), a GRU or an LSTM "
+                     "(docs/cells.md)")
     new.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                      help="write a [train] table with this optimizer (default: sgd)")
     clipping = new.add_mutually_exclusive_group()
@@ -220,6 +224,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from rnn_tui.core import report
 
     spec, mode = _load(args.model, args.mode)
+    rnn_only(spec, "trace")
     if args.terms and args.format != "json":
         raise UsageError(f"{PROG} trace: --terms needs --format json")
     chunks = (report.trace_json_chunks(spec, args.epochs, mode, args.terms)
@@ -247,6 +252,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         **({"vocab": args.vocab} if args.vocab is not None else {}),
         "embedding_dim": args.embed,
         "hidden_size": args.hidden,
+        **({"cell": args.cell} if args.cell != "rnn" else {}),
         "learning_rate": args.lr if args.lr is not None else default_lr(len(args.text) - 1),
         "init": {"seed": args.seed, **({"scale": args.scale} if args.scale else {})},
     }
@@ -257,7 +263,15 @@ def cmd_new(args: argparse.Namespace) -> int:
         doc["train"] = train
     spec = validate(doc, "new model")
     origin = None
-    if not args.scale:  # scale 0.5 over sqrt(fan-in): large models start stable
+    if not args.scale and spec.cell != "rnn":
+        from rnn_tui.core.model_init import fan_in_cell_params, file_order
+
+        q = fan_in_cell_params(spec.cell, spec.K, args.embed, args.hidden, args.seed)
+        doc["init"] = {n: q[n].tolist() for n in file_order(spec.cell)}
+        spec = validate(doc, "new model")
+        origin = (f"# initial values drawn with seed {args.seed}, scale 0.5 for E, "
+                  "0.5/sqrt(D) for each U_g, 0.5/sqrt(H) for each W_g and V")
+    elif not args.scale:  # scale 0.5 over sqrt(fan-in): large models start stable
         p = seeded_params(spec.K, args.embed, args.hidden, args.seed, fan_in=True)
         doc["init"] = {n: p.get(n).tolist() for n in FILE_ORDER}
         spec = validate(doc, "new model")
@@ -272,6 +286,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     from rnn_tui.core.stepper import Stepper
 
     spec, mode = _load(args.model, args.mode)
+    rnn_only(spec, "gradcheck")
     stepper = Stepper(spec, mode)  # type: ignore[arg-type]
     # With seq_length: the epoch's first chunk (its raw gradient, before clipping).
     first = stepper.epoch(args.epoch).chunk(0)
@@ -289,6 +304,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from rnn_tui.core import export
 
     spec, mode = _load(args.model, args.mode)
+    rnn_only(spec, "export")
     handout_training_only(spec, "export")
     minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
     if args.format == "ipynb":
@@ -303,6 +319,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
+    if spec.cell != "rnn":  # the cellscreen helper's stepping replaces this
+        raise UsageError(f"GRU/LSTM stepping: not yet ({printable(args.model)} is a "
+                         f"{spec.cell.upper()} model; `{PROG} check` validates it)")
     trace = None
     if args.compare is not None:  # read before the app opens: a bad file is one line
         handout_training_only(spec, "--compare")

@@ -97,3 +97,12 @@ def handout_training_only(spec: object, command: str) -> None:
             f"{PROG} {command}: the model's [train] table ({train.summary()}) is not supported "
             f"by {command}, which follows the handout's training (SGD, whole text, no "
             "clipping); use trace, train, sample or the debugger")
+
+
+def rnn_only(spec: object, command: str) -> None:
+    """``command`` does not handle a GRU or LSTM model yet: one line, not a traceback."""
+    cell = getattr(spec, "cell", "rnn")
+    if cell != "rnn":
+        title = {"gru": "a GRU", "lstm": "an LSTM"}.get(cell, cell)
+        raise UsageError(f'{PROG} {command}: not yet for {title} model (cell = "{cell}"); '
+                         f"{PROG} check validates it")

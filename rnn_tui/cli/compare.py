@@ -17,6 +17,7 @@ from rnn_tui.cli.args import (
     mode_args,
     model_and_epochs,
     positive_float,
+    rnn_only,
 )
 from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
@@ -104,6 +105,7 @@ def as_dict(report: Report, diagnosis: Diagnosis | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     spec, _ = load(args.model)
+    rnn_only(spec, "compare")
     handout_training_only(spec, "compare")
     try:
         report, diagnosis = check(spec, args.theirs, args)

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rnn_tui.cli.args import PROG, UsageError, handout_training_only
+from rnn_tui.cli.args import PROG, UsageError, handout_training_only, rnn_only
 from rnn_tui.cli.interop import need
 from rnn_tui.core.files import WriteError, write_atomic
 from rnn_tui.core.model_file import load
@@ -33,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec, _ = load(args.model)
+    rnn_only(spec, "export-torch")
     handout_training_only(spec, "export-torch")
     if spec.bptt.embedding_rows == "x_t" and not args.exact:
         raise UsageError(

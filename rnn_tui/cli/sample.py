@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, model_and_epochs
+from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, model_and_epochs, rnn_only
 
 HELP = "train N epochs, then generate text from a starting text"
 DESCRIPTION = """Train N epochs exactly as `train` does, feed the starting text from h_0 = 0, then
@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.core.text import char, printable
 
     spec, _ = load(args.model)
+    rnn_only(spec, "sample")
     mode = args.mode or spec.bptt.embedding_rows
     vocab = spec.alphabet
     prime = spec.text[0] if args.prime is None else args.prime

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnn_tui.cli.args import PROG
-from rnn_tui.core.model_file import load
+from rnn_tui.cli.args import PROG, rnn_only
+from rnn_tui.core.cells.params import CellParams
+from rnn_tui.core.model_file import ModelSpec, load
+from rnn_tui.core.model_init import file_order
 from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import fmt, printable
 
@@ -21,6 +23,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rnn_tui.core.sample import greedy_line
 
     spec, _ = load(args.model)
+    rnn_only(spec, "train")
     mode = args.mode or spec.bptt.embedding_rows
     n = args.epochs
     wanted = sorted({e for e in (args.report or default_report_epochs(n)) if e <= n} | {n})
@@ -59,8 +62,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     spec, path = load(args.model)
     T = spec.T
     terms = T * (T + 1) // 2
-    p = spec.initial_params()
-    n_params = sum(p.get(name).size for name in FILE_ORDER)
+    if spec.cell != "rnn":
+        q = spec.initial_cell_params()
+        n_params = sum(a.size for a in q.arrays.values())
+    else:
+        p = spec.initial_params()
+        n_params = sum(p.get(name).size for name in FILE_ORDER)
     init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
     print(f"{printable(str(path))}: ok")
     print(f"  name      {printable(spec.name)}")
@@ -70,6 +77,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"  vocab     {' '.join(char(c) for c in spec.alphabet)} (K = {spec.K})")
     print(f"  sizes     D = {spec.embedding_dim}, H = {spec.hidden_size}, "
           f"{n_params} parameters")
+    if spec.cell != "rnn":
+        return _check_cell(spec, q)
     print(f"  training  eta = {spec.learning_rate}, init from {init}, "
           f"dE rows = {spec.bptt.embedding_rows}")
     print(f"  updates   {spec.train.summary()}")
@@ -84,4 +93,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     from rnn_tui.core.divergence import trial
 
     print(f"  training  {trial(spec)}")
+    return 0
+
+
+def _check_cell(spec: ModelSpec, q: CellParams) -> int:
+    """The rest of `check` for a GRU or an LSTM: its gates, its training."""
+    from rnn_tui.core.cells import STATES
+
+    init = f"seed {spec.init.seed}" if spec.init.seed is not None else "explicit values"
+    state = " and ".join(STATES[q.cell])
+    print(f"  cell      {q.cell.upper()}: gates {', '.join(q.gates)}; carries {state}; "
+          f"parameters {', '.join(file_order(q.cell))}")
+    print(f"  training  eta = {spec.learning_rate}, init from {init}, "
+          f"dE rows = {spec.bptt.embedding_rows}")
+    print(f"  updates   {spec.train.summary()}")
     return 0

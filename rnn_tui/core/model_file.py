@@ -13,19 +13,12 @@ import math
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.files import ReadError, read_regular
 from rnn_tui.core.maths import Params
 from rnn_tui.core.model_errors import (
@@ -36,7 +29,16 @@ from rnn_tui.core.model_errors import (
     kind,
     long_key_line,
     one_line,
-    show,
+)
+from rnn_tui.core.model_init import (  # noqa: F401  (Matrix, Number, Vector: re-exported)
+    DEFAULT_SCALE,
+    InitSpec,
+    Matrix,
+    Number,
+    Strict,
+    Vector,
+    check_shapes,
+    initial_cell_params,
 )
 from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import printable
@@ -45,111 +47,17 @@ from rnn_tui.core.train_options import TrainOptions
 MAX_VOCAB = 256
 MAX_DIM = 1024
 MAX_TEXT = 5000
-DEFAULT_SCALE = 0.5
+CELL_KINDS = ("rnn", "gru", "lstm")
 
 
-def _number(value: Any) -> float:
-    # TOML has real numbers; a bool or a string where a number belongs is a
-    # mistake we name rather than coerce.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number, got {kind(value)}")
-    if isinstance(value, int):
-        try:
-            value = float(value)
-        except OverflowError:  # a whole number beyond float64's range
-            raise ValueError(f"must be a finite number, got {show(value)}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"must be a finite number, got {value}")
-    return float(value)
-
-
-def _vector(value: Any) -> list[float]:
-    if not isinstance(value, list):
-        raise ValueError(f"expected a list of numbers, got {kind(value)}")
-    out = []
-    for i, v in enumerate(value):
-        try:
-            out.append(_number(v))
-        except ValueError as err:
-            raise ValueError(f"entry [{i + 1}]: {err}") from None  # 1-based, as on screen
-    return out
-
-
-def _matrix(value: Any) -> list[list[float]]:
-    if not isinstance(value, list):
-        raise ValueError(f"expected a list of rows, got {kind(value)}")
-    rows = []
-    for i, row in enumerate(value):
-        if not isinstance(row, list):
-            raise ValueError(
-                f"expected a list of rows (a matrix), but row {i + 1} is {kind(row)}"
-            )
-        try:
-            rows.append(_vector(row))
-        except ValueError as err:
-            raise ValueError(f"row {i + 1}: {err}".replace(": entry [", " entry [")) from None
-    widths = {len(r) for r in rows}
-    if len(widths) > 1:
-        raise ValueError(f"rows have different lengths {sorted(widths)}")
-    return rows
-
-
-Number = Annotated[float, BeforeValidator(_number)]
-Vector = Annotated[list[float], BeforeValidator(_vector)]
-Matrix = Annotated[list[list[float]], BeforeValidator(_matrix)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class InitSpec(_Strict):
-    """Initial parameters: either all six given exactly, or drawn from a seed."""
-
-    E: Matrix | None = None
-    """Embedding, K x D: x_t = onehot(c_t) E."""
-    U: Matrix | None = None
-    """Input weights, H x D."""
-    W: Matrix | None = None
-    """Recurrent weights, H x H."""
-    b: Vector | None = None
-    """Hidden bias, H."""
-    V: Matrix | None = None
-    """Output weights, K x H."""
-    c: Vector | None = None
-    """Output bias, K."""
-    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
-    """Draw E, U, W, V from N(0, scale^2) with this seed (b and c start at 0)."""
-    scale: Number | None = Field(default=None, gt=0, le=100)
-    """Standard deviation for a seeded draw (default 0.5)."""
-
-    @model_validator(mode="after")
-    def _values_or_seed(self) -> InitSpec:
-        given = [n for n in FILE_ORDER if getattr(self, n) is not None]
-        if self.seed is None:
-            missing = [n for n in FILE_ORDER if n not in given]
-            if missing:
-                raise SpecError(
-                    f"init.{missing[0]}",
-                    "missing; give all of E, U, W, b, V, c, or a seed",
-                )
-            if self.scale is not None:
-                raise SpecError("init.scale", "only used with init.seed")
-        elif given:
-            raise SpecError(
-                f"init.{given[0]}", "give either init.seed or explicit values, not both"
-            )
-        return self
-
-
-class BpttSpec(_Strict):
+class BpttSpec(Strict):
     """How BPTT assigns the gradient of E."""
 
     embedding_rows: Literal["x_k", "x_t"] = "x_k"
     """x_k: the exact gradient; x_t: the handout's printed dE (see docs/handout.md)."""
 
 
-class ModelSpec(_Strict):
+class ModelSpec(Strict):
     """One model file, validated. K = len(vocab), D, H as named below."""
 
     name: str = Field(min_length=1, max_length=64)
@@ -164,12 +72,26 @@ class ModelSpec(_Strict):
     """D."""
     hidden_size: int = Field(ge=1, le=MAX_DIM)
     """H."""
+    cell: Literal["rnn", "gru", "lstm"] = "rnn"
+    """The recurrent cell: the handout's RNN, or a GRU or LSTM (docs/cells.md)."""
     learning_rate: Number = Field(gt=0)
     """eta, the SGD step."""
     init: InitSpec
     bptt: BpttSpec = BpttSpec()
     train: TrainOptions = TrainOptions()
     """Optimizer, clipping and truncated BPTT; without it, the handout's training."""
+
+    @field_validator("cell", mode="before")
+    @classmethod
+    def _known_cell(cls, cell: Any) -> Any:
+        if not isinstance(cell, str):
+            raise ValueError(f"expected a string, got {kind(cell)}")
+        if cell not in CELL_KINDS:
+            close = difflib.get_close_matches(cell.lower(), CELL_KINDS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"expected 'rnn', 'gru' or 'lstm', got {printable(repr(cell))}"
+                             f"{hint}")
+        return cell
 
     @field_validator("vocab")
     @classmethod
@@ -197,28 +119,7 @@ class ModelSpec(_Strict):
         for i, ch in enumerate(self.text):
             if ch not in vocab:
                 raise SpecError("text", f"character {ch!r} at position {i} is not in vocab")
-        K, D, H = len(vocab), self.embedding_dim, self.hidden_size
-        expected = {
-            "E": ((K, D), "K x D"),
-            "U": ((H, D), "H x D"),
-            "W": ((H, H), "H x H"),
-            "V": ((K, H), "K x H"),
-        }
-        for name, (shape, label) in expected.items():
-            value = getattr(self.init, name)
-            if value is not None:
-                got = (len(value), len(value[0]) if value else 0)
-                if got != shape:
-                    raise SpecError(
-                        f"init.{name}",
-                        f"expected {shape[0]} x {shape[1]} ({label}), got {got[0]} x {got[1]}",
-                    )
-        for name, n, label in (("b", H, "H"), ("c", K, "K")):
-            value = getattr(self.init, name)
-            if value is not None and len(value) != n:
-                raise SpecError(
-                    f"init.{name}", f"expected {n} numbers ({label}), got {len(value)}"
-                )
+        check_shapes(self.init, self.cell, len(vocab), self.embedding_dim, self.hidden_size)
         return self
 
     @property
@@ -241,11 +142,21 @@ class ModelSpec(_Strict):
         return idx[:-1], idx[1:]
 
     def initial_params(self) -> Params:
-        """Exact values when given; otherwise a reproducible seeded draw."""
+        """The RNN's: exact values when given; otherwise a reproducible seeded draw."""
         init = self.init
+        if self.cell != "rnn":
+            raise ValueError(f"a {self.cell} model has no RNN parameters: use "
+                             "initial_cell_params()")
         if init.seed is None:
             return Params(**{n: np.array(getattr(init, n), dtype=np.float64) for n in FILE_ORDER})
         return seeded_params(self.K, self.embedding_dim, self.hidden_size, init.seed, init.scale)
+
+    def initial_cell_params(self) -> CellParams:
+        """A GRU's or LSTM's: exact values when given; otherwise cells.seeded_params."""
+        if self.cell == "rnn":
+            raise ValueError("an RNN model has no gated cell: use initial_params()")
+        return initial_cell_params(self.init, self.cell, self.K, self.embedding_dim,
+                                   self.hidden_size)
 
 
 def seeded_params(
@@ -371,7 +282,7 @@ def validate(
     if from_file:
         data = {**data, "text": read_text_file(data, source, base or Path("."))}
     try:
-        return ModelSpec.model_validate(data)
+        return ModelSpec.model_validate(data, context={"cell": data.get("cell", "rnn")})
     except ValidationError as err:
         field, message = describe(err, ModelSpec)
         if from_file and field == "text":  # the text is the file's: name the file

@@ -11,7 +11,7 @@ import tomli_w
 
 from rnn_tui.core.maths import Array
 from rnn_tui.core.model_file import ModelSpec
-from rnn_tui.core.params import FILE_ORDER, shape_text
+from rnn_tui.core.model_init import file_order, size_label
 from rnn_tui.core.text import printable
 
 
@@ -30,7 +30,7 @@ def _value(a: Array) -> str:
 def model_toml(spec: ModelSpec, origin: str | None = None) -> str:
     """The whole model file, with the initial parameters spelled out
     (``origin``: the comment saying where they came from)."""
-    p = spec.initial_params()
+    p = spec.initial_params() if spec.cell == "rnn" else spec.initial_cell_params()
     origin = origin or (
         f"# initial values drawn with seed {spec.init.seed}"
         + (f", scale {spec.init.scale}" if spec.init.scale is not None else "")
@@ -44,6 +44,7 @@ def model_toml(spec: ModelSpec, origin: str | None = None) -> str:
             "vocab": spec.alphabet,
             "embedding_dim": spec.embedding_dim,
             "hidden_size": spec.hidden_size,
+            **({"cell": spec.cell} if spec.cell != "rnn" else {}),
             "learning_rate": spec.learning_rate,
         }
     )
@@ -61,8 +62,8 @@ def model_toml(spec: ModelSpec, origin: str | None = None) -> str:
         "[init]",
         origin,
     ]
-    for name in FILE_ORDER:
-        lines.append(f"# {shape_text(name)}")
+    for name in file_order(spec.cell):
+        lines.append(f"# {size_label(name)}")
         lines.append(f"{name} = {_value(p.get(name))}")
     lines += ["", "[bptt]", f'embedding_rows = "{spec.bptt.embedding_rows}"', ""]
     train = spec.train.model_dump(exclude_defaults=True)
