@@ -87,11 +87,11 @@ class CellStepper(Stepper):
         self.position = Position(epoch=1, phase=Phase.FORWARD, index=0)
 
     @staticmethod
-    def from_spec(spec: Any, mode: EmbeddingRows | None = None) -> CellStepper:
+    def from_spec(spec: Any, mode: str | None = None) -> CellStepper:
         """From a model file with ``cell = "gru"|"lstm"`` (ModelSpec.initial_cell_params)."""
         inputs, targets = spec.indices()
         return CellStepper(spec.initial_cell_params(), inputs, targets, spec.learning_rate,
-                           spec.train, mode or spec.bptt.embedding_rows, spec=spec)
+                           spec.train, mode or spec.bptt.embedding_rows, spec=spec)  # type: ignore[arg-type]
 
     def _reset_caches(self) -> None:
         self.checkpoints = CellCheckpoints(first=self._init)

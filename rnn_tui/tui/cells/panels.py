@@ -12,6 +12,7 @@ from rnn_tui.core.cells.view import CellView
 from rnn_tui.core.maths import Array
 from rnn_tui.core.stepper import Layout, Phase
 from rnn_tui.core.text import printable
+from rnn_tui.tui.cells.step import mat_inline
 from rnn_tui.tui.widgets import numbers as N
 from rnn_tui.tui.widgets.bptt import shade
 from rnn_tui.tui.widgets.panel import Panel
@@ -146,7 +147,7 @@ class CellSums(Panel):
             return [Text("(none yet: forward pass)", style=N.MUTED)]
         for n, a in sums.items():
             head = f"d{n} = "
-            out.append(Text(head).append_text(N.inline(np.asarray(a), width - len(head))))
+            out.append(Text(head).append_text(mat_inline(np.asarray(a), width - len(head))))
         if len(out) > height:
             rest = len(out) - height + 1
             out = [*out[:height - 1], Text(f"⋮ {rest} more", style=N.MUTED)]

@@ -51,8 +51,24 @@ def text_line(s: str, style: str = "") -> Line:
     return lambda: Text(s, style=style)
 
 
+def mat_inline(m: Array, width: int) -> Text:
+    """A matrix on one line, ``[r1; r2; …]``, rows whole (the first elided if it
+    alone is too wide); never wider than ``width``."""
+    if m.ndim == 1:
+        return N.vector(m, width)
+    out = Text("[")
+    for r in range(m.shape[0]):
+        last = r == m.shape[0] - 1
+        room = width - out.cell_len - (1 if last else 4) - (2 if r else 0)
+        row = N.vector(m[r], room if r == 0 else 10**6, brackets="")
+        if r and row.cell_len > room:
+            return out.append("; …", style=N.MUTED).append("]")
+        out.append("; " if r else "").append_text(row)
+    return out.append("]")
+
+
 def mat_line(head: str, m: Array, width: int) -> Line:
-    return lambda: Text(head).append_text(N.inline(m, max(10, width - len(head))))
+    return lambda: Text(head).append_text(mat_inline(m, max(10, width - len(head))))
 
 
 class CellStepPanel(Panel):
