@@ -84,8 +84,8 @@ class CellStepPanel(Panel):
 
     def scroll(self, delta: int) -> None:
         _, height = self._room()
-        self.scrolled = max(0, min(self.scrolled + delta * max(1, height - 2),
-                                 max(0, self.total - height + 1)))
+        self.scrolled = max(0, min(self.scrolled + delta * max(1, height - 3),
+                                   max(0, self.total - height + 1)))
         self.forget()
 
     def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
@@ -94,17 +94,19 @@ class CellStepPanel(Panel):
         thunks = step_lines(view, width)
         self.total = len(thunks)
         self.border_title = f"{view.cell.upper()} · {view.label}"
-        if len(thunks) <= height:
+        n = len(thunks)
+        if n <= height:
             self.scrolled = 0
             return [f() for f in thunks]
-        lo = min(self.scrolled, len(thunks) - height + 1)
-        out: list[Text] = []
-        if lo > 0:
-            out.append(Text(f"⋮ {lo} more above", style=N.MUTED))
-        room = height - len(out) - 1
-        out += [f() for f in thunks[lo + len(out): lo + room]]
-        rest = len(thunks) - (lo + room)
-        out.append(Text(f"⋮ {rest} more (shift+↓ scrolls)", style=N.MUTED))
+        lo = self.scrolled = max(0, min(self.scrolled, n - height + 1))
+        if lo == 0:
+            return [*(f() for f in thunks[: height - 1]),
+                    Text(f"⋮ {n - height + 1} more (shift+↓ scrolls)", style=N.MUTED)]
+        out = [Text(f"⋮ {lo} more above (shift+↑)", style=N.MUTED)]
+        if lo + height - 1 >= n:
+            return out + [f() for f in thunks[lo:]]
+        out += [f() for f in thunks[lo: lo + height - 2]]
+        out.append(Text(f"⋮ {n - (lo + height - 2)} more (shift+↓ scrolls)", style=N.MUTED))
         return out
 
 

@@ -1,0 +1,166 @@
+"""The GRU/LSTM debugger (tui/cells/) under the real pilot: every step of
+epoch 1, into epoch 2 and back, at 80x24 and 160x50; every line whole."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from rich.console import Group
+from rich.text import Text
+
+from rnn_tui.core.cells import CellParams
+from rnn_tui.core.cells.stepper import CellStepper
+from rnn_tui.core.stepper import Phase
+from rnn_tui.tui.cells.app import CellApp
+from rnn_tui.tui.widgets.panel import Panel
+
+from helpers.models import random_cell
+
+NUMBER = re.compile(r"^-?(\d+\.\d{4}|\d\.\d{3}e[+-]\d+|NaN|inf)$")
+
+
+def app_for(cell: str, T: int = 4, H: int = 3, lr: float = 0.1, seed: int = 7) -> CellApp:
+    p, x, y = random_cell(cell, 5, 2, H, T, seed=seed)
+    return CellApp(CellStepper(p, x, y, lr), cursor_blink=False, theme="dark")
+
+
+def shown_lines(panel: Panel) -> list[Text]:
+    rendered = panel.render()
+    assert isinstance(rendered, Group)
+    return list(rendered.renderables)  # type: ignore[arg-type]
+
+
+def check_panel(panel: Panel, where: str) -> None:
+    """Every line fits, no line twice, every vector whole or elided with … (never cut)."""
+    width = panel.content_size.width
+    lines = shown_lines(panel)
+    plain = [t.plain for t in lines]
+    assert len(lines) <= panel.content_size.height, where
+    for s in plain:
+        assert len(s) <= width, f"{where}: {s!r} is wider than {width}"
+        assert s.count("[") == s.count("]"), f"{where}: a cut vector in {s!r}"
+        for inner in re.findall(r"\[([^\[\]]*)\]", s):
+            if inner.isdigit():  # an index: dV[1], W_z[3]
+                continue
+            for cell in inner.replace(";", " ").split():
+                assert cell == "…" or NUMBER.match(cell) or (not cell[0].isdigit() and \
+                    not cell.startswith("-")), f"{where}: a cut number {cell!r} in {s!r}"
+    filled = [s for s in plain if s.strip()]
+    assert len(filled) == len(set(filled)), f"{where}: a line twice: {filled}"
+
+
+def check_screen(app: CellApp, where: str) -> None:
+    wide = app.screen.has_class("-wide")
+    ids = ["cell-status", "cell-step"] + (["cell-triangle", "cell-states", "cell-sums"]
+                                          if wide else [])
+    for i in ids:
+        check_panel(app.query_one(f"#{i}", Panel), f"{where} #{i}")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+async def test_every_step_of_epoch_one_and_back(cell: str, size: tuple[int, int]) -> None:
+    app = app_for(cell)
+    async with app.run_test(size=size) as pilot:
+        st = app.stepper
+        n = st.layout.steps_per_epoch + 3
+        seen = []
+        for _ in range(n):
+            await pilot.pause()
+            where = f"{cell} {size} {st.view().label} epoch {st.position.epoch}"
+            check_screen(app, where)
+            seen.append((st.position, [t.plain for t in shown_lines(app.query_one(
+                "#cell-step", Panel))]))
+            await pilot.press("space")
+        assert st.position.epoch == 2
+        for pos, lines in reversed(seen):
+            await pilot.press("p")
+            await pilot.pause()
+            assert st.position == pos
+            assert [t.plain for t in shown_lines(app.query_one("#cell-step", Panel))] == lines
+
+
+async def test_the_step_panel_shows_the_formulas_substituted() -> None:
+    app = app_for("lstm")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("space", "space")
+        await pilot.pause()
+        text = "\n".join(t.plain for t in shown_lines(app.query_one("#cell-step", Panel)))
+        for want in ("i_3 = σ(U_i x_3 + W_i h_2 + b_i)", "g_3 = tanh(U_g x_3", "C_3 = f_3 ⊙ C_2",
+                     "h_3 = o_3 ⊙ tanh(C_3)", "Ω_3 = V h_3 + c", "L_3 = −ln"):
+            assert want in text, want
+        v = app.stepper.view()
+        assert N_fmt(v.fwd.C[3][0]) in text  # C_3's numbers are on screen
+        st = app.stepper  # a BPTT term: the chain and the Jacobians (8x8 fits at 160)
+        st.goto(st.layout.at(1, st.layout.offset(Phase.BPTT) + 5))  # (t=3, k=1)
+        app.moved()
+        await pilot.pause()
+        text = "\n".join(t.plain for t in shown_lines(app.query_one("#cell-step", Panel)))
+        assert "term (3, 1)" in text and "× (∂s_3/∂s_2)ᵀ  (6x6):" in text
+        assert "∂L_3/∂C_1 = " in text
+        tri = "\n".join(t.plain for t in shown_lines(app.query_one("#cell-triangle", Panel)))
+        norm = float(np.linalg.norm(np.concatenate([s[0] for s in v.epoch.row(3).ds])))
+        assert N_fmt(norm) in tri
+
+
+def N_fmt(x: float) -> str:
+    from rnn_tui.core.text import fmt
+
+    return fmt(float(x))
+
+
+async def test_scrolling_the_step_panel_shows_every_line_once() -> None:
+    app = app_for("lstm", T=5, H=3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        st = app.stepper
+        st.goto(st.layout.at(1, st.layout.offset(Phase.BPTT) + 14))  # (t=5, k=1)
+        app.moved()
+        await pilot.pause()
+        panel = app.query_one("#cell-step", Panel)
+        first = [t.plain for t in shown_lines(panel)]
+        assert first[-1].startswith("⋮ ") and "more" in first[-1]
+        got = first[:-1]
+        for _ in range(20):
+            await pilot.press("shift+down")
+            await pilot.pause()
+            lines = [t.plain for t in shown_lines(panel)]
+            check_panel(panel, "scrolled")
+            body = [s for s in lines if not s.startswith("⋮ ")]
+            got += [s for s in body if s not in got]
+            if not lines[-1].startswith("⋮ "):
+                break
+        assert got[-1].startswith("  d") and "E = " in got[-1]  # the last sum: dE
+
+
+async def test_a_diverging_model_never_crashes() -> None:
+    p, x, y = random_cell("gru", 5, 2, 3, 4, seed=3, scale=40.0)
+    big = CellParams("gru", {n: a * 1e200 if n.startswith("W") else a
+                             for n, a in p.arrays.items()})
+    app = CellApp(CellStepper(big, x, y, 1e6), cursor_blink=False, theme="dark")
+    async with app.run_test(size=(160, 50)) as pilot:
+        for key in ["space"] * 30 + ["e", "e", "right_square_bracket", "p", "0"]:
+            await pilot.press(key)
+        await pilot.pause()
+        check_screen(app, "diverging")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.press("e", "space")
+        await pilot.pause()
+        check_screen(app, "diverging 80x24")
+
+
+async def test_help_lists_the_live_bindings_and_a_keymap_moves_them() -> None:
+    from rnn_tui.tui.screens.help import HelpScreen
+
+    app = app_for("gru")
+    app.set_keymap({"next": "x"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("x")
+        assert app.stepper.position.index == 1
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict(app.screen.rows())
+        assert "x" in rows and rows["x"] == "Next step"
