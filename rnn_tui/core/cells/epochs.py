@@ -23,7 +23,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from rnn_tui.core.cells.bptt import CellRow, bptt_norms, bptt_row, row_sums
+from rnn_tui.core.cells.bptt import CellRow, bptt_norms, bptt_row, jacobian, row_sums
 from rnn_tui.core.cells.optim import initial_state
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.cells.tbptt import CellChunk, chunk_step
@@ -72,6 +72,9 @@ class CellEpoch:
         zeros = {n: np.zeros_like(self.params[n]) for n in self.bptt_names}
         self._row_start: dict[int, Sums] = {1: zeros}
         self._row: CellRow | None = None
+        self._last_start: tuple[int, Sums] | None = None
+        self._jnorms: dict[int, float] = {}
+        self._outputs: dict[int, tuple[Array, Array]] = {}
 
     @property
     def T(self) -> int:
@@ -107,14 +110,32 @@ class CellEpoch:
         return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
 
     def row_start(self, t: int) -> Sums:
-        """Σ of all terms of rows 1..t−1, always added in the same order from row 1."""
+        """Σ of all terms of rows 1..t−1, always added in the same order from row 1
+        (the last one asked is kept too: a row is stepped k by k)."""
+        if self._last_start is not None and self._last_start[0] == t:
+            return self._last_start[1]
         base = max(r for r in self._row_start if r <= t)
         acc = self._row_start[base]
         for r in range(base, t):
-            acc = add(acc, self._sums(r, 1, r))
+            acc = add(acc, row_sums(self.params, self.fwd, self._any_row(r), 1, r, self.mode))
             if r % self._stride == 0:
                 self._row_start[r + 1] = acc
+        self._last_start = (t, acc)
         return acc
+
+    def _any_row(self, t: int) -> CellRow:
+        """Row t without replacing the row kept for stepping."""
+        if self._row is not None and self._row.t == t:
+            return self._row
+        return bptt_row(self.params, self.fwd, self.delta, t)
+
+    def jacobian_norm(self, j: int) -> float:
+        """‖∂s_{j+1}/∂s_j‖_F (kept: the same factor appears in every row's chain)."""
+        if j not in self._jnorms:
+            with np.errstate(all="ignore"):
+                J = jacobian(self.params, self.fwd, j)
+                self._jnorms[j] = float(np.sqrt(np.sum(J * J)))
+        return self._jnorms[j]
 
     def bptt_sums(self, t: int, k: int) -> Sums:
         """The partial sums after term (t, k) in stepping order."""
@@ -125,10 +146,15 @@ class CellEpoch:
         return self._sums(t, k, k)
 
     def output_sums(self, t: int) -> tuple[Array, Array]:
-        """dV, dc after the output-gradient steps 1..t."""
-        with np.errstate(all="ignore"):
-            d = self.delta[:t]
-            return d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0)
+        """dV, dc after the output-gradient steps 1..t (a few kept: every BPTT
+        and update step shows those at t = T)."""
+        if t not in self._outputs:
+            if len(self._outputs) > 4:
+                self._outputs = {T: v for T, v in self._outputs.items() if T == self.T}
+            with np.errstate(all="ignore"):
+                d = self.delta[:t]
+                self._outputs[t] = (d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0))
+        return self._outputs[t]
 
     def params_during_update(self, index: int) -> CellParams:
         """Parameters after the updates of names[0..index] (PARAM_NAMES order)."""

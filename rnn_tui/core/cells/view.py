@@ -201,6 +201,9 @@ class CellView:
 
     @cached_property
     def finite(self) -> bool:
+        """Every number shown here is finite (at once when the whole chunk is)."""
+        if self.epoch.finite:
+            return True
         f, n = self.fwd, self.visible_t
         ok = self.params.is_finite() and finite(
             f.x[:n], f.omega[:n], f.y_hat[:n], f.loss[:n], *(s[: n + 1] for s in f.states))

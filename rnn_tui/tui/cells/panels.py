@@ -88,25 +88,36 @@ class CellTriangle(Panel):
                         style=N.LABEL)
         out = [head]
         for t in rows:
-            line = Text(f"t={t:<{label_w - 2}}", style=N.LABEL)
+            cells: list[tuple[str, str]] = []  # (text, style) per k
             for k in range(k_lo, k_hi + 1):
                 if k > t:
-                    line.append(" " * cell_w)
+                    cells.append((" " * cell_w, ""))
                     continue
                 reached = t - k < done[t]
                 style = N.CURRENT if (t, k) == (t_cur, k_cur) else (N.DONE if reached else N.MUTED)
                 if not reached:
-                    line.append(f"{'·':<{cell_w}}", style=style)
+                    cells.append((f"{'·':<{cell_w}}", style))
                     continue
                 size = float(norms[t][k - 1])
-                if numeric:
-                    cell = N.fmt(size)
-                    style = N.NONFINITE if not math.isfinite(size) else style
-                    line.append(f"{cell:<6}"[:6], style=style).append(" ")
-                else:
-                    line.append(shade(size, top), style=style)
-            out.append(line)
+                if not math.isfinite(size):
+                    style = N.NONFINITE
+                cells.append((f"{N.fmt(size):<6}"[:6] + " " if numeric else shade(size, top),
+                              style))
+            out.append(_runs(Text(f"t={t:<{label_w - 2}}", style=N.LABEL), cells))
         return out
+
+
+def _runs(line: Text, cells: list[tuple[str, str]]) -> Text:
+    """Append the cells, one span per run of one style (a span per cell costs)."""
+    text, style = "", None
+    for piece, s in cells:
+        if s != style and text:
+            line.append(text, style=style or "")
+            text = ""
+        text, style = text + piece, s
+    if text:
+        line.append(text, style=style or "")
+    return line
 
 
 class CellStates(Panel):

@@ -60,6 +60,8 @@ def mat_inline(m: Array, width: int) -> Text:
     for r in range(m.shape[0]):
         last = r == m.shape[0] - 1
         room = width - out.cell_len - (1 if last else 4) - (2 if r else 0)
+        if r and 7 * m.shape[1] - 1 > room:  # 6 cells a number at least: cannot fit whole
+            return out.append("; …", style=N.MUTED).append("]")
         row = N.vector(m[r], room if r == 0 else 10**6, brackets="")
         if r and row.cell_len > room:
             return out.append("; …", style=N.MUTED).append("]")
@@ -240,8 +242,7 @@ def _jacobian_lines(view: CellView, j: int, width: int) -> list[Line]:
         return rows
 
     def norm() -> Text:
-        with np.errstate(all="ignore"):
-            n = float(np.sqrt(np.sum(J() ** 2)))
+        n = view.epoch.jacobian_norm(j)
         return Text(head + f"   ‖·‖_F = {fmt(n)} ({S}x{S})", style=N.LABEL)
     return [norm]
 
