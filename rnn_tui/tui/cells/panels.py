@@ -23,9 +23,11 @@ class CellStatus(Panel):
 
     def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
         sep = Text(" │ ", style=N.LABEL)
-        name = printable(getattr(view.spec, "name", "") or view.cell.upper())
+        name = printable(getattr(view.spec, "name", "") or "")
         out = Text.assemble((name, "bold"))
-        out.append_text(sep).append(view.cell.upper())
+        if name:
+            out.append_text(sep)
+        out.append(view.cell.upper(), style="bold" if not name else "")
         out.append_text(sep).append(f"epoch {view.pos.epoch}")
         out.append_text(sep).append(view.label)
         out.append_text(sep)

@@ -251,7 +251,7 @@ def bptt_lines(view: CellView, t: int, k: int, width: int) -> list[Line]:
     s = "h" if view.cell == "gru" else "s = [h; C]"
     out: list[Line] = [text_line(
         f"term ({t}, {k}) = (∂L_{t}/∂s_{k}) (∂s_{k}/∂θ at step {k}),  {s}", style=N.LABEL)]
-    start = "(V^T δ_t)" if view.cell == "gru" else "(V^T δ_t, 0)"
+    start = f"Vᵀ δ_{t}" if view.cell == "gru" else f"(Vᵀ δ_{t}, 0)"
     out.append(text_line(f"∂L_{t}/∂s_{t} = {start}", style=N.LABEL))
     out += _state_lines(view, t, t, view.ds(t, t), width, INDENT)
     for j in range(t - 1, k - 1, -1):
