@@ -59,8 +59,13 @@ def check_screen(app: CellApp, where: str) -> None:
         check_panel(app.query_one(f"#{i}", Panel), f"{where} #{i}")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
+WALKS = [pytest.param("gru", (80, 24), id="gru-80x24"),  # the quick loop keeps one walk
+         pytest.param("gru", (160, 50), id="gru-160x50", marks=pytest.mark.slow),
+         pytest.param("lstm", (80, 24), id="lstm-80x24", marks=pytest.mark.slow),
+         pytest.param("lstm", (160, 50), id="lstm-160x50", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize(("cell", "size"), WALKS)
 async def test_every_step_of_epoch_one_and_back(cell: str, size: tuple[int, int]) -> None:
     app = app_for(cell)
     async with app.run_test(size=size) as pilot:
@@ -164,3 +169,15 @@ async def test_help_lists_the_live_bindings_and_a_keymap_moves_them() -> None:
         assert isinstance(app.screen, HelpScreen)
         rows = dict(app.screen.rows())
         assert "x" in rows and rows["x"] == "Next step"
+
+
+@pytest.mark.slow
+async def test_the_latency_walk_repaints_every_key() -> None:
+    """bench/cell_latency.py's walk on a mid-sized LSTM: every key repainted
+    (the probe recorded it), the screen whole at the end of the walk."""
+    from bench.cell_latency import stepper, walk
+
+    rows = await walk(stepper("lstm", 16, 8, 32, 40))
+    keys = [s for kind, s in rows if not kind.startswith("(")]
+    assert len(keys) == 108
+    assert all(s > 0 for s in keys)
