@@ -361,7 +361,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def _tui_cell(args: argparse.Namespace, spec: ModelSpec, mode: str) -> int:
     """The GRU/LSTM debugger (tui/cells/): stepping; the RNN-only options refused in one line."""
     for flag, given in (("--compare", args.compare), ("--present", args.present),
-                        ("--quiz", args.quiz), ("--room", args.room)):
+                        ("--room", args.room)):
         if given:
             title = {"gru": "a GRU", "lstm": "an LSTM"}[spec.cell]
             raise UsageError(f"{flag} is not yet for {title} model ({printable(args.model)});"
@@ -375,7 +375,8 @@ def _tui_cell(args: argparse.Namespace, spec: ModelSpec, mode: str) -> int:
         config = load_user_config()
     except UserConfigError as err:
         raise UsageError(str(err)) from None
-    return run_cell_app(CellStepper.from_spec(spec, mode), theme=args.theme, config=config)
+    return run_cell_app(CellStepper.from_spec(spec, mode), theme=args.theme, config=config,
+                        quiz=args.quiz)
 
 
 def cmd_follow(args: argparse.Namespace) -> int:

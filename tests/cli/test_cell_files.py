@@ -124,5 +124,5 @@ def test_the_debugger_refuses_the_rnn_only_options_for_a_cell(tmp_path: Path) ->
     """The debugger steps a GRU or an LSTM (tests/tui/test_cell_app.py); the options
     it does not have for them yet are one line each."""
     path = write(tmp_path, 'cell = "lstm"\n[init]\nseed = 1\n')
-    for flag in ("--quiz", "--present"):
-        assert_one_line_error(run(path, flag), flag, "not yet for an LSTM model")
+    for flag in (["--compare", str(tmp_path / "theirs.json")], ["--present"]):
+        assert_one_line_error(run(path, *flag), flag[0], "not yet for an LSTM model")

@@ -181,3 +181,39 @@ async def test_the_latency_walk_repaints_every_key() -> None:
     keys = [s for kind, s in rows if not kind.startswith("(")]
     assert len(keys) == 108
     assert all(s > 0 for s in keys)
+
+
+async def test_why_and_quiz_for_the_cells() -> None:
+    from textual.widgets import Tree
+
+    from rnn_tui.core.cells.why import CellExplainer, cell_question
+    from rnn_tui.tui.screens.quiz import QuizScreen
+    from rnn_tui.tui.screens.why import WhyScreen
+
+    app = app_for("lstm")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("space", "space")  # forward t=3
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, WhyScreen)
+        tree = app.screen.query_one(Tree)
+        labels = [str(n.label) for n in tree.root.children]
+        assert labels[0].startswith("L_3 = −ln ŷ_3[") and any(s.startswith("C_3 = f_3 ⊙ C_2")
+                                                             for s in labels)
+        await pilot.press("escape")
+        v = app.stepper.view()
+        C = CellExplainer(v).C(3, 0)  # C_3[1] = f·C_2 + i·g, its parts its children
+        f = v.fwd
+        assert C.label.endswith(N_fmt(f.C[3, 0]))
+        assert [w.label.split(" =")[0] for w in C.open()] == ["f_3[1]", "C_2[1]", "i_3[1]",
+                                                               "g_3[1]"]
+        gate = CellExplainer(v).gate(3, "i", 1)
+        assert gate.label.endswith(N_fmt(f.i[2, 1]))
+        assert gate.open()[2].label == f"b_i[2] = {N_fmt(v.epoch.params['b_i'][1])}"
+        q = cell_question(app.stepper.peek(app.stepper.layout.at(1, 3)))  # forward t=4: C_4
+        assert q is not None and q.check(N_fmt(f.C[4, 0]))[0]
+        assert not q.check(N_fmt(f.C[4, 0] + 0.01))[0]
+        await pilot.press("k", "space")  # the quiz asks before forward t=4 shows
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen)
+        assert "C_4[1]" in app.screen.question.prompt

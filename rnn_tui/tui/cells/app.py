@@ -27,6 +27,7 @@ from rnn_tui.tui.cells.step import CellStepPanel
 from rnn_tui.tui.keys import KEYS
 from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH
 from rnn_tui.tui.probe import LatencyProbe
+from rnn_tui.tui.quiz import QuizMode
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from rnn_tui.tui.user_config import UserConfig
 
 CELL_KEYS = ("next", "prev", "next_phase", "prev_phase", "formula_down", "formula_up",
-             "next_epoch", "reset", "cycle_theme", "help", "quit", "interrupt")
+             "next_epoch", "reset", "toggle_mode", "why", "quiz", "cycle_theme", "help", "quit",
+             "interrupt")
 """The RNN app's bindings this app has (by id): the same keys, remappable."""
 
 
@@ -44,6 +46,7 @@ class Shown:
     phase: Phase
     index: int
     chunk: int
+    mode: str
 
 
 class CellApp(App[None]):
@@ -56,12 +59,14 @@ class CellApp(App[None]):
     _mounted = False
 
     def __init__(self, stepper: CellStepper, *, cursor_blink: bool = True,
-                 theme: str | None = None, config: UserConfig | None = None) -> None:
+                 theme: str | None = None, config: UserConfig | None = None,
+                 quiz: bool = False) -> None:
         super().__init__()
         if config is not None:
             self.set_keymap(config.keys)
         self.stepper = stepper
         self.probe = LatencyProbe()
+        self.quiz = QuizMode(self, quiz)  # type: ignore[arg-type]  # the RNN app's, duck-typed
         self.cursor_blink = cursor_blink
         self.register_theme(PROJECTOR)
         self.register_theme(MONO)
@@ -88,6 +93,7 @@ class CellApp(App[None]):
 
     def on_mount(self) -> None:
         self._mounted = True
+        self.show_activity(self.quiz.label())
         self.sync()
         self._render_panels()
 
@@ -106,7 +112,7 @@ class CellApp(App[None]):
 
     def sync(self) -> None:
         pos = self.stepper.position
-        self.state = Shown(pos.epoch, pos.phase, pos.index, pos.chunk)
+        self.state = Shown(pos.epoch, pos.phase, pos.index, pos.chunk, self.stepper.mode)
 
     def moved(self) -> None:
         self.probe.moved()
@@ -149,7 +155,14 @@ class CellApp(App[None]):
 
     # ----------------------------------------------------------- actions
 
+    def show_activity(self, text: str) -> None:
+        status = self.query_one(CellStatus)
+        status.activity = text
+        status.forget()
+
     def action_step(self, delta: int) -> None:
+        if delta > 0 and self.quiz.ask_before_next():
+            return
         self.stepper.next() if delta > 0 else self.stepper.prev()
         self.moved()
 
@@ -164,6 +177,24 @@ class CellApp(App[None]):
     def action_reset(self) -> None:
         self.stepper.reset()
         self.moved()
+
+    def action_toggle_mode(self) -> None:
+        """The exact dE or the handout's (the row of x_t); later epochs change."""
+        self.stepper.set_mode("x_t" if self.stepper.mode == "x_k" else "x_k")
+        self.notify("dE: the handout's (row of x_t)" if self.stepper.mode == "x_t"
+                    else "dE: exact (row of x_k)", timeout=2)
+        self.moved()
+
+    def action_quiz(self) -> None:
+        self.quiz.toggle()
+
+    def action_why(self) -> None:
+        from rnn_tui.core.cells.why import CellExplainer
+        from rnn_tui.tui.screens.why import WhyScreen
+
+        view = self.stepper.view()
+        self.push_screen(WhyScreen(f"Why? epoch {view.pos.epoch}, {view.label}",
+                                   CellExplainer(view).roots()))
 
     def action_scroll_formula(self, delta: int) -> None:
         self.query_one(CellStepPanel).scroll(delta)
@@ -184,10 +215,10 @@ class CellApp(App[None]):
 
 
 def run_cell_app(stepper: CellStepper, theme: str | None = None,
-                 config: UserConfig | None = None) -> int:
+                 config: UserConfig | None = None, quiz: bool = False) -> int:
     """Open the GRU/LSTM debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
-    app = CellApp(stepper, theme=theme, config=config)
+    app = CellApp(stepper, theme=theme, config=config, quiz=quiz)
     app.run()
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)

@@ -19,7 +19,9 @@ from rnn_tui.tui.widgets.panel import Panel
 
 
 class CellStatus(Panel):
-    """Model, cell, epoch, the step, finiteness."""
+    """Model, cell, epoch, the step, finiteness, mode, the quiz's score."""
+
+    activity = ""
 
     def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
         sep = Text(" │ ", style=N.LABEL)
@@ -35,6 +37,10 @@ class CellStatus(Panel):
             out.append("finite ✓", style=N.RIGHT)
         else:
             out.append("NOT FINITE: lower the learning rate", style=N.NONFINITE)
+        mode = "handout dE" if view.mode == "x_t" else "exact"
+        out.append_text(sep).append(mode)
+        if self.activity:
+            out.append_text(sep).append(printable(self.activity), style="bold")
         out.truncate(width, overflow="ellipsis")
         return [out]
 
