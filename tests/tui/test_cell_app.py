@@ -217,3 +217,31 @@ async def test_why_and_quiz_for_the_cells() -> None:
         await pilot.pause()
         assert isinstance(app.screen, QuizScreen)
         assert "C_4[1]" in app.screen.question.prompt
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50), (60, 20)], ids=["80x24", "160x50", "60x20"])
+async def test_a_bigger_model_with_train_options_fits(size: tuple[int, int]) -> None:
+    """H = 32 (elided vectors, Jacobians as norms), adam, clipping, seq_length
+    chunks: selected steps of every phase, the chunk in the header."""
+    from rnn_tui.core.train_options import TrainOptions
+
+    p, x, y = random_cell("lstm", 16, 8, 32, 12, seed=2)
+    options = TrainOptions(optimizer="adam", clip_norm=1.0, seq_length=7)
+    app = CellApp(CellStepper(p, x, y, 0.01, options), cursor_blink=False, theme="dark")
+    async with app.run_test(size=size) as pilot:
+        st = app.stepper
+        for chunk in (0, 1):
+            for phase, index in ((Phase.FORWARD, 2), (Phase.OUTPUT, 1), (Phase.BPTT, 14),
+                                 (Phase.UPDATE, 3), (Phase.UPDATE, 14)):
+                n = st.layout.count(phase, chunk)
+                st.goto(st.layout.at(1, chunk * st.layout.steps_in_chunk(0)
+                                     + st.layout.offset(phase, chunk) + min(index, n - 1)))
+                app.moved()
+                await pilot.pause()
+                if size[0] >= 80:
+                    check_screen(app, f"{size} {st.view().label}")
+                    assert st.view().label.startswith(f"chunk {chunk + 1}/2 · ")
+        text = "\n".join(t.plain for t in shown_lines(app.query_one("#cell-step", Panel)))
+        if size[0] >= 80:
+            assert "optimizer n = 2" in text or "⋮" in text
+        await pilot.press("space", "p", "right_square_bracket", "e")

@@ -302,7 +302,7 @@ def update_lines(view: CellView, width: int) -> list[Line]:
     if before.ndim == 1:
         out += [vec_line(f"d{name} = ", g, width), vec_line(f"{name} before = ", before, width),
                 vec_line(f"{name} after  = ", after, width)]
-    elif before.shape[0] > 12:
+    elif before.shape[0] > 256:  # rows on lines of their own (scrolled), up to 256
         out += [mat_line(f"d{name} = ", g, width), mat_line(f"{name} before = ", before, width),
                 mat_line(f"{name} after  = ", after, width)]
     else:
