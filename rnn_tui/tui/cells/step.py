@@ -234,11 +234,13 @@ def _jacobian_lines(view: CellView, j: int, width: int) -> list[Line]:
                 cache["J"] = jacobian(view.epoch.params, view.fwd, j).T
         return cache["J"]
 
-    if S <= 8 and 7 * S + 2 + len(INDENT) + 4 <= width:
-        rows: list[Line] = [text_line(head + f"  ({S}x{S}):", style=N.LABEL)]
+    if S <= 8 and 7 * S + 2 + len(INDENT) + 10 <= width:
+        name = f"J_{j + 1}ᵀ"  # each row names its factor: two factors' rows never look alike
+        rows: list[Line] = [text_line(head + f" = {name}  ({S}x{S}):", style=N.LABEL)]
         for r in range(S):
-            rows.append(lambda r=r: Text(f"{INDENT}{r + 1:>2} ").append_text(
-                N.vector(J()[r], width - len(INDENT) - 3)))
+            label = f"{INDENT}{name}[{r + 1}] "
+            rows.append(lambda r=r, label=label: Text(label).append_text(
+                N.vector(J()[r], width - len(label))))
         return rows
 
     def norm() -> Text:
