@@ -26,7 +26,6 @@ from rnn_tui.cli.args import (
     mode_args,
     model_and_epochs,
     positive_float,
-    rnn_only,
     write_output,
 )
 from rnn_tui.cli.training import cmd_check, cmd_train
@@ -224,7 +223,6 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from rnn_tui.core import report
 
     spec, mode = _load(args.model, args.mode)
-    rnn_only(spec, "trace")
     if args.terms and args.format != "json":
         raise UsageError(f"{PROG} trace: --terms needs --format json")
     chunks = (report.trace_json_chunks(spec, args.epochs, mode, args.terms)
@@ -286,7 +284,8 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     from rnn_tui.core.stepper import Stepper
 
     spec, mode = _load(args.model, args.mode)
-    rnn_only(spec, "gradcheck")
+    if spec.cell != "rnn":
+        return _gradcheck_cell(spec, args, mode)
     stepper = Stepper(spec, mode)  # type: ignore[arg-type]
     # With seq_length: the epoch's first chunk (its raw gradient, before clipping).
     first = stepper.epoch(args.epoch).chunk(0)
@@ -300,18 +299,46 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def _gradcheck_cell(spec: ModelSpec, args: argparse.Namespace, mode: str) -> int:
+    """gradcheck for a GRU or an LSTM: the parameters at the start of the epoch
+    (trained as `train` trains), on the epoch's first chunk from s_0 = 0."""
+    from rnn_tui.core import gradcheck
+    from rnn_tui.core.cell_report import trained
+    from rnn_tui.core.chunk_loop import spans
+
+    p = trained(spec, args.epoch - 1, mode)  # type: ignore[arg-type]
+    inputs, targets = spec.indices()
+    parts = spans(spec.T, spec.train.seq_length)
+    start, stop = parts[0]
+    results = gradcheck.check(p, inputs[start:stop], targets[start:stop], mode,  # type: ignore[arg-type]
+                              max_entries=args.max_entries)
+    where = "" if len(parts) == 1 else f", chunk 1 of {len(parts)} (steps 1..{stop})"
+    from rnn_tui.core.cells import forward
+
+    floor = gradcheck.resolution(forward(p, inputs[start:stop], targets[start:stop]).total_loss)
+    print(f"{printable(spec.name)} ({spec.cell.upper()}): epoch {args.epoch}{where}, "
+          f"dE rows {mode}, eps 1e-5, errors relative to max(|backward|, |numeric|, "
+          f"{floor:.1e})")
+    print("\n".join(gradcheck.report(results, mode, spec.alphabet)))  # type: ignore[arg-type]
+    return 0 if all(r.ok for r in results) else 1
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from rnn_tui.core import export
 
     spec, mode = _load(args.model, args.mode)
-    rnn_only(spec, "export")
     handout_training_only(spec, "export")
     minima = sorted({n for n in (50, 100, args.epochs) if n <= args.epochs})
     if args.format == "ipynb":
         from rnn_tui.cli.interop import export_notebook
 
         return export_notebook(args, spec, mode, minima)
-    text = export.worked_example(spec, epochs=2, mode=mode, minima=minima)
+    if spec.cell != "rnn":
+        from rnn_tui.core import cell_export
+
+        text = cell_export.worked_example(spec, epochs=2, mode=mode, minima=minima)
+    else:
+        text = export.worked_example(spec, epochs=2, mode=mode, minima=minima)
     if args.format == "latex":
         text = export.to_latex(text)
     return write_output(text, args.output, args.force)

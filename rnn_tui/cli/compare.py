@@ -17,7 +17,6 @@ from rnn_tui.cli.args import (
     mode_args,
     model_and_epochs,
     positive_float,
-    rnn_only,
 )
 from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
@@ -49,6 +48,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
 def check(spec: ModelSpec, path: Path, args: argparse.Namespace
           ) -> tuple[Report, Diagnosis | None]:
     """Compare one file; InputError when it cannot be compared."""
+    if spec.cell != "rnn":
+        from rnn_tui.core import cell_compare
+        from rnn_tui.core.theirs import load as load_theirs
+
+        report = cell_compare.compare(spec, load_theirs(path, spec), args.tol, args.mode,
+                                      args.epochs)
+        return report, cell_compare.diagnose(report, spec.cell, spec.learning_rate)
     report = compare_file(spec, path, args.tol, args.mode, args.epochs)
     return report, diagnose(report, spec.learning_rate)
 
@@ -105,7 +111,6 @@ def as_dict(report: Report, diagnosis: Diagnosis | None) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     spec, _ = load(args.model)
-    rnn_only(spec, "compare")
     handout_training_only(spec, "compare")
     try:
         report, diagnosis = check(spec, args.theirs, args)

@@ -8,16 +8,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from rnn_tui.cli.args import PROG, UsageError, handout_training_only, rnn_only
+from rnn_tui.cli.args import PROG, UsageError, handout_training_only
 from rnn_tui.cli.interop import need
 from rnn_tui.core.files import WriteError, write_atomic
 from rnn_tui.core.model_file import load
 
 HELP = "a model as PyTorch weights (.safetensors) and a PyTorch script that trains it"
-DESCRIPTION = """Write DIR/model.safetensors (nn.Embedding + nn.RNN + nn.Linear weights, float64)
-and DIR/model.py, a PyTorch program that builds the same network, runs one epoch of training and
-prints the total loss, the gradients and the updated parameters, equal to `rnn-tui trace MODEL`.
-Never overwrites a file without --force."""
+DESCRIPTION = """Write DIR/model.safetensors (nn.Embedding + nn.RNN + nn.Linear weights, float64;
+nn.LSTM for an LSTM model, its gates stacked i, f, g, o) and DIR/model.py, a PyTorch program that
+builds the same network, runs one epoch of training and prints the total loss, the gradients and
+the updated parameters, equal to `rnn-tui trace MODEL`. A GRU is refused: nn.GRU is a different
+cell. Never overwrites a file without --force."""
 COMMAND = "export-torch"
 
 
@@ -33,7 +34,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     spec, _ = load(args.model)
-    rnn_only(spec, "export-torch")
+    if spec.cell == "gru":
+        from rnn_tui.core.torch_lstm import GRU_REFUSAL
+
+        raise UsageError(f"{PROG} {COMMAND}: {args.model} is a GRU; not exported: {GRU_REFUSAL}")
     handout_training_only(spec, "export-torch")
     if spec.bptt.embedding_rows == "x_t" and not args.exact:
         raise UsageError(
@@ -45,8 +49,15 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.core.torch_weights import safetensors_bytes
 
     out: Path = args.output
-    files = {out / "model.safetensors": safetensors_bytes(spec.initial_params()),
-             out / "model.py": torch_script(spec).encode("utf-8")}
+    if spec.cell == "lstm":  # nn.LSTM: the same cell, gates stacked i, f, g, o
+        from rnn_tui.core import torch_lstm
+
+        files = {out / "model.safetensors":
+                 torch_lstm.safetensors_bytes(spec.initial_cell_params()),
+                 out / "model.py": torch_lstm.torch_script(spec).encode("utf-8")}
+    else:
+        files = {out / "model.safetensors": safetensors_bytes(spec.initial_params()),
+                 out / "model.py": torch_script(spec).encode("utf-8")}
     if out.exists() and not out.is_dir():
         raise WriteError(f"{out}: is not a directory")
     if not args.force:

@@ -11,7 +11,7 @@ import csv
 import sys
 from pathlib import Path
 
-from rnn_tui.cli.args import UsageError, handout_training_only, rnn_only
+from rnn_tui.cli.args import UsageError, handout_training_only
 from rnn_tui.cli.compare import add_common, check
 from rnn_tui.core.model_file import load
 from rnn_tui.core.text import printable
@@ -45,7 +45,6 @@ def submissions(paths: list[Path]) -> list[Path]:
 
 def rows(args: argparse.Namespace) -> list[list[str]]:
     spec, _ = load(args.model)
-    rnn_only(spec, "grade")
     handout_training_only(spec, "grade")
     table = []
     for path in submissions(args.files):

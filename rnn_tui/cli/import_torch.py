@@ -12,12 +12,14 @@ from rnn_tui.cli.interop import need
 from rnn_tui.core.files import write_atomic
 from rnn_tui.core.model_file import ModelFileError, validate
 
-HELP = "a PyTorch Embedding + RNN + Linear state dict (.safetensors) as a model file"
+HELP = "a PyTorch Embedding + RNN (or LSTM) + Linear state dict (.safetensors) as a model file"
 DESCRIPTION = """Read the weights of nn.Embedding(K, D) + nn.RNN(D, H) (tanh, 1 layer,
 unidirectional) + nn.Linear(H, K) from a .safetensors file (data only, no pickle) and write a model
 file: E = embedding weight, U = weight_ih_l0, W = weight_hh_l0, b = bias_ih_l0 + bias_hh_l0, V, c =
-the Linear's weight and bias. Tensors are found by the ends of their names and their shapes. Never
-overwrites a file without --force."""
+the Linear's weight and bias. An nn.LSTM(D, H) (4H x H weights) becomes cell = "lstm": its rows
+i, f, g, o are U_i, U_f, U_g, U_o (W_g, b_g likewise). nn.GRU is a different cell and is refused.
+Tensors are found by the ends of their names and their shapes. Never overwrites a file without
+--force."""
 COMMAND = "import-torch"
 # The model file's fields -> the options that set them (for one-line errors).
 OPTIONS = {"text": "--text", "vocab": "--vocab", "learning_rate": "--learning-rate",
@@ -89,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     write_atomic(args.output, out, force=args.force)
     p = imported.params
-    print(f"wrote {args.output} (K={p.E.shape[0]}, D={p.E.shape[1]}, H={p.W.shape[0]}, "
-          f"T={len(text) - 1})", file=sys.stderr)
+    cell = "" if getattr(p, "cell", "rnn") == "rnn" else f"{p.cell.upper()}, "  # type: ignore[union-attr]
+    print(f"wrote {args.output} ({cell}K={p.get('E').shape[0]}, D={p.get('E').shape[1]}, "
+          f"H={p.get('V').shape[1]}, T={len(text) - 1})", file=sys.stderr)
     return 0

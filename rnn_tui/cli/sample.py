@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, model_and_epochs, rnn_only
+from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, model_and_epochs
 
 HELP = "train N epochs, then generate text from a starting text"
 DESCRIPTION = """Train N epochs exactly as `train` does, feed the starting text from h_0 = 0, then
@@ -50,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.core.text import char, printable
 
     spec, _ = load(args.model)
-    rnn_only(spec, "sample")
     mode = args.mode or spec.bptt.embedding_rows
     vocab = spec.alphabet
     prime = spec.text[0] if args.prime is None else args.prime
@@ -66,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
     inputs, targets = spec.indices()
     # The same fast path as `train` (report.loss_and_params): bit for bit; with a
     # [train] table, its optimizer, clipping and truncated BPTT (tbptt_kernel).
-    if spec.train.is_handout:
+    if spec.cell != "rnn":  # as `train` trains a cell (report.loss_and_params)
+        from rnn_tui.core.cell_report import trained
+
+        p = trained(spec, args.epochs, mode)
+    elif spec.train.is_handout:
         _, p = train(spec.initial_params(), inputs, targets, spec.learning_rate, args.epochs,
                      mode)
     else:

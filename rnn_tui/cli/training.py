@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnn_tui.cli.args import PROG, rnn_only
+from rnn_tui.cli.args import PROG
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.model_file import ModelSpec, load
 from rnn_tui.core.model_init import file_order
@@ -23,7 +23,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     from rnn_tui.core.sample import greedy_line
 
     spec, _ = load(args.model)
-    rnn_only(spec, "train")
     mode = args.mode or spec.bptt.embedding_rows
     n = args.epochs
     wanted = sorted({e for e in (args.report or default_report_epochs(n)) if e <= n} | {n})
@@ -107,4 +106,7 @@ def _check_cell(spec: ModelSpec, q: CellParams) -> int:
     print(f"  training  eta = {spec.learning_rate}, init from {init}, "
           f"dE rows = {spec.bptt.embedding_rows}")
     print(f"  updates   {spec.train.summary()}")
+    from rnn_tui.core.divergence import trial
+
+    print(f"  training  {trial(spec)}")
     return 0

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from rnn_tui.core.epochs import Epoch
 from rnn_tui.core.maths import Array, EmbeddingRows
 from rnn_tui.core.model_file import ModelSpec
+from rnn_tui.core.model_init import GATE_NAMES
 from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
 from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
 from rnn_tui.core.text import fmt_apart
@@ -234,6 +235,12 @@ FIELD_LABELS = {
     **{f"param.{n}": f"{n} at the start" for n in UPDATE_ORDER},
     **{f"grad.{n}": f"d{n}" for n in UPDATE_ORDER},
     **{f"new.{n}": f"{n}_new" for n in UPDATE_ORDER},
+    # a GRU's and an LSTM's (cell_compare.py): gates, C, dL_t/dh_k, dL_t/dC_k, gate parameters
+    "h_tilde": "h~", "dh": "dh per BPTT term", "dC": "dC per BPTT term",
+    **{f"term.d{n}": f"d{n} per BPTT term" for n in GATE_NAMES},
+    **{f"param.{n}": f"{n} at the start" for n in GATE_NAMES},
+    **{f"grad.{n}": f"d{n}" for n in GATE_NAMES},
+    **{f"new.{n}": f"{n}_new" for n in GATE_NAMES},
 }
 STEP_LABELS = {"x": "x_{t}", "h": "h_{t}", "omega": "Omega_{t}", "y_hat": "y_hat_{t}",
                "loss": "L_{t}", "delta": "delta_{t}"}

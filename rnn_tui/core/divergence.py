@@ -32,7 +32,7 @@ def diverging(history: Sequence[float], params: Params | None = None) -> str:
         if peak >= GROWTH * finite[0]:
             return f"loss grew {peak / finite[0]:.0f}x"
     if params is not None:
-        for name in FILE_ORDER:
+        for name in getattr(params, "names", FILE_ORDER):  # a GRU's or LSTM's too
             with np.errstate(all="ignore"):
                 big = float(np.nanmax(np.abs(params.get(name)), initial=0.0))
             if math.isfinite(big) and big > HUGE:
@@ -52,7 +52,7 @@ def trial(spec: ModelSpec, epochs: int = CHECK_EPOCHS) -> str:
     p = rows[-1][1]
     first, last = fmt(history[0]), fmt(history[-1])
     if not all(np.isfinite(history)) or p is None or not np.all(
-            [np.isfinite(p.get(n)).all() for n in FILE_ORDER]):
+            [np.isfinite(p.get(n)).all() for n in getattr(p, "names", FILE_ORDER)]):
         return f"NOT FINITE within {epochs} epochs: lower the learning rate"
     why = diverging(history, p)
     if why:

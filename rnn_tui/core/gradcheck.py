@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import EmbeddingRows, Params, backward, forward
 from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.text import char
@@ -35,12 +37,20 @@ class ParamCheck:
         return self.max_rel_error <= TOLERANCE
 
 
-def relative_error(a: float, n: float) -> float:
-    return abs(a - n) / max(abs(a), abs(n), TINY)
+def relative_error(a: float, n: float, floor: float = TINY) -> float:
+    return abs(a - n) / max(abs(a), abs(n), floor)
+
+
+def resolution(loss: float, eps: float = 1e-5) -> float:
+    """The smallest gradient central differences resolve to TOLERANCE: their
+    rounding error is about machine epsilon x |L| / eps (2e-10 for L = 20),
+    so a gradient entry below this / TOLERANCE is compared absolutely against
+    it (a GRU's or LSTM's gate weights often have such tiny entries)."""
+    return max(TINY, float(np.finfo(np.float64).eps) * abs(loss) / eps / TOLERANCE)
 
 
 def check(
-    p: Params,
+    p: Params | CellParams,
     inputs: np.ndarray,
     targets: np.ndarray,
     mode: EmbeddingRows = "x_k",
@@ -49,15 +59,39 @@ def check(
     seed: int = 0,
     should_stop: Callable[[], bool] | None = None,
     h0: np.ndarray | None = None,
+    C0: np.ndarray | None = None,
 ) -> list[ParamCheck]:
     """Compare up to ``max_entries`` entries per parameter (all if fewer),
     chosen at random with ``seed`` so a run is reproducible. ``h0``: a chunk's
-    carried h_0 (a constant; default 0)."""
+    carried h_0 (a constant; default 0); ``C0``: an LSTM's carried C_0.
+    A GRU's or LSTM's parameters (CellParams) are checked against cells.backward,
+    relative to max(|backward|, |numeric|, :func:`resolution`)."""
+    names: tuple[str, ...] = UPDATE_ORDER
+    floor = TINY
+    if isinstance(p, CellParams):
+        from rnn_tui.core import cells as gated
+
+        s0 = (h0,) if p.cell == "gru" else (h0, C0)
+        names = p.names
+
+        def total_loss(q: Any) -> float:
+            return gated.forward(q, inputs, targets, *s0).total_loss
+
+        def gradient() -> Any:
+            return gated.backward(p, gated.forward(p, inputs, targets, *s0), mode)
+    else:
+        def total_loss(q: Any) -> float:
+            return forward(q, inputs, targets, h0).total_loss
+
+        def gradient() -> Any:
+            return backward(p, forward(p, inputs, targets, h0), mode)  # type: ignore[arg-type]
     with np.errstate(all="ignore"):
-        g = backward(p, forward(p, inputs, targets, h0), mode)
+        g = gradient()
+        if isinstance(p, CellParams):
+            floor = resolution(total_loss(p), eps)
         rng = np.random.default_rng(seed)
         out = []
-        for name in UPDATE_ORDER:
+        for name in names:
             value = p.get(name)
             cells = list(np.ndindex(value.shape))
             if len(cells) > max_entries:
@@ -70,11 +104,11 @@ def check(
                 plus, minus = value.copy(), value.copy()
                 plus[idx] += eps
                 minus[idx] -= eps
-                lp = forward(p.replace(name, plus), inputs, targets, h0).total_loss
-                lm = forward(p.replace(name, minus), inputs, targets, h0).total_loss
+                lp = total_loss(p.replace(name, plus))
+                lm = total_loss(p.replace(name, minus))
                 numeric = (lp - lm) / (2 * eps)
                 analytic = float(g.get(name)[idx])
-                err = relative_error(analytic, numeric)
+                err = relative_error(analytic, numeric, floor)
                 if not err <= worst[0]:  # NaN counts as the worst
                     worst = (err, idx, analytic, numeric)
             out.append(ParamCheck(name, len(cells), value.size, worst[0],

@@ -288,8 +288,14 @@ def worked_notebook(spec: ModelSpec, mode: str | None = None,
 
     emb = mode or spec.bptt.embedding_rows
     wanted = sorted(set(minima))
-    md = worked_example(spec, epochs=2, mode=emb, minima=wanted)
-    code = _code_cells(spec, emb, wanted)
+    if spec.cell != "rnn":  # a GRU or an LSTM: its own sections and code (cell_notebook)
+        from rnn_tui.core import cell_export, cell_notebook
+
+        md = cell_export.worked_example(spec, epochs=2, mode=emb, minima=wanted)
+        code = cell_notebook.code_cells(spec, emb, wanted)
+    else:
+        md = worked_example(spec, epochs=2, mode=emb, minima=wanted)
+        code = _code_cells(spec, emb, wanted)
     cells = []
     intro = ("Run the cells from the top: each code cell recomputes the numbers above it "
              "with NumPy and checks them against the values rnn-tui computed "

@@ -41,6 +41,10 @@ def _arr(a: Array) -> Any:
 
 
 def _params(p: Params) -> dict[str, Any]:
+    if not isinstance(p, Params):  # a GRU's or an LSTM's (optimizer states hold either)
+        from rnn_tui.core.cell_report import named
+
+        return named(p)
     return {n: _arr(p.get(n)) for n in FILE_ORDER}
 
 
@@ -73,6 +77,11 @@ def epochs(spec: ModelSpec, n: int, mode: str | None = None,
     every output term and BPTT term, see :func:`term_dicts`)."""
     vocab = spec.alphabet
     emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
+    if spec.cell != "rnn":
+        from rnn_tui.core import cell_report
+
+        yield from cell_report.epochs(spec, n, emb, terms)
+        return
     if not spec.train.is_handout:
         yield from chunked_epochs(spec, n, emb, terms)
         return
@@ -189,7 +198,8 @@ def trace_json_chunks(spec: ModelSpec, n: int, mode: str | None = None,
                       terms: bool = False) -> Iterator[str]:
     """The JSON trace in pieces, one epoch a piece; joined, exactly
     ``json.dumps`` of the whole document (default separators)."""
-    head = json.dumps({"model": spec.name, "vocab": list(spec.alphabet),
+    head = json.dumps({"model": spec.name, **({"cell": spec.cell} if spec.cell != "rnn" else {}),
+                       "vocab": list(spec.alphabet),
                        "embedding_rows": mode or spec.bptt.embedding_rows})
     yield head[:-1] + ', "epochs": ['
     for i, doc in enumerate(epochs(spec, n, mode, terms)):
@@ -223,6 +233,11 @@ def trace_text(spec: ModelSpec, n: int, mode: str | None = None) -> str:
 def trace_text_chunks(spec: ModelSpec, n: int, mode: str | None = None) -> Iterator[str]:
     """The text trace in pieces: the heading line, then one piece an epoch."""
     emb = mode or spec.bptt.embedding_rows
+    if spec.cell != "rnn":
+        from rnn_tui.core import cell_report
+
+        yield from cell_report.text_chunks(spec, n, emb)  # type: ignore[arg-type]
+        return
     vocab = spec.alphabet
     shown = " ".join(char(c) for c in vocab)
     yield (f"model {printable(spec.name)}: vocab {shown} (K={spec.K}), "
@@ -298,6 +313,11 @@ def loss_and_params(
     while a piece takes under 50 ms, so the first rows print at once and a
     long run still yields every few tenths of a second (Ctrl-C, progress)."""
     emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
+    if spec.cell != "rnn":
+        from rnn_tui.core import cell_report
+
+        yield from cell_report.loss_and_params(spec, n, emb, every)  # type: ignore[misc]
+        return
     inputs, targets = spec.indices()
     p = spec.initial_params()
     state = None

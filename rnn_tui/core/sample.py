@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array, Params, softmax
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.text import printable
@@ -45,6 +46,15 @@ def step_h(p: Params, i: int, h: Array) -> tuple[Array, Array]:
         return h_t, h_t @ p.V.T + p.c  # (K,)
 
 
+def step_cell(p: CellParams, i: int, s: tuple[Array, ...]) -> tuple[tuple[Array, ...], Array]:
+    """A GRU's or LSTM's step from s_{t-1} = (h,) or (h, C) on x_t = E[i]
+    (cells.forward on one character): returns (s_t, Omega_t)."""
+    from rnn_tui.core.cells import final_state, forward
+
+    f = forward(p, np.array([i], dtype=np.intp), np.zeros(1, dtype=np.intp), *s)
+    return final_state(f), f.omega[0]
+
+
 def choose(omega: Array, temperature: float, rng: np.random.Generator) -> tuple[Array, int]:
     """(y_hat, next index): greedy when temperature is 0, else a draw."""
     if temperature == 0:
@@ -61,28 +71,39 @@ def choose(omega: Array, temperature: float, rng: np.random.Generator) -> tuple[
 
 
 def generate(
-    p: Params, prime: Sequence[int], length: int, temperature: float = 0.0, seed: int = 0
+    p: Params | CellParams, prime: Sequence[int], length: int, temperature: float = 0.0,
+    seed: int = 0,
 ) -> list[SampleStep]:
-    """``length`` characters after the prime (at least one character), from h_0 = 0."""
+    """``length`` characters after the prime (at least one character), from h_0 = 0
+    (and a GRU's or LSTM's from s_0 = 0: step_cell)."""
     if not prime:
         raise ValueError("the prime needs at least one character")
     if temperature < 0:
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     rng = np.random.default_rng(seed)
-    h = np.zeros(p.W.shape[0])  # h_0 = 0
-    for i in prime[:-1]:
-        h, _ = step_h(p, i, h)
+    if isinstance(p, CellParams):
+        s: tuple[Array, ...] = tuple(np.zeros(p.H) for _ in range(2 if p.cell == "lstm" else 1))
+        for i in prime[:-1]:
+            s, _ = step_cell(p, i, s)
+    else:
+        h = np.zeros(p.W.shape[0])  # h_0 = 0
+        for i in prime[:-1]:
+            h, _ = step_h(p, i, h)
     steps: list[SampleStep] = []
     current = int(prime[-1])
     for _ in range(length):
-        h, omega = step_h(p, current, h)
+        if isinstance(p, CellParams):
+            s, omega = step_cell(p, current, s)
+            h = s[0]
+        else:
+            h, omega = step_h(p, current, h)
         y_hat, nxt = choose(omega, temperature, rng)
         steps.append(SampleStep(input=current, h=h, omega=omega, y_hat=y_hat, next=nxt))
         current = nxt
     return steps
 
 
-def greedy_line(spec: ModelSpec, p: Params, length: int | None = None) -> str:
+def greedy_line(spec: ModelSpec, p: Params | CellParams, length: int | None = None) -> str:
     """``train --sample``: the text's first character and ``length`` greedy
     characters after it (default T, at most 200), as one quoted line."""
     vocab = spec.alphabet

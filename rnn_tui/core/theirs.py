@@ -78,6 +78,14 @@ class _Reader:
         self.source = source
         self.dims = {"K": spec.K, "D": spec.embedding_dim, "H": spec.hidden_size}
         self.T = spec.T
+        # What a step, the parameter groups and a term hold: the RNN's, or a
+        # GRU's or LSTM's (cell_fields: the gates, C, the cell's names).
+        self.step_fields, self.param_shapes, self.term_fields = STEP_FIELDS, PARAM_SHAPES, \
+            TERM_FIELDS
+        if spec.cell != "rnn":
+            from rnn_tui.core.cell_compare import cell_fields
+
+            self.step_fields, self.param_shapes, self.term_fields = cell_fields(spec.cell)
 
     def fail(self, where: str, what: str) -> InputError:
         return InputError(f"{self.source}: {where}: {what}")
@@ -153,7 +161,7 @@ class _Reader:
             out.total_loss = self.array(v["total_loss"], (), f"{where}.total_loss")
         for j, s in enumerate(self.listing(v.get("steps", []), f"{where}.steps"), 1):
             at = f"{where}.steps[{j}]"
-            s = self.obj(s, at, ("t", *STEP_TEXT, *STEP_FIELDS))
+            s = self.obj(s, at, ("t", *STEP_TEXT, *self.step_fields))
             t = self.index(s["t"], f"{at}.t", 1, T) if "t" in s else j
             if t in out.steps or t > T:
                 raise self.fail(at, f"step t={t} given twice" if t in out.steps
@@ -161,11 +169,11 @@ class _Reader:
             for key in STEP_TEXT:
                 if key in s and not isinstance(s[key], str):
                     raise self.fail(f"{at}.{key}", f"expected a character, got {_show(s[key])}")
-            out.steps[t] = self.fields(s, STEP_FIELDS, at)
+            out.steps[t] = self.fields(s, self.step_fields, at)
         for group in PARAM_GROUPS:
             if group in v:
-                g = self.obj(v[group], f"{where}.{group}", tuple(PARAM_SHAPES))
-                out.groups[group] = self.fields(g, PARAM_SHAPES, f"{where}.{group}")
+                g = self.obj(v[group], f"{where}.{group}", tuple(self.param_shapes))
+                out.groups[group] = self.fields(g, self.param_shapes, f"{where}.{group}")
         for j, o in enumerate(self.listing(v.get("outputs", []), f"{where}.outputs"), 1):
             at = f"{where}.outputs[{j}]"
             o = self.obj(o, at, ("t", *OUTPUT_FIELDS))
@@ -177,14 +185,14 @@ class _Reader:
             out.outputs[t] = self.fields(o, OUTPUT_FIELDS, at)
         for j, term in enumerate(self.listing(v.get("terms", []), f"{where}.terms"), 1):
             at = f"{where}.terms[{j}]"
-            term = self.obj(term, at, ("t", "k", *TERM_FIELDS))
+            term = self.obj(term, at, ("t", "k", *self.term_fields))
             if "t" not in term or "k" not in term:
                 raise self.fail(at, "missing t or k (term (t, k), 1 <= k <= t <= T)")
             t = self.index(term["t"], f"{at}.t", 1, T)
             k = self.index(term["k"], f"{at}.k", 1, t)
             if (t, k) in out.terms:
                 raise self.fail(at, f"term t={t} k={k} given twice")
-            out.terms[t, k] = self.fields(term, TERM_FIELDS, at)
+            out.terms[t, k] = self.fields(term, self.term_fields, at)
         return out
 
 
@@ -220,7 +228,10 @@ def parse(doc: Any, spec: ModelSpec, source: str) -> Theirs:
     if not isinstance(doc, dict) or "epochs" not in doc:
         raise InputError(f"{source}: expected a JSON object with an \"epochs\" list "
                          "(the schema of rnn-tui trace --format json)")
-    r.obj(doc, "", TOP_KEYS)
+    r.obj(doc, "", TOP_KEYS if spec.cell == "rnn" else (*TOP_KEYS, "cell"))
+    if spec.cell != "rnn" and doc.get("cell", spec.cell) != spec.cell:
+        raise r.fail("cell", f"the model is {'an' if spec.cell == 'lstm' else 'a'} "
+                     f"{spec.cell.upper()} (cell = \"{spec.cell}\"); got {_show(doc['cell'])}")
     if "vocab" in doc:
         vocab = doc["vocab"]
         want = list(spec.alphabet)

@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array, Params
 from rnn_tui.core.model_file import MAX_DIM, validate
+from rnn_tui.core.model_init import file_order
 from rnn_tui.core.model_writer import model_toml
 from rnn_tui.core.text import printable
 
@@ -56,7 +58,7 @@ class InteropError(Exception):
 class Imported:
     """The six parameters (float64) and which tensors they came from."""
 
-    params: Params
+    params: Params | CellParams  # an nn.LSTM's as rnn-tui's LSTM
     sources: dict[str, str]  # symbol -> tensor name(s), e.g. "b" -> "rnn.bias_ih_l0 + ..."
     unused: list[str] = field(default_factory=list)  # tensors not part of the network
 
@@ -88,8 +90,9 @@ class _Reader:
     def fail(self, tensor: str | None, message: str) -> InteropError:
         return InteropError(self.source, tensor, message)
 
-    def rnn(self, wanted: str | None) -> tuple[str, int, int, bool]:
-        """The nn.RNN's prefix, D, H, and whether it has biases."""
+    def rnn(self, wanted: str | None) -> tuple[str, int, int, bool, int]:
+        """The nn.RNN's (or nn.LSTM's) prefix, D, H, whether it has biases, and
+        its gates stacked in the weights: 1 (nn.RNN) or 4 (nn.LSTM)."""
         found = sorted(_split(n)[0] for n in self.shapes if _split(n)[1] == "weight_ih_l0")
         if wanted is not None:
             if wanted not in found:
@@ -117,8 +120,8 @@ class _Reader:
                 raise self.fail(name, "a second layer: an RNN with num_layers > 1; rnn-tui "
                                 "has one layer")
             if last.startswith("weight_hr_l"):
-                raise self.fail(name, "an LSTM with proj_size; rnn-tui has only the vanilla "
-                                "RNN cell (GRU and LSTM do not exist yet)")
+                raise self.fail(name, "an LSTM with proj_size (h projected to a smaller size); "
+                                "rnn-tui's LSTM has none (proj_size=0)")
         wih, whh = p + "weight_ih_l0", p + "weight_hh_l0"
         if whh not in self.shapes:
             raise self.fail(whh, "missing (nn.RNN's recurrent weight W_hh, H x H)")
@@ -127,25 +130,30 @@ class _Reader:
             bad = whh if len(s_hh) != 2 else wih
             raise self.fail(bad, f"is {_x(self.shapes[bad])}, expected a matrix")
         H = s_hh[1]
-        if s_hh[0] in (3 * H, 4 * H) and H > 0 and s_hh[0] != H:
-            cell = "a GRU (3 gates: 3H x H)" if s_hh[0] == 3 * H else "an LSTM (4 gates: 4H x H)"
-            raise self.fail(whh, f"is {_x(s_hh)}: {cell}; rnn-tui has only the vanilla RNN "
-                            "cell so far (GRU and LSTM do not exist yet)")
-        if s_hh[0] != H:
-            raise self.fail(whh, f"is {_x(s_hh)}, expected H x H (nn.RNN's W_hh)")
-        if s_ih[0] != H:
-            raise self.fail(wih, f"is {_x(s_ih)}, expected H x D with H = {H} (from {whh})")
+        if s_hh[0] == 3 * H and H > 0:
+            from rnn_tui.core.torch_lstm import GRU_REFUSAL
+
+            raise self.fail(whh, f"is {_x(s_hh)}: an nn.GRU (3 gates: 3H x H); not imported: "
+                            + GRU_REFUSAL.replace("this model's", "rnn-tui's GRU's"))
+        rows = 4 * H if s_hh[0] == 4 * H and H > 0 else H  # nn.LSTM: i, f, g, o stacked
+        if s_hh[0] != rows:
+            raise self.fail(whh, f"is {_x(s_hh)}, expected H x H (nn.RNN's W_hh) or 4H x H "
+                            "(nn.LSTM's)")
+        if s_ih[0] != rows:
+            shape = "H x D" if rows == H else "4H x D (nn.LSTM)"
+            raise self.fail(wih, f"is {_x(s_ih)}, expected {shape} with H = {H} (from {whh})")
         if max(s_ih) > MAX_DIM:
             raise self.fail(wih, f"is {_x(s_ih)}: H and D must be at most {MAX_DIM}")
         biases = [n for n in (p + "bias_ih_l0", p + "bias_hh_l0") if n in self.shapes]
         for n in biases:
-            if self.shapes[n] != (H,):
-                raise self.fail(n, f"is {_x(self.shapes[n])}, expected {H} numbers (H)")
+            if self.shapes[n] != (rows,):
+                raise self.fail(n, f"is {_x(self.shapes[n])}, expected {rows} numbers "
+                                f"({'H' if rows == H else '4H'})")
         if len(biases) == 1:
             other = ({p + "bias_ih_l0", p + "bias_hh_l0"} - set(biases)).pop()
             raise self.fail(other, f"missing (nn.RNN has both biases or neither; {biases[0]} "
                             "is here)")
-        return p, s_ih[1], H, bool(biases)
+        return p, s_ih[1], H, bool(biases), rows // H
 
     def module(self, kind: str, option: str, wanted: str | None, cols: int,
                taken: set[str], what: str) -> tuple[str, bool]:
@@ -207,7 +215,7 @@ def read_weights(path: Path, K: int, prefixes: dict[str, str | None] | None = No
             dtypes = {n: f.get_slice(n).get_dtype() for n in names}
             r = _Reader(source, shapes, dtypes, K)
             _check_metadata(r, metadata)
-            p, D, H, biased = r.rnn(want.get("rnn"))
+            p, D, H, biased, gates = r.rnn(want.get("rnn"))
             rnn_names = {p + s for s in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
                                          "bias_hh_l0")}
             emb_wanted = {want["embedding"] + "weight"} if want.get("embedding") is not None \
@@ -237,11 +245,17 @@ def read_weights(path: Path, K: int, prefixes: dict[str, str | None] | None = No
     except OSError as err:
         raise InteropError(source, None, f"cannot read: {err.strerror or err}") from None
     with np.errstate(all="ignore"):
-        b = data["b_ih"] + data["b_hh"] if biased else np.zeros(H)  # (H,)
-    params = Params(E=data["E"], U=data["U"], W=data["W"], b=b, V=data["V"],
-                    c=data["c"] if lin_bias else np.zeros(K))
+        b = data["b_ih"] + data["b_hh"] if biased else np.zeros(gates * H)  # (H,) or (4H,)
     if not np.isfinite(b).all():
         raise InteropError(source, chosen["b_ih"], "bias_ih_l0 + bias_hh_l0 overflows float64")
+    c = data["c"] if lin_bias else np.zeros(K)
+    if gates == 4:  # nn.LSTM: rnn-tui's LSTM, gates unstacked from i, f, g, o
+        from rnn_tui.core.torch_lstm import from_tensors, sources_of
+
+        cell = from_tensors(data["E"], data["U"], data["W"], b, data["V"], c)
+        return Imported(cell, sources_of(emb, p, lin, biased, chosen.get("c")),
+                        sorted(n for n in names if n not in set(chosen.values())))
+    params = Params(E=data["E"], U=data["U"], W=data["W"], b=b, V=data["V"], c=c)
     sources = {"E": emb, "U": chosen["U"], "W": chosen["W"],
                "b": f"{chosen['b_ih']} + {chosen['b_hh']}" if biased else "0 (bias=False)",
                "V": lin, "c": chosen.get("c", "0 (bias=False)")}
@@ -270,16 +284,19 @@ def model_file_text(imp: Imported, source: str, text: str, vocab: str, learning_
                     name: str) -> str:
     """A complete model file (TOML, every number at full float64 precision)."""
     p = imp.params
+    cell = p.cell if isinstance(p, CellParams) else "rnn"
+    names = file_order(cell)
     doc = {
         "name": name, "text": text, "vocab": vocab,
-        "embedding_dim": int(p.E.shape[1]), "hidden_size": int(p.W.shape[0]),
+        "embedding_dim": int(p.get("E").shape[1]), "hidden_size": int(p.get("V").shape[1]),
+        **({"cell": cell} if cell != "rnn" else {}),
         "learning_rate": learning_rate,
-        "init": {n: p.get(n).tolist() for n in ("E", "U", "W", "b", "V", "c")},
+        "init": {n: p.get(n).tolist() for n in names},
         "bptt": {"embedding_rows": "x_k"},  # autograd's gradient: the exact one
     }
     spec = validate(doc, source)
     head = [f"# imported by rnn-tui import-torch from {printable(Path(source).name)}"]
-    head += [f"#   {n} = {printable(imp.sources[n])}" for n in ("E", "U", "W", "b", "V", "c")]
+    head += [f"#   {n} = {printable(imp.sources[n])}" for n in names]
     return "\n".join(head) + "\n" + model_toml(spec)
 
 

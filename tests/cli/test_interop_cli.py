@@ -121,8 +121,8 @@ def bad_weights(tmp_path: Path) -> dict[str, tuple[list[str], tuple[str, ...]]]:
     return {
         "two layers": ([str(two_layers), *text], ("l2.st", "net.rnn.weight_ih_l1",
                                                   "num_layers > 1")),
-        "GRU": ([str(gru), *text], ("gru.st", "net.rnn.weight_hh_l0", "a GRU",
-                                    "do not exist yet")),
+        "GRU": ([str(gru), *text], ("gru.st", "net.rnn.weight_hh_l0", "an nn.GRU",
+                                    "a different cell")),
         "ReLU": ([str(relu), *text], ("relu.st", "metadata nonlinearity", "'relu'", "tanh")),
         "vocabulary": ([str(good), "--text", "hello", "--vocab", "helox"],
                        ("good.st", "net.out.weight", "4 x 3", "--vocab has 5 characters")),

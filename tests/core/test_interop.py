@@ -137,9 +137,9 @@ BAD = {
                       "rnn.weight_ih_l0_reverse", "bidirectional"),
     "GRU": (lambda s: s | {"rnn.weight_ih_l0": np.zeros((9, 2), np.float32),
                            "rnn.weight_hh_l0": np.zeros((9, 3), np.float32)},
-            "rnn.weight_hh_l0", "a GRU"),
+            "rnn.weight_hh_l0", "an nn.GRU"),
     "LSTM": (lambda s: s | {"rnn.weight_hh_l0": np.zeros((12, 3), np.float32)},
-             "rnn.weight_hh_l0", "an LSTM"),
+             "rnn.weight_ih_l0", "expected 4H x D (nn.LSTM)"),
     "vocabulary of 5": (lambda s: s | {"emb.weight": np.zeros((5, 2), np.float32),
                                        "fc.weight": np.zeros((5, 3), np.float32),
                                        "fc.bias": np.zeros(5, np.float32)},
@@ -358,8 +358,8 @@ def test_torch_models_rnn_tui_cannot_read_are_refused(tmp_path: Path) -> None:
 
     cases = {
         "two layers": (torch.nn.RNN(2, 3, num_layers=2), None, "rnn.weight_ih_l1"),
-        "GRU": (torch.nn.GRU(2, 3), None, "a GRU"),
-        "LSTM": (torch.nn.LSTM(2, 3), None, "an LSTM"),
+        "GRU": (torch.nn.GRU(2, 3), None, "an nn.GRU"),
+        "LSTM with proj_size": (torch.nn.LSTM(2, 3, proj_size=2), None, "proj_size"),
         "ReLU": (torch.nn.RNN(2, 3, nonlinearity="relu"), {"nonlinearity": "relu"}, "'relu'"),
     }
     for case, (rnn, metadata, words) in cases.items():
