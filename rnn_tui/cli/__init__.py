@@ -346,8 +346,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
-    if spec.cell != "rnn":
-        return _tui_cell(args, spec, mode)
+    if spec.cell != "rnn":  # the GRU/LSTM debugger
+        return importlib.import_module("rnn_tui.cli.cell_tui").run_cell_tui(args, spec, mode)
     trace = None
     if args.compare is not None:  # read before the app opens: a bad file is one line
         handout_training_only(spec, "--compare")
@@ -383,27 +383,6 @@ def cmd_tui(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"run_limit": args.run_limit})
     return run_app(spec, mode, theme=args.theme, present=args.present, presenter=presenter,
                    quiz=args.quiz, compare=trace, config=config)
-
-
-def _tui_cell(args: argparse.Namespace, spec: ModelSpec, mode: str) -> int:
-    """The GRU/LSTM debugger (tui/cells/): stepping; the RNN-only options refused in one line."""
-    for flag, given in (("--compare", args.compare), ("--present", args.present),
-                        ("--room", args.room)):
-        if given:
-            title = {"gru": "a GRU", "lstm": "an LSTM"}[spec.cell]
-            raise UsageError(f"{flag} is not yet for {title} model ({printable(args.model)});"
-                             f" step it without {flag}")
-    from rnn_tui.core.cells.stepper import CellStepper
-    from rnn_tui.tui.cells.app import run_cell_app
-    from rnn_tui.tui.user_config import UserConfigError, load_user_config
-
-    streams.for_terminal()
-    try:
-        config = load_user_config()
-    except UserConfigError as err:
-        raise UsageError(str(err)) from None
-    return run_cell_app(CellStepper.from_spec(spec, mode), theme=args.theme, config=config,
-                        quiz=args.quiz)
 
 
 def cmd_follow(args: argparse.Namespace) -> int:
