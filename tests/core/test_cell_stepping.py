@@ -177,3 +177,24 @@ def test_layout_names_the_cell_updates() -> None:
     assert st.view().label == "update E (15/15)"
     st.next()
     assert st.position.epoch == 2 and st.position.phase is Phase.FORWARD
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_the_handout_dE_convention_and_switching_to_it(cell: str) -> None:
+    """mode "x_t": every row's dE goes into the row of x°_t (autograd's per-loss
+    assembly); set_mode keeps the position and the numbers follow the mode."""
+    p, inputs, targets = random_cell(cell, 5, 3, 4, 5, seed=9)
+    st = CellStepper(p, inputs, targets, LR)
+    st.goto(st.layout.at(1, st.layout.offset(Phase.BPTT) + 9))  # (t=4, k=1)
+    before = st.view().bptt_sums["E"]
+    st.set_mode("x_t")
+    assert st.position.index == 9 and st.mode == "x_t"
+    xs, ys = list(map(int, inputs)), list(map(int, targets))
+    want = ref.cell_gradients(cell, {n: p[n].copy() for n in p.names}, xs[:4], ys[:4],
+                              embedding_rows="x_t")
+    close(st.view().bptt_sums["E"], want["E"], "dE (x_t) after row 4")
+    assert not np.allclose(st.view().bptt_sums["E"], before)
+    st.end_of_epoch()
+    full = ref.cell_gradients(cell, {n: p[n].copy() for n in p.names}, xs, ys,
+                              embedding_rows="x_t")
+    close(st.view().grad("E"), full["E"], "dE (x_t) of the epoch")
