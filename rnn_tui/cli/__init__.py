@@ -325,9 +325,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     spec, mode = _load(args.model, args.mode)
-    if spec.cell != "rnn":  # the cellscreen helper's stepping replaces this
-        raise UsageError(f"GRU/LSTM stepping: not yet ({printable(args.model)} is a "
-                         f"{spec.cell.upper()} model; `{PROG} check` validates it)")
+    if spec.cell != "rnn":  # the GRU/LSTM debugger
+        return importlib.import_module("rnn_tui.cli.cell_tui").run_cell_tui(args, spec, mode)
     trace = None
     if args.compare is not None:  # read before the app opens: a bad file is one line
         handout_training_only(spec, "--compare")

@@ -49,6 +49,10 @@ class Question:
 
 def question_for(view: StepView) -> Question | None:
     """The question the step at ``view`` answers, or None (BPTT terms)."""
+    if getattr(view, "cell", "rnn") != "rnn":  # a GRU's or an LSTM's step (core/cells/why.py)
+        from rnn_tui.core.cells.why import cell_question
+
+        return cell_question(view)  # type: ignore[arg-type]
     why = Explainer(view)
     f = view.fwd
     if view.phase is Phase.FORWARD:

@@ -127,6 +127,9 @@ def test_misshaped_gate_parameters(tmp_path: Path, cell: str, name: str, value: 
     assert run("check", good).returncode == 0
 
 
-def test_the_debugger_says_not_yet(tmp_path: Path) -> None:
+def test_the_debugger_refuses_the_rnn_only_options_for_a_cell(tmp_path: Path) -> None:
+    """The debugger steps a GRU or an LSTM (tests/tui/test_cell_app.py); the options
+    it does not have for them yet are one line each."""
     path = write(tmp_path, 'cell = "lstm"\n[init]\nseed = 1\n')
-    assert_one_line_error(run(path), "GRU/LSTM stepping: not yet")
+    for flag in (["--compare", str(tmp_path / "theirs.json")], ["--present"]):
+        assert_one_line_error(run(path, *flag), flag[0], "not yet for an LSTM model")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -32,10 +33,11 @@ class WhyScreen(ModalScreen[None]):
 
     def _add(self, parent: TreeNode[Why], why: Why) -> None:
         leaf = why.expand is None and not why.children
+        label = Text(why.label)  # plain text: "[NaN …]" or "x_3[d]" is not markup
         if leaf:
-            parent.add_leaf(why.label, data=why)
+            parent.add_leaf(label, data=why)
         else:
-            parent.add(why.label, data=why)
+            parent.add(label, data=why)
 
     def on_mount(self) -> None:
         self.query_one(Tree).focus()

@@ -1,0 +1,255 @@
+"""One epoch of a GRU or an LSTM as the stepper walks it (issue 17).
+
+The cells' counterpart of core/epochs.py and core/chunked.py: a
+:class:`CellEpoch` is one chunk's numbers (the whole text without
+``[train] seq_length``), built by cells.tbptt.chunk_step from the parameters,
+the optimizer state and the carried state s_0 = (h_0,) or (h_0, C_0) at its
+start; a :class:`CellRun` is one epoch of such chunks. Every number shown at
+a step is a pure function of those, computed by the same chain of additions
+however the step is reached, so stepping back is bit-identical.
+
+The BPTT partial sums after term (t, k) are the sums of rows 1..t−1 plus the
+terms k..t of row t, for every parameter but V and c (those come from the
+output gradients: Σ δ_t h_t^T, Σ δ_t); the row-start sums are kept every
+``stride`` rows (CHECKPOINT_BYTES), as Epoch does for the RNN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from rnn_tui.core.cells.bptt import CellRow, bptt_norms, bptt_row, jacobian, row_sums
+from rnn_tui.core.cells.optim import initial_state
+from rnn_tui.core.cells.params import CellParams
+from rnn_tui.core.cells.tbptt import CellChunk, chunk_step
+from rnn_tui.core.epochs import ShouldStop, finite
+from rnn_tui.core.maths import Array, EmbeddingRows, output_delta
+from rnn_tui.core.optim import OptimizerState
+from rnn_tui.core.train_options import TrainOptions
+
+Sums = dict[str, Array]  # parameter name -> partial sum (every name but V and c)
+
+
+def add(a: Sums, b: Sums) -> Sums:
+    """a + b name by name (a's order)."""
+    with np.errstate(all="ignore"):
+        return {n: a[n] + b[n] for n in a}
+
+
+def sums_finite(s: Sums) -> bool:
+    return finite(*s.values())
+
+
+class CellEpoch:
+    """One chunk of an epoch (the whole epoch without seq_length): forward,
+    δ_t, gradients, clipping and the update, and the BPTT terms on demand."""
+
+    CHECKPOINT_BYTES = 32 * 2**20
+
+    def __init__(self, number: int, chunk: CellChunk, mode: EmbeddingRows) -> None:
+        self.number = number
+        self.j = chunk.j
+        self.start = chunk.start
+        self.record = chunk
+        self.mode: EmbeddingRows = mode
+        self.params: CellParams = chunk.params
+        self.fwd = chunk.fwd
+        self.s0 = chunk.s0
+        self.delta: Array = output_delta(chunk.fwd)  # type: ignore[arg-type]  # (T, K)
+        self.grads: CellParams = chunk.grads
+        self.clipped = chunk.clipped
+        self.params_after: CellParams = chunk.after
+        self.state_before: OptimizerState = chunk.state_before
+        self.state_after: OptimizerState = chunk.state
+        self.bptt_names = tuple(n for n in self.params.names if n not in ("V", "c"))
+        size = sum(self.params[n].nbytes for n in self.bptt_names)
+        self._stride = max(1, math.ceil(self.fwd.T * size / self.CHECKPOINT_BYTES))
+        zeros = {n: np.zeros_like(self.params[n]) for n in self.bptt_names}
+        self._row_start: dict[int, Sums] = {1: zeros}
+        self._row: CellRow | None = None
+        self._last_start: tuple[int, Sums] | None = None
+        self._jnorms: dict[int, float] = {}
+        self._outputs: dict[int, tuple[Array, Array]] = {}
+
+    @property
+    def T(self) -> int:
+        return self.fwd.T
+
+    @cached_property
+    def total_loss(self) -> float:
+        return self.fwd.total_loss
+
+    @cached_property
+    def all_correct(self) -> bool:
+        return bool((self.fwd.predictions == self.fwd.targets).all())
+
+    @cached_property
+    def finite(self) -> bool:
+        f = self.fwd
+        return (finite(f.x, f.h, f.omega, f.y_hat, f.loss, *f.states)
+                and self.grads.is_finite() and self.params_after.is_finite())
+
+    # ------------------------------------------------------------- BPTT
+
+    def row(self, t: int) -> CellRow:
+        """Row t of the triangle (the last one asked is kept: a row is stepped k by k)."""
+        if self._row is None or self._row.t != t:
+            self._row = bptt_row(self.params, self.fwd, self.delta, t)
+        return self._row
+
+    def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
+        """‖∂L_t/∂s_k‖ for k = 1..t of each row t."""
+        return bptt_norms(self.params, self.fwd, self.delta, list(rows))
+
+    def _sums(self, t: int, k_lo: int, k_hi: int) -> Sums:
+        return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
+
+    def row_start(self, t: int) -> Sums:
+        """Σ of all terms of rows 1..t−1, always added in the same order from row 1
+        (the last one asked is kept too: a row is stepped k by k)."""
+        if self._last_start is not None and self._last_start[0] == t:
+            return self._last_start[1]
+        base = max(r for r in self._row_start if r <= t)
+        acc = self._row_start[base]
+        for r in range(base, t):
+            acc = add(acc, row_sums(self.params, self.fwd, self._any_row(r), 1, r, self.mode))
+            if r % self._stride == 0:
+                self._row_start[r + 1] = acc
+        self._last_start = (t, acc)
+        return acc
+
+    def _any_row(self, t: int) -> CellRow:
+        """Row t without replacing the row kept for stepping."""
+        if self._row is not None and self._row.t == t:
+            return self._row
+        return bptt_row(self.params, self.fwd, self.delta, t)
+
+    def jacobian_norm(self, j: int) -> float:
+        """‖∂s_{j+1}/∂s_j‖_F (kept: the same factor appears in every row's chain)."""
+        if j not in self._jnorms:
+            with np.errstate(all="ignore"):
+                J = jacobian(self.params, self.fwd, j)
+                self._jnorms[j] = float(np.sqrt(np.sum(J * J)))
+        return self._jnorms[j]
+
+    def bptt_sums(self, t: int, k: int) -> Sums:
+        """The partial sums after term (t, k) in stepping order."""
+        return add(self.row_start(t), self._sums(t, k, t))
+
+    def term(self, t: int, k: int) -> Sums:
+        """Term (t, k)'s own contribution to every parameter but V and c."""
+        return self._sums(t, k, k)
+
+    def output_sums(self, t: int) -> tuple[Array, Array]:
+        """dV, dc after the output-gradient steps 1..t (a few kept: every BPTT
+        and update step shows those at t = T)."""
+        if t not in self._outputs:
+            if len(self._outputs) > 4:
+                self._outputs = {T: v for T, v in self._outputs.items() if T == self.T}
+            with np.errstate(all="ignore"):
+                d = self.delta[:t]
+                self._outputs[t] = (d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0))
+        return self._outputs[t]
+
+    def params_during_update(self, index: int) -> CellParams:
+        """Parameters after the updates of names[0..index] (PARAM_NAMES order)."""
+        p = self.params
+        for name in p.names[: index + 1]:
+            p = p.replace(name, self.params_after[name])
+        return p
+
+    # --------------------------------------------------- first non-finite
+
+    def first_nonfinite(self) -> tuple[str, int] | None:
+        """(phase, 0-based index) of the first step whose numbers are not finite.
+        BPTT is located row by row only when the gradients are not finite."""
+        f, T = self.fwd, self.T
+        if not self.params.is_finite():
+            return ("forward", 0)
+        for t in range(T):
+            if not finite(f.x[t], f.omega[t], f.y_hat[t], f.loss[t], *(s[t + 1] for s in f.states)):
+                return ("forward", t)
+        for t in range(1, T + 1):
+            if not finite(*self.output_sums(t)):
+                return ("output gradients", t - 1)
+        if not self.grads.is_finite():
+            for t in range(1, T + 1):
+                for k in range(t, 0, -1):
+                    if not sums_finite(self.bptt_sums(t, k)):
+                        return ("BPTT", t * (t - 1) // 2 + (t - k))
+        for i in range(len(self.params.names)):
+            if not self.params_during_update(i).is_finite():
+                return ("update", i)
+        return None
+
+    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
+                           ) -> tuple[int, str, int] | None:
+        del should_stop
+        found = self.first_nonfinite()
+        return None if found is None else (self.j, *found)
+
+
+class CellRun:
+    """One epoch: its chunks made in order from the parameters, optimizer
+    state and s_0 = 0 at its start (one chunk without seq_length)."""
+
+    def __init__(self, number: int, params: CellParams, state: OptimizerState,
+                 inputs: NDArray[np.intp], targets: NDArray[np.intp], mode: EmbeddingRows,
+                 learning_rate: float, options: TrainOptions,
+                 spans: list[tuple[int, int]]) -> None:
+        self.number = number
+        self.params = params
+        self.state_before = state
+        self.n_chunks = len(spans)
+        chunks: list[CellEpoch] = []
+        p, s = params, state
+        s0: tuple[Array, ...] = tuple(np.zeros(params.H) for _ in range(
+            2 if params.cell == "lstm" else 1))
+        for j, (i, stop) in enumerate(spans):
+            ch = chunk_step(p, s, s0, inputs[i:stop], targets[i:stop], learning_rate, options,
+                            mode, epoch=number, j=j, start=i)
+            chunks.append(CellEpoch(number, ch, mode))
+            p, s, s0 = ch.after, ch.state, tuple(st[-1] for st in ch.fwd.states)
+        self.chunks = chunks
+        self.params_after: CellParams = p
+        self.state_after: OptimizerState = s
+
+    def chunk(self, j: int) -> CellEpoch:
+        if not 0 <= j < self.n_chunks:
+            raise IndexError(f"chunk {j + 1} is out of range 1..{self.n_chunks}")
+        return self.chunks[j]
+
+    @cached_property
+    def total_loss(self) -> float:
+        total = 0.0
+        with np.errstate(all="ignore"):
+            for ch in self.chunks:
+                total += ch.total_loss
+        return total
+
+    @property
+    def all_correct(self) -> bool:
+        return all(ch.all_correct for ch in self.chunks)
+
+    @property
+    def finite(self) -> bool:
+        return all(ch.finite for ch in self.chunks)
+
+    first_nonfinite_known = True
+    first_nonfinite_is_quick = True
+
+    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
+                           ) -> tuple[int, str, int] | None:
+        for ch in self.chunks:
+            if not ch.finite:
+                return ch.first_nonfinite_at(should_stop)
+        return None
+
+
+def first_state(options: TrainOptions, p: CellParams) -> OptimizerState:
+    return initial_state(options.optimizer, p)

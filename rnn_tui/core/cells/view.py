@@ -1,0 +1,221 @@
+"""What a GRU's or an LSTM's step shows: read-only numbers, derived on demand
+(the cells' counterpart of core/view.py; the panels only format them).
+
+Forward step t: every gate's three parts U_g x_t, W_g (input), b_g, its
+argument and its value; the LSTM's C_t and tanh(C_t); h_t, Ω_t, ŷ_t, L_t.
+BPTT term (t, k): the factor chain ∂L_t/∂s_t, then (∂s_{j+1}/∂s_j)^T applied
+for j = t−1..k, each step's vector (s = h, or [h; C] stacked for the LSTM),
+and the term's contribution to every gate's parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rnn_tui.core.cells.bptt import jacobian
+from rnn_tui.core.cells.epochs import CellEpoch, Sums, sums_finite
+from rnn_tui.core.cells.params import CellParams
+from rnn_tui.core.epochs import finite
+from rnn_tui.core.maths import Array
+from rnn_tui.core.stepper import Layout, Phase, Position
+
+if TYPE_CHECKING:
+    from rnn_tui.core.cells.stepper import CellStepper
+
+SIGMOID_GATES = {"z", "r", "i", "f", "o"}  # σ; the others (GRU h̃, LSTM g) use tanh
+
+
+def gate_symbol(cell: str, g: str) -> str:
+    """The gate's value as the handout writes it: z, r, h̃ (GRU), i, f, o, g (LSTM)."""
+    return "h̃" if (cell, g) == ("gru", "h") else g
+
+
+@dataclass(frozen=True, slots=True)
+class GateParts:
+    """One gate at step t: act(Ux + Wa + b) = value, each (H,)."""
+
+    gate: str
+    symbol: str  # z, r, h̃, i, f, o, g
+    act: str  # "σ" or "tanh"
+    W_arg: str  # what W_g multiplies: "h_{t−1}" or "r_t ⊙ h_{t−1}"
+    Ux: Array
+    Wa: Array
+    b: Array
+    pre: Array
+    value: Array
+
+
+@dataclass(frozen=True, slots=True)
+class ChainStep:
+    """One factor of term (t, k)'s chain: J = ∂s_{j+1}/∂s_j and ∂L_t/∂s_j = J^T (∂L_t/∂s_{j+1})."""
+
+    j: int  # 1-based: the vector is ∂L_t/∂s_j
+    J: Array  # (S, S), S = H or 2H
+    vector: Array  # (S,)
+
+
+class CellView:
+    """What the screen shows at one position of a cell stepper."""
+
+    def __init__(self, stepper: CellStepper, epoch: CellEpoch, pos: Position) -> None:
+        self.stepper = stepper
+        self.spec = stepper.spec
+        self.layout = stepper.layout.chunk_layout(pos.chunk)
+        self.epoch = epoch
+        self.pos = pos
+        self.mode = stepper.mode
+        self.cell = epoch.params.cell
+        self.fwd: Any = epoch.fwd
+        self.delta = epoch.delta
+
+    @property
+    def phase(self) -> Phase:
+        return self.pos.phase
+
+    @property
+    def label(self) -> str:
+        return self.stepper.layout.label(self.pos)
+
+    @cached_property
+    def visible_t(self) -> int:
+        return self.pos.index + 1 if self.pos.phase is Phase.FORWARD else self.layout.T
+
+    @cached_property
+    def focus_t(self) -> int:
+        if self.phase in (Phase.FORWARD, Phase.OUTPUT):
+            return self.pos.index + 1
+        if self.phase is Phase.BPTT:
+            return self.term[0]
+        return self.layout.T
+
+    @cached_property
+    def term(self) -> tuple[int, int]:
+        return Layout.term(self.pos.index) if self.phase is Phase.BPTT else (0, 0)
+
+    @cached_property
+    def running_loss(self) -> float:
+        with np.errstate(all="ignore"):
+            return float(self.fwd.loss[: self.visible_t].sum())
+
+    # ---------------------------------------------------------- forward
+
+    def gates(self, t: int) -> list[GateParts]:
+        """Every gate of step t (1-based), in the cell's gate order."""
+        p, f, j = self.epoch.params, self.fwd, t - 1
+        out = []
+        with np.errstate(all="ignore"):
+            for g in p.gates:
+                W_in = f.W_input(g)[j]
+                Ux, Wa, b = p[f"U_{g}"] @ f.x[j], p[f"W_{g}"] @ W_in, p[f"b_{g}"]
+                sig = g in SIGMOID_GATES and not (self.cell == "gru" and g == "h")
+                arg = "r_t ⊙ h_{t−1}" if (self.cell, g) == ("gru", "h") else "h_{t−1}"
+                out.append(GateParts(g, gate_symbol(self.cell, g), "σ" if sig else "tanh", arg,
+                                     Ux, Wa, b, Ux + Wa + b, f.gate(g)[j]))
+        return out
+
+    # ------------------------------------------------------------- sums
+
+    @cached_property
+    def output_sums(self) -> tuple[Array, Array] | None:
+        """dV, dc after the output-gradient steps taken (from OUTPUT on)."""
+        if self.phase is Phase.FORWARD:
+            return None
+        t = self.pos.index + 1 if self.phase is Phase.OUTPUT else self.layout.T
+        return self.epoch.output_sums(t)
+
+    @cached_property
+    def bptt_sums(self) -> Sums | None:
+        """The partial sums after the current term (complete from UPDATE on)."""
+        if self.phase is Phase.BPTT:
+            return self.epoch.bptt_sums(*self.term)
+        if self.phase is Phase.UPDATE:
+            g = self.epoch.grads
+            return {n: g[n] for n in self.epoch.bptt_names}
+        return None
+
+    @cached_property
+    def term_sums(self) -> Sums | None:
+        return self.epoch.term(*self.term) if self.phase is Phase.BPTT else None
+
+    # ------------------------------------------------------------ chain
+
+    @property
+    def state_names(self) -> str:
+        return "h" if self.cell == "gru" else "[h; C]"
+
+    def ds(self, t: int, k: int) -> Array:
+        """∂L_t/∂s_k from the row (step_back's walk): (H,) or [h; C] (2H,)."""
+        row = self.epoch.row(t)
+        return np.concatenate([s[k - 1] for s in row.ds])
+
+    def chain(self, t: int, k: int) -> list[ChainStep]:
+        """The factors of term (t, k), from ∂L_t/∂s_t down to ∂L_t/∂s_k."""
+        p, f = self.epoch.params, self.fwd
+        v = self.ds(t, t)
+        out = []
+        with np.errstate(all="ignore"):
+            for j in range(t - 1, k - 1, -1):
+                J = jacobian(p, f, j)  # ∂s_{j+1}/∂s_j (s_j 1-based j; row j of the record)
+                v = J.T @ v
+                out.append(ChainStep(j, J, v))
+        return out
+
+    # ----------------------------------------------------------- update
+
+    @cached_property
+    def updated(self) -> int:
+        """How many parameters have been updated at this step."""
+        return self.pos.index + 1 if self.phase is Phase.UPDATE else 0
+
+    @cached_property
+    def params(self) -> CellParams:
+        if self.phase is Phase.UPDATE:
+            return self.epoch.params_during_update(self.pos.index)
+        return self.epoch.params
+
+    @property
+    def update_name(self) -> str:
+        return self.epoch.params.names[self.pos.index] if self.phase is Phase.UPDATE else ""
+
+    def grad(self, name: str) -> Array:
+        """The gradient the update used (after clipping)."""
+        return self.epoch.clipped.grads.get(name)
+
+    def optimizer_state(self, name: str) -> dict[str, Array | int]:
+        """The optimizer's state for ``name`` after the update (empty for SGD)."""
+        st = self.epoch.state_after
+        out: dict[str, Array | int] = {}
+        for field in ("v", "m"):
+            holder = getattr(st, field, None)
+            if holder is not None:
+                out[field] = holder.get(name)
+        if hasattr(st, "n"):
+            out["n"] = st.n
+        return out
+
+    # ----------------------------------------------------------- status
+
+    @cached_property
+    def finite(self) -> bool:
+        """Every number shown here is finite (at once when the whole chunk is)."""
+        if self.epoch.finite:
+            return True
+        f, n = self.fwd, self.visible_t
+        ok = self.params.is_finite() and finite(
+            f.x[:n], f.omega[:n], f.y_hat[:n], f.loss[:n], *(s[: n + 1] for s in f.states))
+        if ok and self.output_sums is not None:
+            ok = finite(*self.output_sums)
+        if ok and self.bptt_sums is not None:
+            ok = sums_finite(self.bptt_sums)
+        return ok
+
+    @property
+    def loss_history(self) -> list[float]:
+        done = (self.visible_t == self.layout.T
+                and self.pos.chunk == self.stepper.layout.chunks - 1)
+        n = self.pos.epoch if done else self.pos.epoch - 1
+        return self.stepper.checkpoints.losses[:n]

@@ -1,0 +1,173 @@
+"""The GRU/LSTM debugger's other panels: the status line, the BPTT triangle
+‖∂L_t/∂s_k‖, the states h_t (and C_t) so far, the gradient sums so far."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.core.cells.view import CellView
+from rnn_tui.core.maths import Array
+from rnn_tui.core.stepper import Layout, Phase
+from rnn_tui.core.text import printable
+from rnn_tui.tui.cells.step import mat_inline
+from rnn_tui.tui.widgets import numbers as N
+from rnn_tui.tui.widgets.bptt import shade
+from rnn_tui.tui.widgets.panel import Panel
+
+
+class CellStatus(Panel):
+    """Model, cell, epoch, the step, finiteness, mode, the quiz's score."""
+
+    activity = ""
+
+    def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
+        sep = Text(" │ ", style=N.LABEL)
+        name = printable(getattr(view.spec, "name", "") or "")
+        out = Text.assemble((name, "bold"))
+        if name:
+            out.append_text(sep)
+        out.append(view.cell.upper(), style="bold" if not name else "")
+        out.append_text(sep).append(f"epoch {view.pos.epoch}")
+        out.append_text(sep).append(view.label)
+        out.append_text(sep)
+        if view.finite:
+            out.append("finite ✓", style=N.RIGHT)
+        else:
+            out.append("NOT FINITE: lower the learning rate", style=N.NONFINITE)
+        mode = "handout dE" if view.mode == "x_t" else "exact"
+        out.append_text(sep).append(mode)
+        if self.activity:
+            out.append_text(sep).append(printable(self.activity), style="bold")
+        out.truncate(width, overflow="ellipsis")
+        return [out]
+
+
+class CellTriangle(Panel):
+    """Row t, column k: ‖∂L_t/∂s_k‖ of every term reached (a number when the
+    row fits, else a shade per decade as the RNN's BPTT panel)."""
+
+    TITLE = "BPTT ‖∂L_t/∂s_k‖"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._norms: dict[int, Array] = {}
+        self._of: object = None
+
+    def norms(self, view: CellView, rows: list[int]) -> dict[int, Array]:
+        """Row norms, kept for the epoch's chunk on screen (the current row
+        comes from the row BPTT is walking; others are computed together)."""
+        if self._of is not view.epoch:
+            self._of, self._norms = view.epoch, {}
+        if view.phase is Phase.BPTT and view.term[0] not in self._norms:
+            self._norms[view.term[0]] = view.epoch.row(view.term[0]).norms()
+        missing = [t for t in rows if t not in self._norms]
+        if missing:
+            self._norms.update(view.epoch.row_norms(missing))
+        return {t: self._norms[t] for t in rows}
+
+    def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
+        T = view.layout.T
+        if view.phase is Phase.BPTT:
+            t_cur, k_cur = view.term
+            done_upto = view.pos.index
+        else:
+            t_cur, k_cur = 0, 0
+            done_upto = -1 if view.phase in (Phase.FORWARD, Phase.OUTPUT) else 10**9
+        rows_room = max(1, height - 1)
+        center = t_cur or T
+        lo = max(1, min(center - rows_room // 2, T - rows_room + 1))
+        rows = list(range(lo, min(T, lo + rows_room - 1) + 1))
+        label_w = len(str(T)) + 4
+        numeric = label_w + 7 * T <= width
+        cell_w = 7 if numeric else 1
+        cols_room = max(1, (width - label_w) // cell_w)
+        k_lo = max(1, min((k_cur or 1) - cols_room // 2, T - cols_room + 1))
+        k_hi = min(T, k_lo + cols_room - 1)
+        done = {t: min(t, max(0, done_upto - Layout.term_index(t, t) + 1)) for t in rows}
+        norms = self.norms(view, [t for t in rows if done[t]])
+        top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
+                  default=0.0)
+        head = Text(" " * label_w)
+        for k in range(k_lo, k_hi + 1):
+            head.append(f"{'k=' + str(k):<7}" if numeric else ("k" if k == k_lo else " "),
+                        style=N.LABEL)
+        out = [head]
+        for t in rows:
+            cells: list[tuple[str, str]] = []  # (text, style) per k
+            for k in range(k_lo, k_hi + 1):
+                if k > t:
+                    cells.append((" " * cell_w, ""))
+                    continue
+                reached = t - k < done[t]
+                style = N.CURRENT if (t, k) == (t_cur, k_cur) else (N.DONE if reached else N.MUTED)
+                if not reached:
+                    cells.append((f"{'·':<{cell_w}}", style))
+                    continue
+                size = float(norms[t][k - 1])
+                if not math.isfinite(size):
+                    style = N.NONFINITE
+                cells.append((f"{N.fmt(size):<6}"[:6] + " " if numeric else shade(size, top),
+                              style))
+            out.append(_runs(Text(f"t={t:<{label_w - 2}}", style=N.LABEL), cells))
+        return out
+
+
+def _runs(line: Text, cells: list[tuple[str, str]]) -> Text:
+    """Append the cells, one span per run of one style (a span per cell costs)."""
+    text, style = "", None
+    for piece, s in cells:
+        if s != style and text:
+            line.append(text, style=style or "")
+            text = ""
+        text, style = text + piece, s
+    if text:
+        line.append(text, style=style or "")
+    return line
+
+
+class CellStates(Panel):
+    """x°_t, h_t (C_t for the LSTM) and the prediction, t = 1..visible."""
+
+    TITLE = "states"
+
+    def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
+        f, n = view.fwd, view.visible_t
+        lstm = view.cell == "lstm"
+        per = 2 if lstm else 1
+        room = max(1, height // per)
+        lo = max(1, min(view.focus_t - room // 2, n - room + 1))
+        out: list[Text] = []
+        for t in range(lo, min(n, lo + room - 1) + 1):
+            head = f"h_{t:<{len(str(view.layout.T))}} = "
+            style = N.CURRENT if t == view.focus_t else ""
+            out.append(Text(head, style=style).append_text(N.vector(f.h[t], width - len(head))))
+            if lstm:
+                head_c = f"C_{t:<{len(str(view.layout.T))}} = "
+                out.append(Text(head_c, style=style).append_text(
+                    N.vector(f.C[t], width - len(head_c))))
+        return out
+
+
+class CellSums(Panel):
+    """dV, dc and the BPTT sums of every parameter so far."""
+
+    TITLE = "gradients so far"
+
+    def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
+        out: list[Text] = []
+        sums: dict[str, Array] = {}
+        if view.output_sums is not None:
+            sums["V"], sums["c"] = view.output_sums
+        sums.update(view.bptt_sums or {})
+        if not sums:
+            return [Text("(none yet: forward pass)", style=N.MUTED)]
+        for n, a in sums.items():
+            head = f"d{n} = "
+            out.append(Text(head).append_text(mat_inline(np.asarray(a), width - len(head))))
+        if len(out) > height:
+            rest = len(out) - height + 1
+            out = [*out[:height - 1], Text(f"⋮ {rest} more", style=N.MUTED)]
+        return out
