@@ -38,6 +38,16 @@ def fmt(x: float) -> str:
     return s[1:] if s.startswith("-") and float(s) == 0.0 else s
 
 
+def aligned(values: NDArray[np.float64], width: int = 0) -> list[str]:
+    """The values by :func:`fmt`, right-aligned to one width (the widest, or
+    ``width`` if wider): a column of a matrix lines up row under row, and a
+    non-negative number gets a space where another cell has its sign
+    (``[ 0.8175  0.4613]`` over ``[-0.3599 -0.4824]``)."""
+    cells = [fmt(float(v)) for v in np.ravel(values)]
+    w = max([width, *map(len, cells)])
+    return [c.rjust(w) for c in cells]
+
+
 def vec(a: NDArray[np.float64]) -> str:
     """``[a b c]``, every entry (for text output, not fitted to a width)."""
     return "[" + " ".join(fmt(float(v)) for v in np.ravel(a)) + "]"

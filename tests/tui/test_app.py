@@ -44,7 +44,7 @@ async def test_handout_numbers_on_screen() -> None:
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
         assert "h_1   [0.0111]" in text_of(app, "#forward")
-        assert "ŷ_1   [0.2521 0.2490 0.2496 0.2493]" in text_of(app, "#forward")
+        assert "ŷ_1   [ 0.2521  0.2490  0.2496  0.2493]" in text_of(app, "#forward")
         assert "predicts 'h', we want 'e'" in text_of(app, "#forward")
         await pilot.press("right_square_bracket", "right_square_bracket",
                           "right_square_bracket")

@@ -106,9 +106,13 @@ class Panel(Widget):
         width, height = self._room()
         self._building = True
         try:
-            lines = self.lines(self.view, width, height)[:height]
+            lines = self.lines(self.view, width, height)
         finally:
             self._building = False
+        if len(lines) > height:  # never a line dropped without saying so
+            hidden = len(lines) - height + 1
+            lines = [*lines[:height - 1],
+                     Text(f"⋮ {hidden} more line{'s' * (hidden > 1)}", style=N.MUTED)]
         for line in lines:
             line.no_wrap = True
             line.overflow = "ellipsis"

@@ -1,0 +1,69 @@
+"""Numbers aligned in the forward, gradients and update panels (issue 14):
+cells of one table right-aligned to one width (a space where another cell
+has its sign), rows and entries that are characters named by them, and no
+line of a panel dropped without a ``⋮ N more`` marker."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from rich.text import Text
+
+from rnn_tui.core.model_file import load
+from rnn_tui.core.stepper import Phase, Position
+from rnn_tui.core.text import aligned
+from rnn_tui.tui.widgets.numbers import block
+
+from helpers.scenarios import make_app, settle
+from helpers.screen import text_of
+
+
+def points(line: str) -> list[int]:
+    """The columns of the decimal points of the numbers in ``[...]`` groups."""
+    return [m.start() for m in re.finditer(r"(?<=\d)\.(?=\d)", line)]
+
+
+def test_aligned_pads_where_another_cell_has_its_sign() -> None:
+    assert aligned(np.array([0.8175, -0.4613])) == [" 0.8175", "-0.4613"]
+    assert aligned(np.array([0.8175, 0.4613])) == ["0.8175", "0.4613"]
+    assert aligned(np.array([1.0]), 7) == [" 1.0000"]
+
+
+def test_a_matrix_block_lines_up_its_columns_and_names_its_rows() -> None:
+    E = load("hello")[0].init.E  # (K, D): rows are 'h' 'e' 'l' 'o'
+    lines = [t.plain for t in block(Text("E  "), np.asarray(E), 40, True, labels="helo")]
+    assert lines[0] == "E  'h' [ 0.8175  0.4613]"
+    assert lines[1] == "   'e' [-0.3599 -0.4824]"
+    assert len({tuple(points(line)) for line in lines}) == 1
+
+
+async def test_panels_align_and_name_rows_by_character() -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.stepper.goto(Position(epoch=1, phase=Phase.UPDATE, index=4))
+        await pilot.press("n")  # E updated: the last of six
+        await settle(pilot)
+        update = text_of(app, "#update").splitlines()
+        rows = [line for line in update if re.match(r"^(E  |   )'[helo]' → \[", line)]
+        assert [r[3:6] for r in rows] == ["'h'", "'e'", "'l'", "'o'"]
+        assert rows[0] == "E  'h' → [ 0.8133  0.4680]"  # before → after has no room here
+        assert len({tuple(points(r)) for r in rows}) == 1
+        grads = text_of(app, "#gradients").splitlines()
+        d_rows = [line for line in grads if re.match(r"^(dE |   )'[helo]' \[", line)]
+        assert len(d_rows) == 4 and len({tuple(points(r)) for r in d_rows}) == 1
+        # c and dc: their entries named by character over the cells
+        heads = [line for line in update if line.split() == ["'h'", "'e'", "'l'", "'o'"]
+                 or line.split()[:3] == ["'h'", "'e'", "'l'"]]
+        assert heads
+        app.stepper.goto(Position(epoch=1, phase=Phase.FORWARD, index=0))
+        app.moved()
+        await settle(pilot)
+        forward = text_of(app, "#forward").splitlines()
+        i = next(n for n, line in enumerate(forward) if line.startswith("Ω_1"))
+        assert forward[i - 1].split() == ["'h'", "'e'", "'l'", "'o'"]
+        omega, y_hat = forward[i], forward[i + 1]
+        assert points(omega) == points(y_hat)  # one table: Ω_1 over ŷ_1
+        # each character's label ends where its column ends
+        ends = [m.end() for m in re.finditer(r"'.'", forward[i - 1])]
+        assert ends == [p + 5 for p in points(omega)]
