@@ -67,3 +67,30 @@ async def test_panels_align_and_name_rows_by_character() -> None:
         # each character's label ends where its column ends
         ends = [m.end() for m in re.finditer(r"'.'", forward[i - 1])]
         assert ends == [p + 5 for p in points(omega)]
+
+
+async def test_the_bptt_triangle_names_the_rows_it_has_no_room_for(tmp_path) -> None:
+    """The 3-unit model (T = 10) at 120x40: the triangle has room for 7 rows;
+    the others are named in a ⋮ line, not dropped."""
+    from rnn_tui.core.model_file import load as load_model
+
+    from helpers.cli import run
+
+    path = tmp_path / "h3.toml"
+    run("new", "--text", "hello world", "--hidden", "3", "--embed", "2", "--seed", "0",
+        "-o", str(path))
+    app = make_app(load_model(str(path))[0])
+    async with app.run_test(size=(120, 40)) as pilot:
+        for position in (Position(epoch=1, phase=Phase.FORWARD, index=2),
+                         Position(epoch=1, phase=Phase.BPTT, index=30)):
+            app.stepper.goto(position)
+            app.moved()
+            await settle(pilot)
+            lines = text_of(app, "#bptt").splitlines()
+            assert len(lines) <= app.query_one("#bptt").content_size.height
+            shown = {int(m.group(1)) for line in lines if (m := re.match(r"t=(\d+) ", line))}
+            for line in lines:
+                if m := re.match(r"⋮ t=(\d+)(?:–(\d+))? (above|below)", line):
+                    shown |= set(range(int(m.group(1)), int(m.group(2) or m.group(1)) + 1))
+            assert shown == set(range(1, 11)), lines
+            assert not any(line.endswith("…") for line in lines)
