@@ -32,6 +32,7 @@ from rnn_tui.core.model_errors import (
     MAX_KEY_PARTS,
     ModelFileError,
     SpecError,
+    by_character,
     describe,
     kind,
     long_key_line,
@@ -88,9 +89,10 @@ def _matrix(value: Any) -> list[list[float]]:
             rows.append(_vector(row))
         except ValueError as err:
             raise ValueError(f"row {i + 1}: {err}".replace(": entry [", " entry [")) from None
-    widths = {len(r) for r in rows}
-    if len(widths) > 1:
-        raise ValueError(f"rows have different lengths {sorted(widths)}")
+    for i, r in enumerate(rows):
+        if len(r) != len(rows[0]):
+            many = f"{len(r)} entr{'y' if len(r) == 1 else 'ies'}"
+            raise ValueError(f"row {i + 1} has {many}, row 1 has {len(rows[0])}")
     return rows
 
 
@@ -374,6 +376,7 @@ def validate(
         return ModelSpec.model_validate(data)
     except ValidationError as err:
         field, message = describe(err, ModelSpec)
+        message = by_character(field, message, data)
         if from_file and field == "text":  # the text is the file's: name the file
             field, message = "text_file", f"{printable(data['text_file'])}: {message}"
         raise ModelFileError(source, field, message) from None
