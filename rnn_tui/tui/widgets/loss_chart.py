@@ -224,9 +224,17 @@ class LossChart(Panel):
         return (len(history), history[-1] if history else None, view.epoch, view.visible_t)
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        room = width - 2  # the top border's room for a title (two cells less than inside)
         if view.loss_history:
-            self.border_title = self.TITLE
+            self.border_title = _first_fit(TITLES, room) or "Loss"
             return chart(view.loss_history, width, height)
         # Epoch 1 before its total exists: its steps' losses L_t so far
-        self.border_title = "Loss L_t per step of epoch 1 (the total comes after t = T)"
+        self.border_title = _first_fit(STEP_TITLES, room) or "L_t"
         return chart(view.fwd.loss[: view.visible_t].tolist(), width, height, unit="t")
+
+
+# The panel's titles, longest first: the first that fits whole (never cut mid-word).
+TITLES = ("Total loss per epoch", "Loss per epoch", "Loss")
+STEP_TITLES = ("Loss L_t per step of epoch 1 (the total comes after t = T)",
+               "Loss L_t per step of epoch 1 (total after t = T)",
+               "Loss L_t per step of epoch 1", "L_t per step, epoch 1", "L_t, epoch 1", "L_t")

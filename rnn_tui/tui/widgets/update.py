@@ -31,7 +31,7 @@ class UpdatePanel(Panel):
         full = stacking(params, named, height)
         out: list[Text] = []
         if not view.updated:
-            self.border_title = "Parameters (updated after BPTT)"
+            self.border_title = _fit(("Parameters (updated after BPTT)", "Parameters"), width)
             for i, (name, p) in enumerate(zip(UPDATE_ORDER, params, strict=True)):
                 out += marked_block(Text.assemble((f"{name:<3}", LABEL)), p, width, full[i],
                                     self.marks, (f"param.{name}",), labels=names[i])
@@ -39,7 +39,9 @@ class UpdatePanel(Panel):
         ep = view.epoch
         handout = ep.options.optimizer == "sgd" and ep.clipped.grads is ep.grads
         if handout:
-            self.border_title = f"Updates θ ← θ − η·∂L/∂θ, η = {view.spec.learning_rate}"
+            eta = view.spec.learning_rate
+            self.border_title = _fit((f"Updates θ ← θ − η·∂L/∂θ, η = {eta}", f"Updates, η = {eta}",
+                                      "Updates"), width)
         else:
             self.border_title = f"Updates: {_rule(ep)}, η = {view.spec.learning_rate}"
         cur = view.updated - 1
@@ -91,6 +93,11 @@ def _fitted(done: list[Text], current: list[Text], pending: list[Text], height: 
         if len(lines) <= height:
             return lines
     return [*current, *more(d, p)]
+
+
+def _fit(titles: tuple[str, ...], width: int) -> str:
+    """The first title that the top border has room for whole, else the last."""
+    return next((t for t in titles if len(t) <= width - 2), titles[-1])
 
 
 def _rule(ep: Epoch) -> str:
