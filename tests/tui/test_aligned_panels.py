@@ -24,10 +24,10 @@ def points(line: str) -> list[int]:
     return [m.start() for m in re.finditer(r"(?<=\d)\.(?=\d)", line)]
 
 
-def test_aligned_pads_where_another_cell_has_its_sign() -> None:
+def test_aligned_pads_every_sign_and_right_aligns() -> None:
     assert aligned(np.array([0.8175, -0.4613])) == [" 0.8175", "-0.4613"]
-    assert aligned(np.array([0.8175, 0.4613])) == ["0.8175", "0.4613"]
-    assert aligned(np.array([1.0]), 7) == [" 1.0000"]
+    assert aligned(np.array([0.8175, 0.4613])) == [" 0.8175", " 0.4613"]  # as on the next step
+    assert aligned(np.array([1.0, -2e6])) == ["    1.0000", "-2.000e+06"]
 
 
 def test_a_matrix_block_lines_up_its_columns_and_names_its_rows() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from rich.text import Span, Text
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.text import PLACES, aligned, char, fmt  # noqa: F401  (PLACES: re-exported)
+from rnn_tui.core.text import PLACES, aligned, char, fmt, padded  # noqa: F401  (PLACES: re-exported)
 
 ELLIPSIS = "…"
 
@@ -42,16 +42,16 @@ def cell(x: float, style: str = "") -> Text:
 
 
 def cell_width(values: Array, width: int, focus: int = 0) -> int:
-    """The widest cell among the cells of ``values`` that a line ``width``
-    wide can show around ``focus``: a bounded sample, so a long row is never
-    formatted whole."""
+    """The widest cell (:func:`padded`: with its sign or a space) among the
+    cells of ``values`` that a line ``width`` wide can show around
+    ``focus``: a bounded sample, so a long row is never formatted whole."""
     flat = np.ravel(values)
     n = len(flat)
     if n == 0:
         return 1
     probe = max(1, min(n, width // 2 + 1))
     lo = max(0, min(focus - probe // 2, n - probe))
-    return max(len(fmt(float(v))) for v in flat[lo:lo + probe])
+    return max(len(padded(float(v))) for v in flat[lo:lo + probe])
 
 
 def span(n: int, width: int, cw: int, focus: int) -> tuple[int, int]:
