@@ -17,7 +17,8 @@ SHADES = " ·░▒▓█"
 LEGENDS = ("█ largest, each shade 10x smaller; ! not finite; · not yet",
            "█ largest, each shade ÷10; ! not finite; · not yet",
            "█ largest, each shade ÷10; ! NaN/inf",
-           "█ max, each shade ÷10")  # the widest that fits: never cut mid-word
+           "█ max, each shade ÷10", "█ max, shade ÷10", "█ max")  # the widest that fits
+TITLES = ("BPTT terms |∂L_t/∂a_k|", "BPTT terms", "BPTT")
 
 
 def shade(size: float, top: float) -> str:
@@ -36,6 +37,7 @@ class BpttPanel(Panel):
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         T = view.layout.T
+        self.border_title = next((t for t in TITLES if len(t) <= width - 2), TITLES[-1])
         if view.phase is Phase.BPTT:
             t_cur, k_cur = view.term
             done_upto = view.pos.index

@@ -161,7 +161,9 @@ def chart(history: Sequence[float], width: int, height: int, unit: str = "epoch"
     if N == 1 and ok[0]:  # one point and its value, not a bar
         r = _top_row(levels // 2, rows)
         cells[r][0], styles[r][0] = "●", ARGMAX
-        for i, ch in enumerate(f" {fmt(float(loss[0]))} ({unit} 1)"[: pw - 1]):
+        note = _first_fit([f" {fmt(float(loss[0]))} ({unit} 1)", f" {fmt(float(loss[0]))}"],
+                          pw - 1)  # whole, or not at all (the summary has it)
+        for i, ch in enumerate(note):
             cells[r][1 + i], styles[r][1 + i] = ch, LABEL
     elif ok.any():  # the lowest bar in the minimum's colour, ● just above it
         best = int(np.argmin(np.where(ok, loss, np.inf)))
