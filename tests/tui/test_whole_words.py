@@ -3,6 +3,8 @@ width, the header's advice when a run diverges at 80x24."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rnn_tui.tui.widgets.loss_chart import STEP_TITLES
@@ -30,3 +32,19 @@ async def test_the_diverging_advice_is_whole_at_80x24() -> None:
         header = screen_rows(app)[0]
         assert "diverging" in header and "lower η" in header, header
         assert "…" not in header
+
+
+def test_the_diverged_screenshot_opens_a_model_a_user_can_write(tmp_path) -> None:
+    """Not the test-only hello-overflow: what the README's command writes."""
+    from rnn_tui.core.model_file import load
+
+    from helpers.cli import run
+    from helpers.scenarios import BY_NAME, DIVERGED
+
+    path = tmp_path / "diverged.toml"
+    assert run(*DIVERGED, "-o", str(path)).returncode == 0
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert " ".join(["rnn-tui", *DIVERGED]) in " ".join(readme.split())
+    spec = BY_NAME["diverged"].model()
+    assert not isinstance(spec, str)
+    assert spec == load(str(path))[0]
