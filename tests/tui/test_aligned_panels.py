@@ -94,3 +94,22 @@ async def test_the_bptt_triangle_names_the_rows_it_has_no_room_for(tmp_path) -> 
                     shown |= set(range(int(m.group(1)), int(m.group(2) or m.group(1)) + 1))
             assert shown == set(range(1, 11)), lines
             assert not any(line.endswith("…") for line in lines)
+
+
+async def test_a_panel_that_overflows_says_so() -> None:
+    """The forward panel at 80x24 in a [train] chunk after the first: the
+    carried h_0 is one line more than its rows; the last row says so."""
+    from rnn_tui.core.model_file import validate
+
+    from helpers.models import random_spec
+
+    base = random_spec(K=6, D=3, H=4, T=20, seed=161, lr=0.1)
+    app = make_app(validate({**base.model_dump(), "train": {"seq_length": 6}}, "t"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.stepper.goto(Position(epoch=1, chunk=1, phase=Phase.FORWARD, index=2))
+        app.moved()
+        await settle(pilot)
+        shown = text_of(app, "#forward").splitlines()
+        assert len(shown) == app.query_one("#forward").content_size.height
+        assert shown[0].startswith("h_0") and "carried from chunk 1" in shown[0]
+        assert re.fullmatch(r"⋮ \d+ more lines?", shown[-1]), shown

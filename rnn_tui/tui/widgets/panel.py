@@ -110,10 +110,11 @@ class Panel(Widget):
             lines = self.lines(self.view, width, height)
         finally:
             self._building = False
-        if len(lines) > height:  # never a line dropped without saying so
+        if len(lines) > height > 1:  # never a line dropped without saying so
             hidden = len(lines) - height + 1
             lines = [*lines[:height - 1],
                      Text(f"⋮ {hidden} more line{'s' * (hidden > 1)}", style=N.MUTED)]
+        lines = lines[:height]  # a one-row panel (a strip) shows its first line
         for line in lines:
             line.no_wrap = True
             line.overflow = "ellipsis"
