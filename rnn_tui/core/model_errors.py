@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from rnn_tui.core.text import printable
+from rnn_tui.core.text import char, printable
 
 
 class ModelFileError(Exception):
@@ -173,3 +173,27 @@ def _unknown_key(key: str, parent: Sequence[str], root: type[BaseModel]) -> str:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+_BY_CHARACTER = {"init.E": re.compile(r"\brow (\d+)\b"), "init.V": re.compile(r"\brow (\d+)\b"),
+                 "init.c": re.compile(r"^entry \[(\d+)\]")}
+
+
+def by_character(field: str, message: str, doc: dict[str, Any]) -> str:
+    """The message with the rows of E and V and the entries of c, which are
+    the vocabulary's characters, named as the screen names them: ``row 'e'
+    (2)``, ``entry 'l' (3)`` (1-based), when the vocabulary is known."""
+    found = _BY_CHARACTER.get(field)
+    vocab = doc.get("vocab") if doc.get("vocab") is not None else doc.get("text")
+    if found is None or not isinstance(vocab, str):
+        return message
+    alphabet = "".join(dict.fromkeys(vocab))
+
+    def name(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= len(alphabet):
+            return m.group()
+        word = m.group().split()[0]
+        return f"{word} {char(alphabet[n - 1])!r} ({n})"
+
+    return found.sub(name, message)

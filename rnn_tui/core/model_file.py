@@ -25,6 +25,7 @@ from rnn_tui.core.model_errors import (
     MAX_KEY_PARTS,
     ModelFileError,
     SpecError,
+    by_character,
     describe,
     kind,
     long_key_line,
@@ -40,7 +41,6 @@ from rnn_tui.core.model_init import (  # noqa: F401  (Matrix, Number, Vector: re
     check_names,
     check_shapes,
     initial_cell_params,
-    name_rows,
 )
 from rnn_tui.core.params import FILE_ORDER
 from rnn_tui.core.text import printable
@@ -288,8 +288,7 @@ def validate(
         return ModelSpec.model_validate(data, context={"cell": data.get("cell", "rnn")})
     except ValidationError as err:
         field, message = describe(err, ModelSpec)
-        if data.get("cell") in ("gru", "lstm"):  # E's, V's and c's rows by their character
-            message = name_rows(field, message, data.get("vocab"), data.get("text"))
+        message = by_character(field, message, data)
         if from_file and field == "text":  # the text is the file's: name the file
             field, message = "text_file", f"{printable(data['text_file'])}: {message}"
         raise ModelFileError(source, field, message) from None

@@ -10,7 +10,6 @@ which model_file.validate passes in the validation context (``{"cell": ...}``).
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated, Any
 
 import numpy as np
@@ -28,7 +27,6 @@ from rnn_tui.core.cells.params import seeded_params as cell_seeded_params
 from rnn_tui.core.maths import Array
 from rnn_tui.core.model_errors import SpecError, kind, show
 from rnn_tui.core.params import FILE_ORDER
-from rnn_tui.core.text import char
 
 DEFAULT_SCALE = 0.5
 CELL_TITLES = {"rnn": "an RNN", "gru": "a GRU", "lstm": "an LSTM"}
@@ -74,9 +72,10 @@ def _matrix(value: Any) -> list[list[float]]:
             rows.append(_vector(row))
         except ValueError as err:
             raise ValueError(f"row {i + 1}: {err}".replace(": entry [", " entry [")) from None
-    widths = {len(r) for r in rows}
-    if len(widths) > 1:
-        raise ValueError(f"rows have different lengths {sorted(widths)}")
+    for i, r in enumerate(rows):
+        if len(r) != len(rows[0]):
+            many = f"{len(r)} entr{'y' if len(r) == 1 else 'ies'}"
+            raise ValueError(f"row {i + 1} has {many}, row 1 has {len(rows[0])}")
     return rows
 
 
@@ -245,19 +244,3 @@ def fan_in_cell_params(cell: Cell, K: int, D: int, H: int, seed: int) -> CellPar
     out["V"] = rng.normal(0.0, s / math.sqrt(H), (K, H))
     out["c"] = np.zeros(K)
     return CellParams(cell, out)
-
-
-_ROW = re.compile(r"^(row |entry \[)(\d+)(\]?)")
-
-
-def name_rows(field: str, message: str, vocab: Any, text: Any) -> str:
-    """A GRU's or LSTM's error in a row of E or V (an entry of c), whose rows
-    are characters: ``row 2 ('e') entry [1]: ...`` (1-based, as the screen
-    names them). The vocabulary is the file's (or its text's, in order of
-    appearance); when that is unknown or too short the message is unchanged."""
-    alphabet = vocab if isinstance(vocab, str) else (
-        "".join(dict.fromkeys(text)) if isinstance(text, str) else "")
-    m = _ROW.match(message) if field in ("init.E", "init.V", "init.c") else None
-    if m is None or not 1 <= int(m.group(2)) <= len(alphabet):
-        return message
-    return f"{m.group(0)} ({char(alphabet[int(m.group(2)) - 1])!r}){message[m.end():]}"

@@ -35,3 +35,9 @@ SHAPES: dict[str, tuple[str, ...]] = {
 def shape_text(name: str) -> str:
     """``K x D`` for E, ``H`` for b: the shape as a model file's comment says it."""
     return " x ".join(SHAPES[name])
+
+
+def by_char(name: str) -> bool:
+    """Whether the parameter's rows (E, V) or entries (c) are the vocabulary's
+    characters: the screen names them by character (``E['e']``)."""
+    return SHAPES[name][0] == "K"

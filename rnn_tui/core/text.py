@@ -38,6 +38,23 @@ def fmt(x: float) -> str:
     return s[1:] if s.startswith("-") and float(s) == 0.0 else s
 
 
+def padded(x: float) -> str:
+    """:func:`fmt` with a space where a minus sign would be: a column of
+    numbers lines up whatever their signs, and a number keeps its columns
+    from one step to the next."""
+    s = fmt(float(x))
+    return s if s.startswith("-") else " " + s
+
+
+def aligned(values: NDArray[np.float64], width: int = 0) -> list[str]:
+    """The values :func:`padded`, right-aligned to one width (the widest, or
+    ``width`` if wider): the columns of a matrix line up row under row
+    (``[ 0.8175  0.4613]`` over ``[-0.3599 -0.4824]``)."""
+    cells = [padded(float(v)) for v in np.ravel(values)]
+    w = max([width, *map(len, cells)])
+    return [c.rjust(w) for c in cells]
+
+
 def vec(a: NDArray[np.float64]) -> str:
     """``[a b c]``, every entry (for text output, not fitted to a width)."""
     return "[" + " ".join(fmt(float(v)) for v in np.ravel(a)) + "]"

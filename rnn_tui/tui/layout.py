@@ -61,6 +61,10 @@ class ScreenLayout:
         main.styles.grid_rows = f"{rows.upper} {rows.lower} {rows.loss or 1}"
         network.styles.height = rows.network
         screen.set_class(not rows.loss, "-chart-side")
+        # below 160 columns a quarter is narrower than a panel at 80x24: the
+        # gradients and parameters keep a third, the chart and triangle share
+        # the rest (a bigger terminal never shows less)
+        screen.set_class(not rows.loss and width < 4 * MIN_WIDTH // 2, "-chart-tight")
 
     def _set_phase_class(self) -> None:
         """Put the current phase's class on the screen, where it picks the

@@ -94,10 +94,10 @@ def test_rnn_files_are_unchanged(tmp_path: Path) -> None:
     ('cell = "gru"\n[init]\nseed = 1\nE = [[1.0, 2.0]]\n', ["init.E:", "not both"]),
     # rows of E and V, entries of c, are characters: named by them (1-based)
     ('cell = "gru"\n[init]\nE = [[1.0, 2.0], [1.0, "x"]]\n',
-     ["init.E: row 2 ('e') entry [2]: expected a number"]),
+     ["init.E: row 'e' (2) entry [2]: expected a number"]),
     ('vocab = "oleh"\ncell = "lstm"\n[init]\nV = [[1.0], [1.0], [1.0], [true]]\n',
-     ["init.V: row 4 ('h') entry [1]: expected a number"]),
-    ('cell = "lstm"\n[init]\nc = [1.0, 2.0, "3"]\n', ["init.c: entry [3] ('l'): expected"]),
+     ["init.V: row 'h' (4) entry [1]: expected a number"]),
+    ('cell = "lstm"\n[init]\nc = [1.0, 2.0, "3"]\n', ["init.c: entry 'l' (3): expected"]),
     ("[init]\nc = [1.0, 2.0, true]\n", ["init.c: entry [3]: expected"]),  # the RNN: as before
 ])
 def test_bad_cell_files_are_one_line(tmp_path: Path, body: str, words: list[str]) -> None:

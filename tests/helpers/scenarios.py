@@ -36,6 +36,20 @@ def overflow_model() -> ModelSpec:
     return validate(doc, "hello-overflow")
 
 
+DIVERGED = ("new", "--text", "hello", "--lr", "1e308", "--seed", "0")
+
+
+def diverged_model() -> ModelSpec:
+    """What ``rnn-tui new --text hello --lr 1e308 --seed 0 -o diverged.toml``
+    writes (the README's screenshot, a model a user can make): epoch 2's
+    loss overflows, epoch 3's is NaN."""
+    from rnn_tui.cli import main
+
+    path = Path(tempfile.mkdtemp(prefix="rnn-tui-diverged-")) / "diverged.toml"
+    assert main([*DIVERGED, "-o", str(path)]) == 0
+    return load(str(path))[0]
+
+
 def student_model() -> ModelSpec:
     """A model for students' traces: H >= 3 and K >= 6 (H = 1 hides transposes)."""
     return random_spec(K=6, D=2, H=3, T=8, seed=7)
@@ -154,8 +168,8 @@ SCENARIOS = [
     Scenario("help", "the help screen, built from the live bindings", keys("question_mark")),
     Scenario("handout_mode", "the handout's dE convention, BPTT term (t=3, k=1)",
              keys(NEXT_PHASE, NEXT_PHASE, *["n"] * 5), mode="x_t"),
-    Scenario("diverged", "a model whose update overflows: NaN and inf shown plainly",
-             keys("f"), model=overflow_model),
+    Scenario("diverged", "rnn-tui new --text hello --lr 1e308: the update overflows, NaN and "
+             "inf shown plainly", keys("f"), model=diverged_model),
     Scenario("start_80x24", "the 80x24 layout", keys(), size=NARROW),
     Scenario("bptt_80x24", "a BPTT term at 80x24", keys(NEXT_PHASE, NEXT_PHASE, "n", "n", "n"),
              size=NARROW),

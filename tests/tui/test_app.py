@@ -29,7 +29,7 @@ async def test_forward_steps_show_the_engine_numbers() -> None:
             await settle(pilot)
             v = engine.view()
             forward = text_of(app, "#forward")
-            assert f"h_{t}   [{fmt(v.fwd.h[t][0])}]" in forward
+            assert f"h_{t}   [{padded(v.fwd.h[t][0])}]" in forward
             assert f"L_{t}   {fmt(v.fwd.loss[t - 1])}" in forward
             assert f"ΣL = {fmt(v.running_loss)}" in forward
             formula = text_of(app, "#formula")
@@ -43,16 +43,16 @@ async def test_handout_numbers_on_screen() -> None:
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
-        assert "h_1   [0.0111]" in text_of(app, "#forward")
-        assert "ŷ_1   [0.2521 0.2490 0.2496 0.2493]" in text_of(app, "#forward")
+        assert "h_1   [ 0.0111]" in text_of(app, "#forward")
+        assert "ŷ_1   [ 0.2521  0.2490  0.2496  0.2493]" in text_of(app, "#forward")
         assert "predicts 'h', we want 'e'" in text_of(app, "#forward")
         await pilot.press("right_square_bracket", "right_square_bracket",
                           "right_square_bracket")
         await settle(pilot)
         assert app.stepper.position.phase is Phase.UPDATE
         grads = text_of(app, "#gradients")
-        assert "dW [-0.0082]" in grads and "db [0.7034]" in grads
-        assert "dU [0.2137 0.0982]" in grads
+        assert "dW [-0.0082]" in grads and "db [ 0.7034]" in grads
+        assert "dU [ 0.2137  0.0982]" in grads
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ from helpers.screen import screen_text, text_of
 
 SPEC = student_model()
 SIZE = (160, 50)
+WIDE = (200, 50)  # Ω of K = 6, sign-padded, shown whole beside the formula
 COUNT = re.compile(r"(\w+): (\d+) differs? here · (\d+) in all")
 
 
@@ -121,7 +122,7 @@ async def test_a_forward_bug_is_marked_at_the_start(tmp_path: Path) -> None:
     path = student_file(SPEC, "no_b", tmp_path)
     report = report_for(path)
     app = make_app(SPEC, compare=path)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         first = report.first()
         assert first is not None and first.position == app.stepper.position

@@ -14,6 +14,11 @@ from rnn_tui.tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, 
 from rnn_tui.tui.widgets.panel import Panel
 
 SHADES = " ·░▒▓█"
+LEGENDS = ("█ largest, each shade 10x smaller; ! not finite; · not yet",
+           "█ largest, each shade ÷10; ! not finite; · not yet",
+           "█ largest, each shade ÷10; ! NaN/inf",
+           "█ max, each shade ÷10", "█ max, shade ÷10", "█ max")  # the widest that fits
+TITLES = ("BPTT terms |∂L_t/∂a_k|", "BPTT terms", "BPTT")
 
 
 def shade(size: float, top: float) -> str:
@@ -32,18 +37,27 @@ class BpttPanel(Panel):
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         T = view.layout.T
+        self.border_title = next((t for t in TITLES if len(t) <= width - 2), TITLES[-1])
         if view.phase is Phase.BPTT:
             t_cur, k_cur = view.term
             done_upto = view.pos.index
         else:
             t_cur, k_cur = 0, 0
             done_upto = -1 if view.phase in (Phase.FORWARD, Phase.OUTPUT) else 10**9
-        rows_room = max(1, height - 1)
-        center = t_cur or T
-        lo = max(1, min(center - rows_room // 2, T - rows_room + 1))
-        rows = range(lo, min(T, lo + rows_room - 1) + 1)
         label_w = len(str(T)) + 4
         numeric = label_w + 7 * T <= width  # every term as a number, else a shade each
+        # rows t = lo..hi around the current one; a ⋮ line for the rows above
+        # and below that have no room (never a row hidden without saying so)
+        room = max(1, height - 1 - (0 if numeric else 1))
+        center = t_cur or T
+        k = room
+        while True:
+            lo = max(1, min(center - k // 2, T - k + 1))
+            hi = min(T, lo + k - 1)
+            if k <= 1 or k + (lo > 1) + (hi < T) <= room:
+                break
+            k -= 1
+        rows = range(lo, hi + 1)
         cell_w = 7 if numeric else 1  # "0.1234 "
         cols_room = max(1, (width - label_w) // cell_w)
         k_center = k_cur or 1
@@ -64,11 +78,16 @@ class BpttPanel(Panel):
             else:
                 head.append(str(k % 10), style=LABEL)
         out.append(head)
+        if lo > 1:
+            out.append(Text(f"⋮ t=1{'–' + str(lo - 1) if lo > 2 else ''} above", style=MUTED))
         for t in rows:
             cur = k_cur if t == t_cur else 0
             out.append(self._row(t, k_lo, k_hi, cell_w, label_w, done[t], cur, norms.get(t), top))
+        if hi < T:
+            out.append(Text(f"⋮ t={hi + 1}{'–' + str(T) if hi + 1 < T else ''} below",
+                            style=MUTED))
         if not numeric:
-            out.append(Text("█ largest, each shade 10x smaller; ! not finite; · not yet",
+            out.append(Text(next((k for k in LEGENDS if len(k) <= width), LEGENDS[-1]),
                             style=MUTED))
         return out
 

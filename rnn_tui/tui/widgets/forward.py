@@ -8,7 +8,17 @@ from rich.text import Text
 from rnn_tui.core.text import char
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.marks import DIFFERS, marked_vector
-from rnn_tui.tui.widgets.numbers import ARGMAX, LABEL, RIGHT, TARGET, WRONG, cell, vector
+from rnn_tui.tui.widgets.numbers import (
+    ARGMAX,
+    LABEL,
+    RIGHT,
+    TARGET,
+    WRONG,
+    cell,
+    cell_width,
+    heading,
+    vector,
+)
 from rnn_tui.tui.widgets.panel import Panel
 
 
@@ -57,16 +67,36 @@ class ForwardPanel(Panel):
                 previous = h0
             else:
                 carried = [h0]
-        return [
+        # Ω_t and ŷ_t in one table: the same columns, named by their characters
+        # (on a line of their own when the panel has room for it).
+        at = m.focus("omega", "y_hat")  # vectors elided around a difference, else the argmax
+        at = pred if at is None else at
+        cw = max(cell_width(f.omega[t - 1], w, at), cell_width(f.y_hat[t - 1], w, at))
+        named = [heading(vocab, 6, w, cw, at)] if height > 9 + len(carried) else []
+        x = label(f"x_{t}").append_text(marked_vector(f.x[t - 1], w, m, "x"))
+        inputs = [label(f"x°_{t}").append_text(xo), x]
+        if height < 8 + len(carried):  # short (80x24): x_t names its character, the
+            # verdict goes beside the loss, so that every line has a row
+            x.append(f" {char(vocab[i_in])!r}")
+            inputs = [x]
+            short = Text.assemble(("✓ " if pred == i_out else "✗ ", RIGHT if pred == i_out
+                                   else WRONG), (f"{char(vocab[pred])!r}", ARGMAX))
+            if pred != i_out:
+                short.append(f"≠{char(vocab[i_out])!r}", style=WRONG)
+            if loss.cell_len + 2 + short.cell_len <= width:
+                loss.append("  ").append_text(short)
+                verdict = Text("")
+        lines = [
             *carried,
-            label(f"x°_{t}").append_text(xo),
-            label(f"x_{t}").append_text(marked_vector(f.x[t - 1], w, m, "x")),
+            *inputs,
             previous,
             label(f"h_{t}").append_text(marked_vector(f.h[t], w, m, "h")),
+            *named,
             label(f"Ω_{t}").append_text(marked_vector(f.omega[t - 1], w, m, "omega", y_styles,
-                                                      focus=pred)),
+                                                      focus=at, cw=cw)),
             label(f"ŷ_{t}").append_text(marked_vector(f.y_hat[t - 1], w, m, "y_hat", y_styles,
-                                                      focus=pred)),
+                                                      focus=at, cw=cw)),
             loss,
             verdict,
         ]
+        return [line for line in lines if line.plain]

@@ -6,11 +6,11 @@ import numpy as np
 from rich.text import Text
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER
+from rnn_tui.core.params import BPTT_PARAMS, OUTPUT_PARAMS, UPDATE_ORDER, by_char
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.marks import marked_block
-from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, rows_needed
+from rnn_tui.tui.widgets.numbers import CHANGED, LABEL, MUTED, stacking
 from rnn_tui.tui.widgets.panel import Panel
 
 
@@ -36,7 +36,11 @@ class GradientsPanel(Panel):
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         grads = {n: view.grad(n) for n in UPDATE_ORDER}
-        full = rows_needed([g for g in grads.values() if g is not None]) <= height
+        shown = [n for n in UPDATE_ORDER if grads[n] is not None]
+        room = height - (len(UPDATE_ORDER) - len(shown))  # a "not yet" line each
+        full = dict(zip(shown, stacking([grads[n] for n in shown], [by_char(n) for n in shown],
+                                        room), strict=True))
+        vocab = view.spec.alphabet
         out: list[Text] = []
         for name in UPDATE_ORDER:
             g = grads[name]
@@ -48,6 +52,7 @@ class GradientsPanel(Panel):
                 # number), or what this output step or BPTT term adds to it
                 # (the cell only: the formula shows the share and theirs)
                 shares = self.marks.cells(f"out.d{name}", f"term.d{name}")
-                out += marked_block(head, g, width, full, self.marks, (f"grad.{name}",),
-                                    {**touched(view, name, g), **shares})
+                out += marked_block(head, g, width, full[name], self.marks, (f"grad.{name}",),
+                                    {**touched(view, name, g), **shares},
+                                    labels=vocab if by_char(name) else None)
         return out

@@ -161,7 +161,9 @@ def chart(history: Sequence[float], width: int, height: int, unit: str = "epoch"
     if N == 1 and ok[0]:  # one point and its value, not a bar
         r = _top_row(levels // 2, rows)
         cells[r][0], styles[r][0] = "●", ARGMAX
-        for i, ch in enumerate(f" {fmt(float(loss[0]))} ({unit} 1)"[: pw - 1]):
+        note = _first_fit([f" {fmt(float(loss[0]))} ({unit} 1)", f" {fmt(float(loss[0]))}"],
+                          pw - 1)  # whole, or not at all (the summary has it)
+        for i, ch in enumerate(note):
             cells[r][1 + i], styles[r][1 + i] = ch, LABEL
     elif ok.any():  # the lowest bar in the minimum's colour, ● just above it
         best = int(np.argmin(np.where(ok, loss, np.inf)))
@@ -224,9 +226,17 @@ class LossChart(Panel):
         return (len(history), history[-1] if history else None, view.epoch, view.visible_t)
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
+        room = width - 2  # the top border's room for a title (two cells less than inside)
         if view.loss_history:
-            self.border_title = self.TITLE
+            self.border_title = _first_fit(TITLES, room) or "Loss"
             return chart(view.loss_history, width, height)
         # Epoch 1 before its total exists: its steps' losses L_t so far
-        self.border_title = "Loss L_t per step of epoch 1 (the total comes after t = T)"
+        self.border_title = _first_fit(STEP_TITLES, room) or "L_t"
         return chart(view.fwd.loss[: view.visible_t].tolist(), width, height, unit="t")
+
+
+# The panel's titles, longest first: the first that fits whole (never cut mid-word).
+TITLES = ("Total loss per epoch", "Loss per epoch", "Loss")
+STEP_TITLES = ("Loss L_t per step of epoch 1 (the total comes after t = T)",
+               "Loss L_t per step of epoch 1 (total after t = T)",
+               "Loss L_t per step of epoch 1", "L_t per step, epoch 1", "L_t, epoch 1", "L_t")

@@ -11,7 +11,7 @@ value of the step on screen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from rich.text import Text
 
@@ -95,27 +95,31 @@ def styled(base: Mapping[int, str] | None, marks: Marks, *fields: str) -> dict[i
 
 
 def marked_vector(values: Array, width: int, marks: Marks, field: str,
-                  styles: Mapping[int, str] | None = None, focus: int | None = None) -> Text:
-    """vector() with the field's differences marked, and their first one's
-    number beside it when the line has room for both."""
+                  styles: Mapping[int, str] | None = None, focus: int | None = None,
+                  cw: int | None = None) -> Text:
+    """vector() with the field's differences marked (elided around their
+    first one unless ``focus`` says where), and their first one's number
+    beside it when the line has room for both."""
+    focus = marks.focus(field) if focus is None else focus
     if not marks.of(field):
-        return N.vector(values, width, styles, focus=focus)
-    out = N.vector(values, width, styled(styles, marks, field), focus=marks.focus(field))
+        return N.vector(values, width, styles, focus=focus, cw=cw)
+    out = N.vector(values, width, styled(styles, marks, field), focus=focus, cw=cw)
     return marks.append_beside(out, width, field)
 
 
 def marked_block(head: Text, m: Array, width: int, full: bool, marks: Marks,
                  fields: tuple[str, ...], styles: Mapping[tuple[int, int], str] | None = None,
                  after: Array | None = None, after_fields: tuple[str, ...] = (),
-                 after_styles: Mapping[tuple[int, int], str] | None = None) -> list[Text]:
+                 after_styles: Mapping[tuple[int, int], str] | None = None,
+                 labels: Sequence[str] | None = None) -> list[Text]:
     """numbers.block() with the fields' differences marked on the matrix (and
     ``after_fields``' on ``after``), their first one's number beside its row
     when it has room."""
     found = marks.of(*fields, *after_fields)
     if not found:
-        return N.block(head, m, width, full, styles, after, after_styles)
+        return N.block(head, m, width, full, styles, after, after_styles, labels)
     lines = N.block(head, m, width, full, {**(styles or {}), **marks.cells(*fields)}, after,
-                    {**(after_styles or {}), **marks.cells(*after_fields)})
+                    {**(after_styles or {}), **marks.cells(*after_fields)}, labels)
     entry = found[0].entry
     row = entry[0] if len(entry) == 2 and len(lines) == m.shape[0] > 1 else len(lines) - 1
     marks.append_beside(lines[row], width, *fields, *after_fields)

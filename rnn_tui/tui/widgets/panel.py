@@ -84,6 +84,7 @@ class Panel(Widget):
 
     TITLE = ""
     _building = False  # inside lines(): see refresh()
+    _showing = False  # inside show(), which repaints a changed title's row itself
     marks: Marks = NO_MARKS  # the active comparison's differences at this step (the app sets it)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -106,14 +107,22 @@ class Panel(Widget):
         width, height = self._room()
         self._building = True
         try:
-            lines = self.lines(self.view, width, height)[:height]
+            lines = self.lines(self.view, width, height)
         finally:
             self._building = False
+        if len(lines) > height > 1:  # never a line dropped without saying so
+            hidden = len(lines) - height + 1
+            lines = [*lines[:height - 1],
+                     Text(f"⋮ {hidden} more line{'s' * (hidden > 1)}", style=N.MUTED)]
+        lines = lines[:height]  # a one-row panel (a strip) shows its first line
         for line in lines:
             line.no_wrap = True
             line.overflow = "ellipsis"
         self._lines = lines
         self._built_for = (width, height)
+        if self._title_changed and not self._showing:  # rebuilt for a new size: a title
+            self._title_changed = False  # that depends on the width (the loss chart's)
+            super().refresh()  # is drawn with the border, not a key later
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
                 recompose: bool = False) -> Panel:
@@ -137,7 +146,11 @@ class Panel(Widget):
         self.view = view
         old = self._lines
         self._title_changed = False
-        self._build()
+        self._showing = True
+        try:
+            self._build()
+        finally:
+            self._showing = False
         new = self._lines
         changed = [y for y in range(max(len(old), len(new)))
                    if y >= len(old) or y >= len(new) or not _same(old[y], new[y])]

@@ -45,8 +45,12 @@ class StatusBar(Panel):
         out.append_text(sep).append(mode)
         out.append_text(sep)
         why = diverging(view.loss_history, view.params) if view.finite else ""
-        if why:
-            out.append(f"diverging ({why}): lower the learning rate", style=WRONG)
+        if why:  # the advice whole, in the longest words that fit (80 wide: the shortest)
+            room = width - out.cell_len - sum(len(printable(t)) + 3
+                                              for t in (self.follow, self.activity) if t)
+            advice = (f"diverging ({why}): lower the learning rate",
+                      f"diverging ({why}): lower η", "diverging: lower η", "diverging")
+            out.append(next((a for a in advice if len(a) <= room), advice[-1]), style=WRONG)
         elif view.finite:
             out.append("finite ✓", style=RIGHT)
         else:

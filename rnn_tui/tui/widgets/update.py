@@ -12,11 +12,11 @@ from rich.text import Text
 
 from rnn_tui.core.epochs import Epoch
 from rnn_tui.core.optim import AdagradState, AdamState, MomentumState
-from rnn_tui.core.params import UPDATE_ORDER
+from rnn_tui.core.params import UPDATE_ORDER, by_char
 from rnn_tui.core.text import fmt
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.marks import marked_block
-from rnn_tui.tui.widgets.numbers import CHANGED, CURRENT, LABEL, MUTED, block, inline, rows_needed
+from rnn_tui.tui.widgets.numbers import CHANGED, CURRENT, LABEL, MUTED, block, inline, stacking
 from rnn_tui.tui.widgets.panel import Panel
 
 
@@ -25,35 +25,79 @@ class UpdatePanel(Panel):
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         params = [view.epoch.params.get(n) for n in UPDATE_ORDER]
-        full = rows_needed(params) <= height
+        vocab = view.spec.alphabet
+        names = [vocab if by_char(n) else None for n in UPDATE_ORDER]
+        named = [n is not None for n in names]
+        full = stacking(params, named, height)
         out: list[Text] = []
         if not view.updated:
-            self.border_title = "Parameters (updated after BPTT)"
-            for name, p in zip(UPDATE_ORDER, params, strict=True):
-                out += marked_block(Text.assemble((f"{name:<3}", LABEL)), p, width, full,
-                                    self.marks, (f"param.{name}",))
+            self.border_title = _fit(("Parameters (updated after BPTT)", "Parameters"), width)
+            for i, (name, p) in enumerate(zip(UPDATE_ORDER, params, strict=True)):
+                out += marked_block(Text.assemble((f"{name:<3}", LABEL)), p, width, full[i],
+                                    self.marks, (f"param.{name}",), labels=names[i])
             return out
         ep = view.epoch
         handout = ep.options.optimizer == "sgd" and ep.clipped.grads is ep.grads
         if handout:
-            self.border_title = f"Updates θ ← θ − η·∂L/∂θ, η = {view.spec.learning_rate}"
+            eta = view.spec.learning_rate
+            self.border_title = _fit((f"Updates θ ← θ − η·∂L/∂θ, η = {eta}", f"Updates, η = {eta}",
+                                      "Updates"), width)
         else:
             self.border_title = f"Updates: {_rule(ep)}, η = {view.spec.learning_rate}"
+        cur = view.updated - 1
+        optimizer = [] if handout else _optimizer_lines(ep, UPDATE_ORDER[cur], width)
+        full = stacking(params, named, height - len(optimizer), first=cur)
+        done: list[Text] = []
+        current: list[Text] = []
+        pending: list[Text] = []
         for i, (name, before) in enumerate(zip(UPDATE_ORDER, params, strict=True)):
-            head = Text.assemble((f"{name:<2}", CURRENT if i == view.updated - 1 else LABEL), " ")
+            head = Text.assemble((f"{name:<2}", CURRENT if i == cur else LABEL), " ")
             if i >= view.updated:
-                lines = block(head, before, width - 10, full)
+                lines = block(head, before, width - 10, full[i], labels=names[i])
                 lines[-1].append(" (pending)", style=MUTED)
-                out += lines
+                pending += lines
                 continue
             after = view.params.get(name)
             diff = np.atleast_2d(before) != np.atleast_2d(after)
             styles = {(r, c): CHANGED for r, c in np.argwhere(diff)[:256].tolist()}
-            out += marked_block(head, before, width, full, self.marks, (), after=after,
-                                after_fields=(f"new.{name}",), after_styles=styles)
-            if not handout and i == view.updated - 1:
-                out += _optimizer_lines(ep, name, width)
-        return out
+            lines = marked_block(head, before, width, full[i], self.marks, (), after=after,
+                                 after_fields=(f"new.{name}",), after_styles=styles,
+                                 labels=names[i])
+            if i == cur:
+                current = [*lines, *optimizer]
+            else:
+                done += lines
+        return _fitted(done, current, pending, height, UPDATE_ORDER[:view.updated - 1],
+                       UPDATE_ORDER[view.updated:])
+
+
+def _fitted(done: list[Text], current: list[Text], pending: list[Text], height: int,
+            done_names: tuple[str, ...], pending_names: tuple[str, ...]) -> list[Text]:
+    """The parameters updated, the one being updated and those pending, in
+    ``height`` lines: the current one whole first; the others, when they do
+    not fit, summed up in an explicit ``⋮`` line instead of being cut."""
+    def more(*groups: tuple[tuple[str, ...], str, list[Text]]) -> list[Text]:
+        said = [f"{' '.join(names)} {word}" for names, word, lines in groups if lines]
+        n = sum(len(lines) for _, _, lines in groups)
+        if not n:
+            return []
+        return [Text(f"⋮ {'; '.join(said)} ({n} more line{'s' * (n > 1)})", style=MUTED)]
+
+    d, p = (done_names, "updated", done), (pending_names, "pending", pending)
+    tries = [
+        [*done, *current, *pending],
+        [*done, *current, *more(p)],
+        [*more(d), *current, *more(p)],
+    ]
+    for lines in tries:
+        if len(lines) <= height:
+            return lines
+    return [*current, *more(d, p)]
+
+
+def _fit(titles: tuple[str, ...], width: int) -> str:
+    """The first title that the top border has room for whole, else the last."""
+    return next((t for t in titles if len(t) <= width - 2), titles[-1])
 
 
 def _rule(ep: Epoch) -> str:
