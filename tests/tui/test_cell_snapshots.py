@@ -8,15 +8,26 @@ import pytest
 from textual.pilot import Pilot
 
 from rnn_tui.core.cells.stepper import CellStepper
+from rnn_tui.core.model_file import parse_bytes
 from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.cells.app import CellApp
 
-from helpers.models import random_cell
+LSTM_FILE = b"""name = "lstm"
+text = "hello"
+cell = "lstm"
+embedding_dim = 2
+hidden_size = 3
+learning_rate = 0.1
+
+[init]
+seed = 7
+"""
 
 
 def lstm_app() -> CellApp:
-    p, x, y = random_cell("lstm", 5, 2, 3, 4, seed=7)
-    return CellApp(CellStepper(p, x, y, 0.1), cursor_blink=False, theme="dark")
+    """An LSTM model file as a student writes one: rows named by character."""
+    spec = parse_bytes(LSTM_FILE, "lstm.toml")
+    return CellApp(CellStepper.from_spec(spec), cursor_blink=False, theme="dark")
 
 
 def at(phase: Phase, index: int):

@@ -36,7 +36,7 @@ def fits_whole(a: Array, width: int) -> bool:
     n = a.size
     if n * 7 + 1 > width * 2 or n == 0:
         return n == 0
-    return sum(len(fmt(float(v))) + 1 for v in np.ravel(a)) + 1 <= width
+    return N.vector(np.ravel(a)).cell_len <= width  # as drawn: sign padding, aligned cells
 
 
 def vec_line(head: str, a: Array, width: int, tail: str = "", style: str = "") -> Line:
