@@ -44,7 +44,7 @@ from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, ScreenLayout, phase_class
 from rnn_tui.tui.play import Player
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
-from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
+from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, STYLESHEET, THEMES, default_theme
 from rnn_tui.tui.user_config import RUN_LIMIT
 from rnn_tui.tui.watchdog import Stop, Watchdog
 from rnn_tui.tui.widgets.bptt import BpttPanel
@@ -82,7 +82,7 @@ class Shown:
 
 
 class RnnApp(ScreenLayout, LongJobs):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = STYLESHEET
     TITLE = "rnn-tui"
 
     BINDINGS = KEYS  # keys.py: every key, its id, footer label and help line

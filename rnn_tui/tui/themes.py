@@ -9,8 +9,13 @@ or with NO_COLOR set (https://no-color.org).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from textual.theme import Theme
+
+STYLESHEET = Path(__file__).with_name("app.tcss")
+"""The one stylesheet, for every app of the package (the debugger, the
+GRU/LSTM debugger, compare-cells)."""
 
 PROJECTOR = Theme(
     name="projector",

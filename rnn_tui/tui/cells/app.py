@@ -28,7 +28,7 @@ from rnn_tui.tui.keys import KEYS
 from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
-from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, THEMES, default_theme
+from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, STYLESHEET, THEMES, default_theme
 from rnn_tui.tui.widgets.panel import Panel
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class Shown:
 
 
 class CellApp(App[None]):
-    CSS_PATH = "../app.tcss"
+    CSS_PATH = STYLESHEET  # the one stylesheet, app.tcss (an absolute path: subclasses too)
     TITLE = "rnn-tui"
     BINDINGS = [b for b in KEYS if b.id in CELL_KEYS]
 

@@ -31,7 +31,7 @@ from rnn_tui.core.cell_compare import (
 )
 from rnn_tui.core.model_file import DEFAULT_SCALE, ModelSpec
 from rnn_tui.core.text import printable
-from rnn_tui.tui.themes import MONO, PROJECTOR, THEMES, default_theme
+from rnn_tui.tui.themes import MONO, PROJECTOR, STYLESHEET, THEMES, default_theme
 from rnn_tui.tui.widgets.cell_triangle import CellTriangle, legend
 from rnn_tui.tui.widgets.panel import palette, themed
 
@@ -43,9 +43,6 @@ class CellCompareHelp(ModalScreen[None]):
     """The view's keys, from the live bindings of the screen below."""
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help", id="cells_help_close")]
-    DEFAULT_CSS = "CellCompareHelp { align: center middle; } " \
-        "CellCompareHelp > VerticalScroll { width: 70; height: auto; max-height: 90%; " \
-        "border: round $accent; background: $surface; padding: 0 1; }"
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -74,15 +71,6 @@ class CellCompareScreen(ModalScreen[None]):
         Binding("question_mark", "help", "Help", tooltip="This help", id="cells_help"),
         Binding("q,escape", "close", "Close", tooltip="Close the view", id="cells_close"),
     ]
-    DEFAULT_CSS = """
-    CellCompareScreen { layout: vertical; background: $background; }
-    CellCompareScreen #cells-head { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    CellCompareScreen #cells-triangles { height: 1fr; }
-    CellCompareScreen CellTriangle { height: 100%; width: 1fr; padding: 0 1; }
-    CellCompareScreen CellTriangle.-hidden { display: none; }
-    CellCompareScreen #cells-legend, CellCompareScreen #cells-summary { height: auto; }
-    """
-
     def __init__(self, comparison: Comparison | None = None,
                  compute: Callable[[], Comparison] | None = None) -> None:
         super().__init__()
@@ -208,6 +196,7 @@ class CellCompareApp(App[None]):
     """``rnn-tui compare-cells``: the screen above as an app of its own."""
 
     TITLE = "rnn-tui compare-cells"
+    CSS_PATH = STYLESHEET  # the one stylesheet, app.tcss (an absolute path: subclasses too)
 
     def __init__(self, comparison: Comparison, theme: str | None = None) -> None:
         super().__init__()

@@ -243,10 +243,6 @@ def _kept(T: int, room: int) -> list[int | tuple[int, int]]:
 class CellTriangle(Widget):
     """One triangle, redrawn to the widget's width (and height) on every resize."""
 
-    DEFAULT_CSS = """
-    CellTriangle { height: auto; width: 1fr; }
-    """
-
     def __init__(self, norms: Array | Sequence[Sequence[float]], title: str = "", *,
                  top: float | None = None, numbers: bool | None = None,
                  fit_height: bool = False, show_legend: bool = True, id: str | None = None,
