@@ -98,7 +98,7 @@ def test_rnn_files_are_unchanged(tmp_path: Path) -> None:
     ('vocab = "oleh"\ncell = "lstm"\n[init]\nV = [[1.0], [1.0], [1.0], [true]]\n',
      ["init.V: row 'h' (4) entry [1]: expected a number"]),
     ('cell = "lstm"\n[init]\nc = [1.0, 2.0, "3"]\n', ["init.c: entry 'l' (3): expected"]),
-    ("[init]\nc = [1.0, 2.0, true]\n", ["init.c: entry [3]: expected"]),  # the RNN: as before
+    ("[init]\nc = [1.0, 2.0, true]\n", ["init.c: entry 'l' (3): expected"]),  # the RNN: the same
 ])
 def test_bad_cell_files_are_one_line(tmp_path: Path, body: str, words: list[str]) -> None:
     assert_one_line_error(run("check", write(tmp_path, body)), *words)
