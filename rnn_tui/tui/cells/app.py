@@ -30,6 +30,7 @@ from rnn_tui.core.cells.stepper import CellStepper
 from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.cells.panels import CellStates, CellStatus, CellSums, CellTriangle
 from rnn_tui.tui.cells.step import CellStepPanel
+from rnn_tui.tui.generate import GenerationMode
 from rnn_tui.tui.jobs import LongJobs, switch_mode
 from rnn_tui.tui.keys import KEYS
 from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH
@@ -39,6 +40,7 @@ from rnn_tui.tui.quiz import QuizMode
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, STYLESHEET, THEMES, default_theme
 from rnn_tui.tui.user_config import RUN_LIMIT
 from rnn_tui.tui.watchdog import Stop, Watchdog
+from rnn_tui.tui.widgets.generation import GenerationPanel
 from rnn_tui.tui.widgets.panel import Panel
 
 if TYPE_CHECKING:
@@ -46,8 +48,9 @@ if TYPE_CHECKING:
 
 CELL_KEYS = ("next", "prev", "next_phase", "prev_phase", "formula_down", "formula_up",
              "next_epoch", "goto_epoch", "play", "faster", "slower", "until_correct",
-             "until_loss", "until_nonfinite", "reset", "toggle_mode", "gradcheck", "why",
-             "compare_cells", "quiz", "cycle_theme", "cancel", "help", "quit", "interrupt")
+             "until_loss", "until_nonfinite", "reset", "toggle_mode", "gradcheck", "generate",
+             "generate_next", "generate_prev", "generate_settings", "why", "compare_cells",
+             "quiz", "cycle_theme", "cancel", "help", "quit", "interrupt")
 """The RNN app's bindings this app has (by id): the same keys, remappable."""
 
 
@@ -81,6 +84,7 @@ class CellApp(LongJobs):
         self.probe = LatencyProbe()
         self.quiz = QuizMode(self, quiz)  # type: ignore[arg-type]  # the RNN app's, duck-typed
         self.player = Player(self)  # type: ignore[arg-type]  # the RNN app's, duck-typed
+        self.generation = GenerationMode(self)  # type: ignore[arg-type]  # the RNN app's
         self.cursor_blink = cursor_blink
         self.register_theme(PROJECTOR)
         self.register_theme(MONO)
@@ -97,6 +101,7 @@ class CellApp(LongJobs):
         yield CellStatus(id="cell-status")
         with Horizontal(id="cell-body"):
             yield CellStepPanel(id="cell-step")
+            yield GenerationPanel(id="generate")  # in the step panel's place (v)
             with Vertical(id="cell-side"):
                 yield CellTriangle(id="cell-triangle")
                 yield CellStates(id="cell-states")
@@ -146,7 +151,7 @@ class CellApp(LongJobs):
         view = self.stepper.view()
         wide = self.screen.has_class("-wide")
         for panel in self.query(Panel):
-            if wide or isinstance(panel, CellStepPanel | CellStatus):
+            if wide or isinstance(panel, CellStepPanel | CellStatus | GenerationPanel):
                 panel.show(view)  # type: ignore[arg-type]
             else:
                 panel.view = view  # type: ignore[assignment]  # painted when shown
@@ -221,15 +226,35 @@ class CellApp(LongJobs):
         if self._guard():
             self.start_job("gradient check", gradcheck(self, self.stepper))
 
+    def size_rows(self) -> None:
+        """The generation controller's hook (the RNN app sizes its grid; this
+        layout is app.tcss's alone)."""
+
+    def _has_text(self, what: str) -> bool:
+        if self.stepper.spec is None:
+            self.notify(f"{what}: this model has no model file (no text, no characters).",
+                        timeout=3)
+            return False
+        return True
+
+    def action_generate(self) -> None:
+        if self._has_text("Generation"):
+            self.generation.toggle()
+
+    def action_generate_step(self, delta: int) -> None:
+        if self._has_text("Generation"):
+            self.generation.step(delta)
+
+    def action_generate_settings(self) -> None:
+        if self._has_text("Generation"):
+            self.generation.ask()
+
     def action_compare_cells(self) -> None:
         """The RNN's, the GRU's and the LSTM's triangles for this model's text (modal)."""
         from rnn_tui.tui.screens.cell_compare import screen_for
 
-        if self.stepper.spec is None:
-            self.notify("Compare cells: this model has no model file (no text to compare on).",
-                        timeout=3)
-            return
-        self.push_screen(screen_for(self.stepper.spec))
+        if self._has_text("Compare cells"):
+            self.push_screen(screen_for(self.stepper.spec))
 
     def action_quiz(self) -> None:
         self.quiz.toggle()

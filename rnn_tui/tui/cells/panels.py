@@ -38,21 +38,29 @@ class CellStatus(Panel):
         out.append_text(sep).append(f"epoch {view.pos.epoch}")
         out.append_text(sep).append(view.label)
         out.append_text(sep)
+        mode = "handout dE" if view.mode == "x_t" else "exact"
+        activity = [printable(self.activity)] if self.activity else []
+        tail = [mode, *activity]
         if view.finite:
             out.append("finite ✓", style=N.RIGHT)
-        else:
+        else:  # a job's progress first, then where, then the mode: the words that fit
             out.append("NOT FINITE", style=N.NONFINITE)
             since = self.since(view)
-            if since:
-                out.append(f" since {since}", style=N.WRONG)
-            out.append(": lower the learning rate", style=N.NONFINITE)
-        mode = "handout dE" if view.mode == "x_t" else "exact"
-        out.append_text(sep).append(mode)
-        if self.activity:
-            out.append_text(sep).append(printable(self.activity), style="bold")
+            lower = ": lower the learning rate"
+            short = since.rsplit(" (", 1)[0] if since.endswith(")") else since  # no (3/15)
+            choices = [(f" since {since}{lower}", tail), (f" since {since}", tail),
+                       (f" since {short}", tail), (f" since {since}", activity),
+                       (f" since {short}", activity)] if since else [(lower, tail)]
+            choices.append(choices[-1])  # when nothing fits: cut at the end (…)
+            for words, kept in choices:  # the last one if none fits
+                if out.cell_len + len(words) + sum(len(t) + 3 for t in kept) <= width:
+                    break
+            out.append(words, style=N.WRONG)
+            tail = kept
+        for t in tail:
+            out.append_text(sep).append(t, style="bold" if t is not mode else "")
         out.truncate(width, overflow="ellipsis")
         return [out]
-
 
     def since(self, view: CellView) -> str:
         """Where the numbers first stopped being finite, e.g. ``epoch 2, forward
