@@ -10,7 +10,8 @@ The RNN app's controllers, shared: long jobs (go to epoch N, run until...,
 switching mode, the gradient check) in a thread worker that esc cancels
 (tui/jobs.py; the cells' gradient check is cells/jobs.py's), play
 (play.py), the watchdog for a hangup or SIGTERM (watchdog.py, installed by
-run_cell_app as run_app does), the compare-cells view (modal).
+run_cell_app as run_app does), generation (generate.py, in the step
+panel's place), the compare-cells view (modal).
 """
 
 from __future__ import annotations
