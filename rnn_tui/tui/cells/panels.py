@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 from rich.text import Text
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.core.cells.epochs import CellEpoch, CellRun
 from rnn_tui.core.cells.view import CellView
+from rnn_tui.core.epochs import Cancelled, ShouldStop
 from rnn_tui.core.maths import Array
 from rnn_tui.core.stepper import Layout, Phase, Position
 from rnn_tui.core.text import printable
@@ -77,23 +78,30 @@ class CellStatus(Panel):
             self._finding = bad
             layout = view.stepper.layout
 
-            def find() -> tuple[object, str]:
-                return bad, first_nonfinite(bad, layout)
+            def find() -> tuple[object, str] | None:
+                worker = get_current_worker()  # quitting cancels it between BPTT rows
+                try:
+                    return bad, first_nonfinite(bad, layout, lambda: worker.is_cancelled)
+                except Cancelled:
+                    return None
 
-            self.run_worker(find, thread=True, exclusive=True, group="first-nonfinite")
+            self.run_worker(find, thread=True, exclusive=True, group="first-nonfinite",
+                            exit_on_error=False)
         return f"epoch {bad.number} (finding the step…)"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "first-nonfinite" and event.state is WorkerState.SUCCESS:
+        if (event.worker.group == "first-nonfinite" and event.state is WorkerState.SUCCESS
+                and event.worker.result is not None):
             self._since = event.worker.result  # type: ignore[assignment]
             self.forget()
 
 
-def first_nonfinite(run: CellRun, layout: Layout) -> str:
-    """``epoch N, <step>`` of the first step of ``run`` that is not finite."""
+def first_nonfinite(run: CellRun, layout: Layout, should_stop: ShouldStop) -> str:
+    """``epoch N, <step>`` of the first step of ``run`` that is not finite
+    (core's Cancelled when ``should_stop()``)."""
     for ch in run.chunks:
         if not ch.finite:
-            found = CellEpoch(ch.number, ch.record, ch.mode).first_nonfinite()
+            found = CellEpoch(ch.number, ch.record, ch.mode).first_nonfinite(should_stop)
             if found is not None:
                 pos = Position(epoch=run.number, phase=Phase(found[0]), index=found[1],
                                chunk=ch.j)
