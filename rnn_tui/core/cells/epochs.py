@@ -27,7 +27,7 @@ from rnn_tui.core.cells.bptt import CellRow, bptt_norms, bptt_row, jacobian, row
 from rnn_tui.core.cells.optim import initial_state
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.cells.tbptt import CellChunk, chunk_step
-from rnn_tui.core.epochs import ShouldStop, finite
+from rnn_tui.core.epochs import Cancelled, ShouldStop, finite
 from rnn_tui.core.maths import Array, EmbeddingRows, output_delta
 from rnn_tui.core.optim import OptimizerState
 from rnn_tui.core.train_options import TrainOptions
@@ -165,9 +165,10 @@ class CellEpoch:
 
     # --------------------------------------------------- first non-finite
 
-    def first_nonfinite(self) -> tuple[str, int] | None:
+    def first_nonfinite(self, should_stop: ShouldStop | None = None) -> tuple[str, int] | None:
         """(phase, 0-based index) of the first step whose numbers are not finite.
-        BPTT is located row by row only when the gradients are not finite."""
+        BPTT is located row by row only when the gradients are not finite
+        (``should_stop`` is asked before each row: Cancelled if it says so)."""
         f, T = self.fwd, self.T
         if not self.params.is_finite():
             return ("forward", 0)
@@ -179,6 +180,8 @@ class CellEpoch:
                 return ("output gradients", t - 1)
         if not self.grads.is_finite():
             for t in range(1, T + 1):
+                if should_stop is not None and should_stop():
+                    raise Cancelled
                 for k in range(t, 0, -1):
                     if not sums_finite(self.bptt_sums(t, k)):
                         return ("BPTT", t * (t - 1) // 2 + (t - k))
@@ -189,8 +192,7 @@ class CellEpoch:
 
     def first_nonfinite_at(self, should_stop: ShouldStop | None = None
                            ) -> tuple[int, str, int] | None:
-        del should_stop
-        found = self.first_nonfinite()
+        found = self.first_nonfinite(should_stop)
         return None if found is None else (self.j, *found)
 
 

@@ -5,6 +5,13 @@ the help screen reads them live), its help screen, its panel base and its
 stylesheet; the panels are the cells' own (step.py, panels.py). Layouts:
 80x24 shows the status line, the step panel and the footer; 120x34 and up
 adds the BPTT triangle, the states and the gradient sums beside it.
+
+The RNN app's controllers, shared: long jobs (go to epoch N, run until...,
+switching mode, the gradient check) in a thread worker that esc cancels
+(tui/jobs.py; the cells' gradient check is cells/jobs.py's), play
+(play.py), the watchdog for a hangup or SIGTERM (watchdog.py, installed by
+run_cell_app as run_app does), generation (generate.py, in the step
+panel's place), the compare-cells view (modal).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from textual import events
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
 from textual.widgets import Footer, Static
@@ -24,19 +31,27 @@ from rnn_tui.core.cells.stepper import CellStepper
 from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.cells.panels import CellStates, CellStatus, CellSums, CellTriangle
 from rnn_tui.tui.cells.step import CellStepPanel
+from rnn_tui.tui.generate import GenerationMode
+from rnn_tui.tui.jobs import LongJobs, switch_mode
 from rnn_tui.tui.keys import KEYS
 from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH
+from rnn_tui.tui.play import Player
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, STYLESHEET, THEMES, default_theme
+from rnn_tui.tui.user_config import RUN_LIMIT
+from rnn_tui.tui.watchdog import Stop, Watchdog
+from rnn_tui.tui.widgets.generation import GenerationPanel
 from rnn_tui.tui.widgets.panel import Panel
 
 if TYPE_CHECKING:
     from rnn_tui.tui.user_config import UserConfig
 
 CELL_KEYS = ("next", "prev", "next_phase", "prev_phase", "formula_down", "formula_up",
-             "next_epoch", "reset", "toggle_mode", "why", "quiz", "cycle_theme", "help", "quit",
-             "interrupt")
+             "next_epoch", "goto_epoch", "play", "faster", "slower", "until_correct",
+             "until_loss", "until_nonfinite", "reset", "toggle_mode", "gradcheck", "generate",
+             "generate_next", "generate_prev", "generate_settings", "why", "compare_cells",
+             "quiz", "cycle_theme", "cancel", "help", "quit", "interrupt")
 """The RNN app's bindings this app has (by id): the same keys, remappable."""
 
 
@@ -49,13 +64,14 @@ class Shown:
     mode: str
 
 
-class CellApp(App[None]):
+class CellApp(LongJobs):
     CSS_PATH = STYLESHEET  # the one stylesheet, app.tcss (an absolute path: subclasses too)
     TITLE = "rnn-tui"
     BINDINGS = [b for b in KEYS if b.id in CELL_KEYS]
 
     state: var[Shown | None] = var(None)
     exit_message = ""
+    run_limit = RUN_LIMIT  # epochs a run-until searches (c, l, f)
     _mounted = False
 
     def __init__(self, stepper: CellStepper, *, cursor_blink: bool = True,
@@ -64,9 +80,12 @@ class CellApp(App[None]):
         super().__init__()
         if config is not None:
             self.set_keymap(config.keys)
-        self.stepper = stepper
+            self.run_limit = config.run_limit
+        self.stepper = stepper  # LongJobs drives it through Stepper's methods
         self.probe = LatencyProbe()
         self.quiz = QuizMode(self, quiz)  # type: ignore[arg-type]  # the RNN app's, duck-typed
+        self.player = Player(self)  # type: ignore[arg-type]  # the RNN app's, duck-typed
+        self.generation = GenerationMode(self)  # type: ignore[arg-type]  # the RNN app's
         self.cursor_blink = cursor_blink
         self.register_theme(PROJECTOR)
         self.register_theme(MONO)
@@ -83,6 +102,7 @@ class CellApp(App[None]):
         yield CellStatus(id="cell-status")
         with Horizontal(id="cell-body"):
             yield CellStepPanel(id="cell-step")
+            yield GenerationPanel(id="generate")  # in the step panel's place (v)
             with Vertical(id="cell-side"):
                 yield CellTriangle(id="cell-triangle")
                 yield CellStates(id="cell-states")
@@ -132,7 +152,7 @@ class CellApp(App[None]):
         view = self.stepper.view()
         wide = self.screen.has_class("-wide")
         for panel in self.query(Panel):
-            if wide or isinstance(panel, CellStepPanel | CellStatus):
+            if wide or isinstance(panel, CellStepPanel | CellStatus | GenerationPanel):
                 panel.show(view)  # type: ignore[arg-type]
             else:
                 panel.view = view  # type: ignore[assignment]  # painted when shown
@@ -160,30 +180,82 @@ class CellApp(App[None]):
         status.activity = text
         status.forget()
 
+    def _guard(self) -> bool:
+        """Stepping keys wait while a long job's thread runs (it moves the stepper)."""
+        return not self.busy
+
     def action_step(self, delta: int) -> None:
-        if delta > 0 and self.quiz.ask_before_next():
+        if not self._guard() or (delta > 0 and self.quiz.ask_before_next()):
             return
         self.stepper.next() if delta > 0 else self.stepper.prev()
         self.moved()
 
     def action_phase(self, delta: int) -> None:
-        self.stepper.next_phase() if delta > 0 else self.stepper.prev_phase()
-        self.moved()
+        if self._guard():
+            self.stepper.next_phase() if delta > 0 else self.stepper.prev_phase()
+            self.moved()
 
     def action_next_epoch(self) -> None:
-        self.stepper.goto_epoch(self.stepper.position.epoch + 1)
-        self.moved()
+        if self._guard():
+            self.stepper.goto_epoch(self.stepper.position.epoch + 1)
+            self.moved()
 
     def action_reset(self) -> None:
-        self.stepper.reset()
-        self.moved()
+        if self._guard():
+            self.player.stop()
+            self.stepper.reset()
+            self.moved()
+
+    def action_play(self) -> None:
+        if self.player.playing:
+            self.player.stop()
+        elif self._guard():
+            self.player.start()
+
+    def action_speed(self, delta: int) -> None:
+        self.player.change_speed(delta)
 
     def action_toggle_mode(self) -> None:
-        """The exact dE or the handout's (the row of x_t); later epochs change."""
-        self.stepper.set_mode("x_t" if self.stepper.mode == "x_k" else "x_k")
-        self.notify("dE: the handout's (row of x_t)" if self.stepper.mode == "x_t"
-                    else "dE: exact (row of x_k)", timeout=2)
-        self.moved()
+        """The exact dE or the handout's (the row of x_t): later epochs change,
+        recomputed in a thread (a job, as the RNN app does)."""
+        if self._guard():
+            self.start_job("switching mode", switch_mode(self.stepper))
+
+    def action_gradcheck(self) -> None:
+        from rnn_tui.tui.cells.jobs import gradcheck
+
+        if self._guard():
+            self.start_job("gradient check", gradcheck(self, self.stepper))
+
+    def size_rows(self) -> None:
+        """The generation controller's hook (the RNN app sizes its grid; this
+        layout is app.tcss's alone)."""
+
+    def _has_text(self, what: str) -> bool:
+        if self.stepper.spec is None:
+            self.notify(f"{what}: this model has no model file (no text, no characters).",
+                        timeout=3)
+            return False
+        return True
+
+    def action_generate(self) -> None:
+        if self._has_text("Generation"):
+            self.generation.toggle()
+
+    def action_generate_step(self, delta: int) -> None:
+        if self._has_text("Generation"):
+            self.generation.step(delta)
+
+    def action_generate_settings(self) -> None:
+        if self._has_text("Generation"):
+            self.generation.ask()
+
+    def action_compare_cells(self) -> None:
+        """The RNN's, the GRU's and the LSTM's triangles for this model's text (modal)."""
+        from rnn_tui.tui.screens.cell_compare import screen_for
+
+        if self._has_text("Compare cells"):
+            self.push_screen(screen_for(self.stepper.spec))
 
     def action_quiz(self) -> None:
         self.quiz.toggle()
@@ -192,9 +264,10 @@ class CellApp(App[None]):
         from rnn_tui.core.cells.why import CellExplainer
         from rnn_tui.tui.screens.why import WhyScreen
 
-        view = self.stepper.view()
-        self.push_screen(WhyScreen(f"Why? epoch {view.pos.epoch}, {view.label}",
-                                   CellExplainer(view).roots()))
+        if self._guard():
+            view = self.stepper.view()
+            self.push_screen(WhyScreen(f"Why? epoch {view.pos.epoch}, {view.label}",
+                                       CellExplainer(view).roots()))
 
     def action_scroll_formula(self, delta: int) -> None:
         self.query_one(CellStepPanel).scroll(delta)
@@ -209,9 +282,17 @@ class CellApp(App[None]):
 
         self.push_screen(HelpScreen())
 
+    def on_stop(self, message: Stop) -> None:
+        """The watchdog's: a hangup or SIGTERM (it ends the process if this hangs)."""
+        self._stop(f"rnn-tui: stopped by {message.name}", message.code)
+
     def action_interrupt(self) -> None:
-        self.exit_message = "rnn-tui: interrupted"
-        self.exit(return_code=130)
+        self._stop("rnn-tui: interrupted", 130)
+
+    def _stop(self, message: str, code: int) -> None:
+        self.exit_message = message
+        self.workers.cancel_all()
+        self.exit(return_code=code)
 
 
 def run_cell_app(stepper: CellStepper, theme: str | None = None,
@@ -219,6 +300,7 @@ def run_cell_app(stepper: CellStepper, theme: str | None = None,
     """Open the GRU/LSTM debugger; returns the exit status."""
     np.seterr(all="ignore")  # a diverging model shows NaN, it does not warn
     app = CellApp(stepper, theme=theme, config=config, quiz=quiz)
+    Watchdog(lambda name, code: app.post_message(Stop(name, code))).install()
     app.run()
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)

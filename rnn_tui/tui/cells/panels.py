@@ -7,10 +7,13 @@ import math
 
 import numpy as np
 from rich.text import Text
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from rnn_tui.core.cells.epochs import CellEpoch, CellRun
 from rnn_tui.core.cells.view import CellView
+from rnn_tui.core.epochs import Cancelled, ShouldStop
 from rnn_tui.core.maths import Array
-from rnn_tui.core.stepper import Layout, Phase
+from rnn_tui.core.stepper import Layout, Phase, Position
 from rnn_tui.core.text import printable
 from rnn_tui.tui.cells.step import mat_inline
 from rnn_tui.tui.widgets import numbers as N
@@ -19,9 +22,12 @@ from rnn_tui.tui.widgets.panel import Panel
 
 
 class CellStatus(Panel):
-    """Model, cell, epoch, the step, finiteness, mode, the quiz's score."""
+    """Model, cell, epoch, the step, finiteness (where it first failed, as
+    the RNN's status bar names it), mode, a job's progress, the quiz's score."""
 
     activity = ""
+    _since: tuple[object, str] | None = None  # (the non-finite epoch, where it failed)
+    _finding: object = None
 
     def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
         sep = Text(" │ ", style=N.LABEL)
@@ -33,16 +39,74 @@ class CellStatus(Panel):
         out.append_text(sep).append(f"epoch {view.pos.epoch}")
         out.append_text(sep).append(view.label)
         out.append_text(sep)
+        mode = "handout dE" if view.mode == "x_t" else "exact"
+        activity = [printable(self.activity)] if self.activity else []
+        tail = [mode, *activity]
         if view.finite:
             out.append("finite ✓", style=N.RIGHT)
-        else:
-            out.append("NOT FINITE: lower the learning rate", style=N.NONFINITE)
-        mode = "handout dE" if view.mode == "x_t" else "exact"
-        out.append_text(sep).append(mode)
-        if self.activity:
-            out.append_text(sep).append(printable(self.activity), style="bold")
+        else:  # a job's progress first, then where, then the mode: the words that fit
+            out.append("NOT FINITE", style=N.NONFINITE)
+            since = self.since(view)
+            lower = ": lower the learning rate"
+            short = since.rsplit(" (", 1)[0] if since.endswith(")") else since  # no (3/15)
+            choices = [(f" since {since}{lower}", tail), (f" since {since}", tail),
+                       (f" since {short}", tail), (f" since {since}", activity),
+                       (f" since {short}", activity)] if since else [(lower, tail)]
+            choices.append(choices[-1])  # when nothing fits: cut at the end (…)
+            for words, kept in choices:  # the last one if none fits
+                if out.cell_len + len(words) + sum(len(t) + 3 for t in kept) <= width:
+                    break
+            out.append(words, style=N.WRONG)
+            tail = kept
+        for t in tail:
+            out.append_text(sep).append(t, style="bold" if t is not mode else "")
         out.truncate(width, overflow="ellipsis")
         return [out]
+
+    def since(self, view: CellView) -> str:
+        """Where the numbers first stopped being finite, e.g. ``epoch 2, forward
+        t=1 (1/4)``, among the epochs seen; found once per model in a thread
+        (the BPTT terms are searched one by one when the gradients are not
+        finite), on copies of the epoch's chunks (the stepper's caches are
+        the event loop's)."""
+        bad = view.stepper.checkpoints.nonfinite
+        if bad is None:
+            return ""
+        if self._since is not None and self._since[0] is bad:
+            return self._since[1]
+        if self._finding is not bad:
+            self._finding = bad
+            layout = view.stepper.layout
+
+            def find() -> tuple[object, str] | None:
+                worker = get_current_worker()  # quitting cancels it between BPTT rows
+                try:
+                    return bad, first_nonfinite(bad, layout, lambda: worker.is_cancelled)
+                except Cancelled:
+                    return None
+
+            self.run_worker(find, thread=True, exclusive=True, group="first-nonfinite",
+                            exit_on_error=False)
+        return f"epoch {bad.number} (finding the step…)"
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if (event.worker.group == "first-nonfinite" and event.state is WorkerState.SUCCESS
+                and event.worker.result is not None):
+            self._since = event.worker.result  # type: ignore[assignment]
+            self.forget()
+
+
+def first_nonfinite(run: CellRun, layout: Layout, should_stop: ShouldStop) -> str:
+    """``epoch N, <step>`` of the first step of ``run`` that is not finite
+    (core's Cancelled when ``should_stop()``)."""
+    for ch in run.chunks:
+        if not ch.finite:
+            found = CellEpoch(ch.number, ch.record, ch.mode).first_nonfinite(should_stop)
+            if found is not None:
+                pos = Position(epoch=run.number, phase=Phase(found[0]), index=found[1],
+                               chunk=ch.j)
+                return f"epoch {run.number}, {layout.label(pos)}"
+    return f"epoch {run.number}"
 
 
 class CellTriangle(Panel):

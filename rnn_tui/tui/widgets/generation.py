@@ -5,13 +5,16 @@ generated character at a time with its numbers substituted:
     h_t = tanh(U x_t + W h_{t-1} + b),   Ω_t = V h_t + c,
     ŷ_t = softmax(Ω_t / τ),   next = argmax (τ = 0) or the draw from ŷ_t.
 
-Takes the formula panel's place while on (tui/generate.py has the keys)."""
+Takes the formula panel's place while on (tui/generate.py has the keys);
+in the GRU/LSTM debugger the step panel's, with h_t (and the LSTM's C_t)
+from the cell's step instead of tanh (the gates are the forward step's)."""
 
 from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
 
+from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array, Params
 from rnn_tui.core.sample import Generation, SampleStep, preactivation
 from rnn_tui.core.text import char, fmt
@@ -77,24 +80,19 @@ def _walk_line(what: str, prime: str, g: Generation, vocab: str, k: int | None,
 
 
 def _step_lines(g: Generation, k: int, vocab: str, tau: float, width: int, room: int,
-                seed: int, p: Params, primed: int) -> list[tuple[int, Text]]:
+                seed: int, p: Params | CellParams, primed: int) -> list[tuple[int, Text]]:
     """Character k's numbers; t counts the inputs from the prime's first (t = 1)."""
     s: SampleStep = g.steps[k]
     t, n = primed + k, len(g.steps)
     w = width - 2
     out: list[tuple[int, Text]] = []
-    a = preactivation(p, s)  # (H,)
     head = Text(f"character {k + 1}/{n}: ", style=LABEL).append(
         f"input x_{t} = E[{char(vocab[s.input])!r}]")
     if s.h_prev is not None:
         head.append(f",  h_{t - 1} = ", style=LABEL).append_text(
             vector(s.h_prev, w - head.cell_len - 8))
     out.append((5, head))
-    h_line = Text(f"h_{t} = tanh(U x_{t} + W h_{t - 1} + b) = tanh(", style=LABEL)
-    half = max(12, (w - h_line.cell_len - 6) // 2)
-    h_line.append_text(vector(a, half)).append(") = ", style=LABEL).append_text(
-        vector(s.h, w - h_line.cell_len - 4))
-    out.append((1, h_line))
+    out.append((1, _h_line(p, s, t, w)))
     chosen = CURRENT if tau > 0 else ARGMAX
     with np.errstate(all="ignore"):
         scaled = s.omega / tau if tau > 0 else s.omega
@@ -123,6 +121,21 @@ def _step_lines(g: Generation, k: int, vocab: str, tau: float, width: int, room:
     choice = _choice(s, t, k + 1, vocab, tau, seed, w)
     out += [(1 if i == 0 else 2, line) for i, line in enumerate(choice)]
     return out
+
+
+def _h_line(p: Params | CellParams, s: SampleStep, t: int, w: int) -> Text:
+    """``h_t = tanh(U x_t + W h_{t-1} + b) = tanh([..]) = [..]``, or a cell's
+    ``h_t = LSTM(x_t, h_{t-1}, C_{t-1}) = [..]``."""
+    if isinstance(p, CellParams):
+        state = f"h_{t - 1}" + (f", C_{t - 1}" if p.cell == "lstm" else "")
+        line = Text(f"h_{t} = {p.cell.upper()}(x_{t}, {state}) = ", style=LABEL)
+        return line.append_text(vector(s.h, w - line.cell_len))
+    a = preactivation(p, s)  # (H,)
+    line = Text(f"h_{t} = tanh(U x_{t} + W h_{t - 1} + b) = tanh(", style=LABEL)
+    half = max(12, (w - line.cell_len - 6) // 2)
+    line.append_text(vector(a, half)).append(") = ", style=LABEL).append_text(
+        vector(s.h, w - line.cell_len - 4))
+    return line
 
 
 def _right(text: Text, width: int) -> Text:
