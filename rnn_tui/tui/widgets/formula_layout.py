@@ -20,7 +20,6 @@ one ``⋮ N more`` row whose place the caller's scroll offset moves.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,17 +27,25 @@ import numpy as np
 from rich.text import Span, Text
 
 from rnn_tui.core.maths import Array
-from rnn_tui.core.text import fmt
+from rnn_tui.tui.widgets.formula_rows import (
+    EMPTY,
+    NUMBER,
+    Block,
+    Memo,
+    Row,
+    beside,
+    joins,
+    key,
+    padded,
+    styles_key,
+    widest,
+)
 from rnn_tui.tui.widgets.numbers import ELLIPSIS, MUTED, NONFINITE
+
+__all__ = ["Eq", "Fitted", "Mat", "Vec", "fit", "padded", "render", "widest"]
 
 MAX_STACK = 8  # a matrix with more rows than this is never stacked
 SCROLL_KEYS = "{ }"
-
-
-def padded(x: float) -> str:
-    """fmt(x) with a space where a minus sign would be."""
-    s = fmt(float(x))
-    return s if s.startswith("-") else " " + s
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,8 @@ def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
     probe = max(1, min(n, room // 2 + 1))
     p_lo = max(0, min(focus - probe // 2, n - probe))
     if cw is None:
-        cw = max(len(s) for s in _cells(values, p_lo, p_lo + probe, v.cell))
+        cw = (widest(values[p_lo:p_lo + probe]) if v.cell is padded
+              else max(len(s) for s in _cells(values, p_lo, p_lo + probe, v.cell)))
     if n * (cw + 1) - 1 <= room:
         lo, hi = 0, n
     else:
@@ -147,7 +155,7 @@ def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
     return out.append("]" + post)
 
 
-def matrix(a: Mat, budget: int, stack: bool) -> list[Text]:
+def matrix(a: Mat, budget: int, stack: bool, memo: Memo | None = None) -> list[Text]:
     """Rows stacked (⎡ ⎤ / ⎢ ⎥ / ⎣ ⎦) when ``stack`` and they fit, else one row."""
     m = np.atleast_2d(a.m)
     r, c = m.shape
@@ -160,7 +168,7 @@ def matrix(a: Mat, budget: int, stack: bool) -> list[Text]:
                        budget)]
     shown = min(r, MAX_STACK + 1)
     cols = min(c, budget // 2 + 1)
-    cw = max(len(padded(float(x))) for x in m[:shown, :cols].ravel())
+    cw = (memo or Memo()).cw(m, shown, cols)
     full = c * (cw + 1) + 1 + len(a.post)
     rows: dict[int, dict[int, str]] = {}
     for (i, j), s in a.styles.items():
@@ -205,42 +213,43 @@ FIT_LEVELS = 3  # fit() elides to half a row at most, then hides rows behind ⋮
 # (pinned equations, which may not be hidden, to the last level)
 
 
-@dataclass
-class Block:
-    rows: list[Text]
-    base: int  # the row the one-row atoms sit on
-
-    @property
-    def width(self) -> int:
-        return max(r.cell_len for r in self.rows)
-
-
-def _beside(a: Block, b: Block) -> Block:
-    top = max(a.base, b.base)
-    bottom = max(len(a.rows) - a.base, len(b.rows) - b.base)
-    wa = a.width
-    out = []
-    for y in range(top + bottom):
-        ya, yb = y - (top - a.base), y - (top - b.base)
-        left = a.rows[ya].copy() if 0 <= ya < len(a.rows) else Text("")
-        left.pad_right(wa - left.cell_len)
-        if 0 <= yb < len(b.rows):
-            left.append_text(b.rows[yb])
-        out.append(left)
-    return Block(out, top)
-
-
-def _segment(seg: Segment, budget: int, stack: bool, avail: int, floor: bool = True) -> Block:
-    block = Block([Text("")], 0)
+def _budgets(seg: Segment, budget: int, stack: bool, avail: int,
+             floor: bool) -> tuple[object, ...]:
+    """Each atom's budget in the segment (what its layout depends on)."""
+    out: list[object] = []
     for atom in seg:
         if isinstance(atom, Vec):
-            rows = [vector(atom, max(budget, min(40, avail)) if atom.keep and floor else budget)]
+            out.append(max(budget, min(40, avail)) if atom.keep and floor else budget)
         elif isinstance(atom, Mat):
-            keep = atom.keep and floor
-            rows = matrix(atom, max(budget, min(22, avail)) if keep else budget, stack)
+            out.append((max(budget, min(22, avail)) if atom.keep and floor else budget, stack))
         else:
-            rows = [atom.copy() if isinstance(atom, Text) else Text(atom)]
-        block = _beside(block, Block(rows, (len(rows) - 1) // 2))
+            out.append(None)
+    return tuple(out)
+
+
+def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
+             floor: bool = True) -> Block:
+    """The segment's atoms side by side (``seg`` stays alive during the fit)."""
+    budgets = _budgets(seg, budget, stack, avail, floor)
+    done = memo.segments.get((id(seg), budgets))
+    if done is not None:
+        return done
+    block = Block([EMPTY], 0)
+    for atom, b in zip(seg, budgets, strict=True):
+        if isinstance(atom, Vec):
+            v = atom
+            k = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw, b)
+            rows = memo.atom(k, lambda v=v, b=b: [vector(v, b)])  # type: ignore[misc]
+        elif isinstance(atom, Mat):
+            a = atom
+            k = ("m", key(a.m), styles_key(a.styles), a.post, b)
+            rows = memo.atom(k, lambda a=a, b=b: matrix(a, *b, memo))  # type: ignore[misc]
+        elif isinstance(atom, Text):
+            rows = memo.atom(("t", id(atom)), lambda t=atom: [t])  # type: ignore[misc]
+        else:
+            rows = memo.atom(("t", atom), lambda t=atom: [Text(t)])  # type: ignore[misc]
+        block = beside(block, Block(rows, (len(rows) - 1) // 2))
+    memo.segments[id(seg), budgets] = block
     return block
 
 
@@ -249,44 +258,59 @@ def _hard_split(text: Text, width: int) -> list[Text]:
     return [text[i:i + width] for i in range(0, max(1, text.cell_len), max(1, width))]
 
 
-def _lstrip(seg: Segment) -> Segment:
-    return [seg[0].lstrip(), *seg[1:]] if seg and isinstance(seg[0], str) else seg
+def _lstrip(seg: Segment, memo: Memo) -> Segment:
+    """The segment without its leading blanks (one list per segment and fit)."""
+    if not (seg and isinstance(seg[0], str)):
+        return seg
+    got = memo.lstripped.get(id(seg))
+    if got is None:
+        got = memo.lstripped[id(seg)] = [seg[0].lstrip(), *seg[1:]]
+    return got  # type: ignore[return-value]
 
 
-def _shrunk(seg: Segment, avail: int, stack: bool, share: float) -> Block:
+def _shrunk(seg: Segment, avail: int, stack: bool, share: float, memo: Memo) -> Block:
     """The segment at the level's budget, else elided until it fits ``avail``."""
     first = max(0, int(avail * share))
     for budget in (first, avail // 2, avail // 4, 14, 0):
-        block = _segment(seg, max(0, min(budget, first)), stack and budget == first, avail)
+        block = _segment(seg, max(0, min(budget, first)), stack and budget == first, avail,
+                         memo)
         if block.width <= avail:
             return block
-    return _segment(seg, 0, False, avail, floor=False)  # even results elided
+    return _segment(seg, 0, False, avail, memo, floor=False)  # even results elided
 
 
-def render(eq: Eq, width: int, level: int) -> list[Text]:
-    """The equation's rows at a level of detail (see LEVELS)."""
+def _lay(eq: Eq, width: int, level: int, memo: Memo) -> tuple[list[Row], int]:
+    """The equation's rows at a level of detail (see LEVELS), unbuilt, and
+    the row of its last segment's one-row atoms (the result, ``= [...]``)."""
     stack, share = LEVELS[level]
     lead, cont = min(eq.lead, width // 3), min(eq.cont, width // 3)
-    out: list[Text] = []
+    out: list[Row] = []
     line: Block | None = None
     for n, seg in enumerate(eq.segments):
         if line is not None:
             room = width - line.width
-            block = _segment(seg, int((width - cont) * share), stack, room)
+            block = _segment(seg, int((width - cont) * share), stack, room, memo)
             if block.width <= room:
-                line = _beside(line, block)
+                line = beside(line, block)
                 continue
             out += line.rows
-            seg = _lstrip(seg)
+            seg = _lstrip(seg, memo)
         indent = lead if n == 0 else cont
-        block = _shrunk(seg, max(1, width - indent), stack, share)
-        line = Block([Text(" " * indent) + r for r in block.rows], block.base)
-    at = -1  # the row of the last segment's one-row atoms (the result, ``= [...]``)
+        block = _shrunk(seg, max(1, width - indent), stack, share, memo)
+        line = Block([EMPTY.then(indent, r if r.length else None) for r in block.rows],
+                     block.base)
+    at = -1
     if line is not None:
         at = len(out) + line.base
         out += line.rows
+    return out, at
+
+
+def render(eq: Eq, width: int, level: int, memo: Memo | None = None) -> list[Text]:
+    """The equation's rows at a level of detail (see LEVELS)."""
+    out, at = _lay(eq, width, level, memo or Memo())
     rows: list[Text] = []
-    for r in out:
+    for r in map(Row.text, out):
         r.rstrip()
         if eq.style:
             r.stylize(eq.style)
@@ -296,6 +320,22 @@ def render(eq: Eq, width: int, level: int) -> list[Text]:
         if rows[at].cell_len + eq.beside.cell_len <= width:  # else the strip shows it
             rows[at] = rows[at] + eq.beside
     return rows or [Text("")]
+
+
+def measure(eq: Eq, width: int, level: int, memo: Memo) -> tuple[int, int]:
+    """(rows, numbers shown) of ``render(eq, width, level)``, mostly without
+    building it: by the rows' measures unless a row is split or a number may
+    run across two pieces of a row."""
+    out, at = _lay(eq, width, level, memo)
+    extra = eq.beside if eq.beside is not None and eq.beside.cell_len else None
+    if any(r.joined or r.end > width for r in out) or (
+            extra is not None and out and joins(extra.plain[0])):
+        rows = render(eq, width, level, memo)
+        return len(rows), _numbers(rows)
+    numbers = sum(r.numbers for r in out)
+    if extra is not None and out and out[at].end + extra.cell_len <= width:
+        numbers += len(NUMBER.findall(extra.plain))
+    return max(1, len(out)), numbers
 
 
 # ----------------------------------------------------------------- fitting
@@ -309,26 +349,28 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     vectors elide); an equation that no level shortens keeps its detail."""
     width, height = max(1, width), max(1, height)
     levels = [0] * len(eqs)
-    cache: dict[tuple[int, int], list[Text]] = {}
+    cache: dict[tuple[int, int], tuple[int, int]] = {}
+    memo = Memo()
 
-    def rows_of(i: int, level: int) -> list[Text]:
+    def size(i: int, level: int) -> tuple[int, int]:
+        """(rows, numbers) of equation i at the level."""
         if (i, level) not in cache:
-            cache[i, level] = render(eqs[i], width, level)
+            cache[i, level] = measure(eqs[i], width, level, memo)
         return cache[i, level]
 
-    total = sum(len(rows_of(i, 0)) for i in range(len(eqs)))
+    total = sum(size(i, 0)[0] for i in range(len(eqs)))
     while total > height:
         # the step that hides the fewest numbers per row it saves
         best: tuple[float, int, int, int] | None = None  # (cost, level, -i, new level)
         for i in range(len(eqs)):
-            now = rows_of(i, levels[i])
+            now = size(i, levels[i])
             free = eqs[i].pinned or eqs[i].spare  # pinned rows must fit
             top = len(LEVELS) if free else FIT_LEVELS
             for level in range(levels[i] + 1, top):
-                new = rows_of(i, level)
-                saved = len(now) - len(new)
+                new = size(i, level)
+                saved = now[0] - new[0]
                 if saved > 0:
-                    cost = (_numbers(now) - _numbers(new)) / min(saved, total - height)
+                    cost = (now[1] - new[1]) / min(saved, total - height)
                     if cost > MAX_COST and not free:
                         break  # dearer than hiding the row behind ⋮, where a key shows it
                     cand = (cost, level, -i, level)
@@ -337,9 +379,9 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
         if best is None:
             break
         i, level = -best[2], best[3]
-        total -= len(rows_of(i, levels[i])) - len(rows_of(i, level))
+        total -= size(i, levels[i])[0] - size(i, level)[0]
         levels[i] = level
-    rows = [(r, e) for i, e in enumerate(eqs) for r in rows_of(i, levels[i])]
+    rows = [(r, e) for i, e in enumerate(eqs) for r in render(e, width, levels[i], memo)]
     if len(rows) <= height:
         return Fitted([r for r, _ in rows], 0, 0)
     pinned = [(r, e) for r, e in rows if e.pinned]
@@ -359,9 +401,6 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     if end < len(free):
         shown.append(_marker(f"⋮ {len(free) - end} more below", width))
     return Fitted(shown[:room] + [r for r, _ in pinned], len(free) - body, start)
-
-
-NUMBER = re.compile(r"\d\.\d|NaN|inf")
 
 
 def _numbers(rows: list[Text]) -> int:
