@@ -19,11 +19,13 @@ one ``⋮ N more`` row whose place the caller's scroll offset moves.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Span, Text
 
 from rnn_tui.core.maths import Array
@@ -120,8 +122,9 @@ def _styled(cells: Sequence[str], width: int, styles: Mapping[int, str], lo: int
     return Text(" ".join(parts), spans=spans)
 
 
-def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
-    """The vector in at most ``budget`` cells if it can be (else its least)."""
+def _plan(v: Vec, budget: int, cw: int | None) -> tuple[int, int, int] | Text:
+    """The cells of the vector shown in ``budget`` cells and their width
+    (lo, hi, cw), or its whole Text where no cell is shown."""
     values, n = v.values, len(v.values)
     cw = v.cw if cw is None else cw
     post = v.post
@@ -144,8 +147,36 @@ def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
         hi = min(n, lo + k)
         if room < cw + 4:  # not even one cell: the whole vector elided
             return Text("[" + ELLIPSIS + "]" + post, style=MUTED)
+    if v.cell is padded:
+        return lo, hi, max(cw, widest(values[lo:hi]))
+    return lo, hi, max([cw, *map(len, _cells(values, lo, hi, v.cell))])
+
+
+def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
+    """The vector in at most ``budget`` cells if it can be (else its least)."""
+    plan = _plan(v, budget, cw)
+    return plan if isinstance(plan, Text) else _vector_text(v, *plan)
+
+
+def _vector_row(v: Vec, budget: int) -> Row:
+    """vector(v, budget) measured, built when its row is."""
+    plan = _plan(v, budget, None)
+    if isinstance(plan, Text):
+        return Row.of(plan)
+    lo, hi, cw = plan
+    n = len(v.values)
+    inner = (hi - lo) * (cw + 1) - 1 + 2 * (lo > 0) + 2 * (hi < n)  # ASCII but "…"
+    length = 2 + inner + len(v.post)
+    width = 2 + inner + cell_len(v.post) + ((lo > 0) + (hi < n)) * (cell_len(ELLIPSIS) - 1)
+    numbers = hi - lo if v.cell is padded else sum(
+        len(NUMBER.findall(c)) for c in _cells(v.values, lo, hi, v.cell))
+    return Row(width, width, length, numbers, False, "[", (v.post or "]")[-1], False,
+               (functools.partial(_vector_text, v, lo, hi, cw),))
+
+
+def _vector_text(v: Vec, lo: int, hi: int, cw: int) -> Text:
+    values, n, post = v.values, len(v.values), v.post
     cells = _cells(values, lo, hi, v.cell)
-    cw = max([cw, *map(len, cells)])
     out = Text("[")
     if lo > 0:
         out.append(ELLIPSIS + " ", style=MUTED)
@@ -239,15 +270,16 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
         if isinstance(atom, Vec):
             v = atom
             k = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw, b)
-            rows = memo.atom(k, lambda v=v, b=b: [vector(v, b)])  # type: ignore[misc]
+            rows = memo.atom(k, lambda v=v, b=b: [_vector_row(v, b)])  # type: ignore[misc]
         elif isinstance(atom, Mat):
             a = atom
             k = ("m", key(a.m), styles_key(a.styles), a.post, b)
-            rows = memo.atom(k, lambda a=a, b=b: matrix(a, *b, memo))  # type: ignore[misc]
+            rows = memo.atom(k, lambda a=a, b=b: [  # type: ignore[misc]
+                Row.of(t) for t in matrix(a, *b, memo)])
         elif isinstance(atom, Text):
-            rows = memo.atom(("t", id(atom)), lambda t=atom: [t])  # type: ignore[misc]
+            rows = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
         else:
-            rows = memo.atom(("t", atom), lambda t=atom: [Text(t)])  # type: ignore[misc]
+            rows = memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])  # type: ignore[misc]
         block = beside(block, Block(rows, (len(rows) - 1) // 2))
     memo.segments[id(seg), budgets] = block
     return block
@@ -282,6 +314,9 @@ def _shrunk(seg: Segment, avail: int, stack: bool, share: float, memo: Memo) -> 
 def _lay(eq: Eq, width: int, level: int, memo: Memo) -> tuple[list[Row], int]:
     """The equation's rows at a level of detail (see LEVELS), unbuilt, and
     the row of its last segment's one-row atoms (the result, ``= [...]``)."""
+    done = memo.laid.get((id(eq), level))
+    if done is not None:
+        return done
     stack, share = LEVELS[level]
     lead, cont = min(eq.lead, width // 3), min(eq.cont, width // 3)
     out: list[Row] = []
@@ -303,6 +338,7 @@ def _lay(eq: Eq, width: int, level: int, memo: Memo) -> tuple[list[Row], int]:
     if line is not None:
         at = len(out) + line.base
         out += line.rows
+    memo.laid[id(eq), level] = out, at
     return out, at
 
 
@@ -341,6 +377,17 @@ def measure(eq: Eq, width: int, level: int, memo: Memo) -> tuple[int, int]:
 # ----------------------------------------------------------------- fitting
 
 
+def _stacks(eq: Eq) -> bool:
+    """Whether a matrix of the equation may be stacked (see matrix())."""
+    for seg in eq.segments:
+        for atom in seg:
+            if isinstance(atom, Mat):
+                r, c = np.atleast_2d(atom.m).shape
+                if 1 < r <= MAX_STACK and c > 1:
+                    return True
+    return False
+
+
 def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "lines") -> Fitted:
     """The rows of ``eqs`` in ``height`` rows of ``width`` cells.
 
@@ -355,7 +402,10 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     def size(i: int, level: int) -> tuple[int, int]:
         """(rows, numbers) of equation i at the level."""
         if (i, level) not in cache:
-            cache[i, level] = measure(eqs[i], width, level, memo)
+            if level == 1 and not _stacks(eqs[i]):  # levels 0 and 1 differ only in stacking
+                cache[i, level] = size(i, 0)
+            else:
+                cache[i, level] = measure(eqs[i], width, level, memo)
         return cache[i, level]
 
     total = sum(size(i, 0)[0] for i in range(len(eqs)))
@@ -381,9 +431,18 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
         i, level = -best[2], best[3]
         total -= size(i, levels[i])[0] - size(i, level)[0]
         levels[i] = level
-    rows = [(r, e) for i, e in enumerate(eqs) for r in render(e, width, levels[i], memo)]
+    built: dict[int, list[Text]] = {}
+
+    def row(i: int, y: int) -> Text:
+        """Row y of equation i, built only if it is shown."""
+        if i not in built:
+            built[i] = render(eqs[i], width, levels[i], memo)
+        return built[i][y]
+
+    rows = [(functools.partial(row, i, y), e) for i, e in enumerate(eqs)
+            for y in range(size(i, levels[i])[0])]
     if len(rows) <= height:
-        return Fitted([r for r, _ in rows], 0, 0)
+        return Fitted([r() for r, _ in rows], 0, 0)
     pinned = [(r, e) for r, e in rows if e.pinned]
     if len(pinned) >= height:  # not even the pinned rows fit: all scroll
         pinned = []
@@ -391,16 +450,16 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     room = height - len(pinned)
     if scroll <= 0:
         shown, gap = _gap(free, room, what, width)
-        return Fitted(shown + [r for r, _ in pinned], gap, 0)
+        return Fitted(shown + [r() for r, _ in pinned], gap, 0)
     # scrolled: a window of the free rows from row ``scroll``, a marker at each cut end
     start = min(scroll, max(1, len(free) - (room - 1)))
     body = max(0, room - 1 - (start + room - 1 < len(free)))
     end = start + body
     shown = [_marker(f"⋮ {start} more above", width)]
-    shown += [r for r, _ in free[start:end]]
+    shown += [r() for r, _ in free[start:end]]
     if end < len(free):
         shown.append(_marker(f"⋮ {len(free) - end} more below", width))
-    return Fitted(shown[:room] + [r for r, _ in pinned], len(free) - body, start)
+    return Fitted(shown[:room] + [r() for r, _ in pinned], len(free) - body, start)
 
 
 def _numbers(rows: list[Text]) -> int:
@@ -413,13 +472,14 @@ def _marker(text: str, width: int) -> Text:
     return full if full.cell_len <= width else Text(text, style=MUTED)[:width]
 
 
-def _gap(rows: list[tuple[Text, Eq]], room: int, what: str, width: int) -> tuple[list[Text], int]:
+def _gap(rows: list[tuple[Callable[[], Text], Eq]], room: int, what: str,
+         width: int) -> tuple[list[Text], int]:
     """``rows`` in ``room`` rows, one ⋮ row instead of those that do not fit:
     the middle of the chain (the factors, the substitutions) if there is one,
     else the end; the rows after it start an equation where they can."""
     n = len(rows)
     if n <= room:
-        return [r for r, _ in rows], 0
+        return [r() for r, _ in rows], 0
     room = max(1, room)
     gap = n - (room - 1)
     chain = [y for y, (_, e) in enumerate(rows) if e.chain]
@@ -442,4 +502,4 @@ def _gap(rows: list[tuple[Text, Eq]], room: int, what: str, width: int) -> tuple
     noun = "factors" if what == "factors" and whole and all(rows[y][1].chain for y in hid) \
         else "lines"
     marker = _marker(f"⋮ {gap} more {noun}", width)
-    return [r for r, _ in rows[:default]] + [marker] + [r for r, _ in rows[default + gap:]], gap
+    return [r() for r, _ in rows[:default]] + [marker] + [r() for r, _ in rows[default + gap:]], gap

@@ -47,7 +47,7 @@ def widths(a: Array) -> list[int]:
 
 def widest(a: Array) -> int:
     """The widest padded() cell of ``a`` (any shape, not empty)."""
-    return max(widths(np.reshape(a, (1, -1))))
+    return max(widths(a.reshape(1, -1)))
 
 
 def joins(ch: str) -> bool:
@@ -57,7 +57,7 @@ def joins(ch: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """A row as Text pieces (a Text appended, or an int: that many spaces)."""
+    """A row as pieces of Text (or an int: that many spaces)."""
 
     width: int  # cells
     end: int  # cells up to its last non-blank character (what rstrip() keeps)
@@ -67,7 +67,7 @@ class Row:
     first: str  # its first and last character ("" if empty)
     last: str
     joined: bool  # a NUMBER match may run across two pieces: ``numbers`` unsure
-    pieces: tuple[Text | int, ...]
+    pieces: tuple[Text | int | Callable[[], Text], ...]  # (a callable: the Text when built)
 
     @staticmethod
     def of(text: Text) -> Row:
@@ -100,7 +100,7 @@ class Row:
             if isinstance(p, int):
                 out.pad_right(p)
             else:
-                out.append_text(p)
+                out.append_text(p if isinstance(p, Text) else p())
         return out
 
 
@@ -148,6 +148,7 @@ class Memo:
         self.widths: dict[tuple[object, ...], list[int]] = {}
         self.segments: dict[tuple[object, ...], Block] = {}
         self.lstripped: dict[int, list[object]] = {}  # by the segment's id
+        self.laid: dict[tuple[int, int], tuple[list[Row], int]] = {}  # by (id(eq), level)
 
     def cw(self, m: Array, shown: int, cols: int) -> int:
         """The widest padded cell of ``m[:shown, :cols]`` (cols >= 1)."""
@@ -159,8 +160,8 @@ class Memo:
                 upto.append(most)
         return upto[cols - 1]
 
-    def atom(self, k: tuple[object, ...], make: Callable[[], list[Text]]) -> list[Row]:
+    def atom(self, k: tuple[object, ...], make: Callable[[], list[Row]]) -> list[Row]:
         got = self.atoms.get(k)
         if got is None:
-            got = self.atoms[k] = [Row.of(t) for t in make()]
+            got = self.atoms[k] = make()
         return got
