@@ -6,32 +6,29 @@ of segments that stay on one row, and a segment a list of atoms: text,
 rows stacked as the handout's bmatrix when they fit, else ``[a b; c d]``).
 
 Rules: a row never exceeds the width; an equation that does not fit wraps
-between segments (at an operator) onto an indented continuation row; a
-vector that does not fit is elided around its focus with its brackets
-closed (``[… 0.2493 …]``) or as a whole (``[…]``), never cut; cells are
-sign-padded and every cell of a vector or matrix has the same width, so
-columns line up. Only cells that can be shown are formatted.
+between segments (at an operator) onto an indented continuation row;
+vectors and matrices elide as formula_cells.py says, never cut.
 
 :func:`fit` degrades the tallest equations (stacked, full, elided, tiny)
 until the formula fits the height; what still does not fit is hidden behind
-one ``⋮ N more`` row whose place the caller's scroll offset moves.
+one ``⋮ N more`` row whose place the caller's scroll offset moves. It
+chooses by measures (formula_rows.py) and builds only the rows it shows.
 """
 
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from rich.cells import cell_len
-from rich.text import Span, Text
+from rich.text import Text
 
-from rnn_tui.core.maths import Array
+from rnn_tui.tui.widgets.formula_cells import MAX_STACK, Atom, Mat, Segment, Vec, matrix, vector_row
 from rnn_tui.tui.widgets.formula_rows import (
     EMPTY,
     NUMBER,
+    SHORT,
     Block,
     Memo,
     Row,
@@ -42,35 +39,12 @@ from rnn_tui.tui.widgets.formula_rows import (
     styles_key,
     widest,
 )
-from rnn_tui.tui.widgets.numbers import ELLIPSIS, MUTED, NONFINITE
+from rnn_tui.tui.widgets.numbers import MUTED
 
-__all__ = ["Eq", "Fitted", "Mat", "Vec", "fit", "padded", "render", "widest"]
+__all__ = ["MAX_STACK", "Atom", "Eq", "Fitted", "Mat", "Segment", "Vec", "fit", "padded", "render",
+           "widest"]
 
-MAX_STACK = 8  # a matrix with more rows than this is never stacked
 SCROLL_KEYS = "{ }"
-
-
-@dataclass(frozen=True)
-class Vec:
-    values: Array  # (n,)
-    styles: Mapping[int, str] = field(default_factory=dict)
-    focus: int | None = None  # the entry that stays visible when elided
-    post: str = ""  # after the closing bracket: "ᵀ", "²"
-    cell: Callable[[float], str] = padded
-    cw: int | None = None  # every cell this wide (a column of a table), else the widest
-    keep: bool = False  # a result: at least its focus cell stays, never ``[…]`` whole
-
-
-@dataclass(frozen=True)
-class Mat:
-    m: Array  # (r, c)
-    styles: Mapping[tuple[int, int], str] = field(default_factory=dict)
-    post: str = ""
-    keep: bool = False  # a result: at least part of its first row stays
-
-
-Atom = str | Text | Vec | Mat
-Segment = list[Atom]
 
 
 @dataclass
@@ -94,143 +68,6 @@ class Fitted:
     lines: list[Text]
     hidden: int  # formula rows behind the ⋮ marker
     scroll: int  # the scroll offset actually used (clamped)
-
-
-# ------------------------------------------------------------------ cells
-
-
-def _cells(values: Array, lo: int, hi: int, cell: Callable[[float], str]) -> list[str]:
-    return [cell(float(values[i])) for i in range(lo, hi)]
-
-
-def _styled(cells: Sequence[str], width: int, styles: Mapping[int, str], lo: int,
-            values: Array) -> Text:
-    """Cells right-aligned to ``width``, one space apart, one span per styled cell."""
-    parts: list[str] = []
-    spans: list[Span] = []
-    at = 0
-    for n, raw in enumerate(cells):
-        s = raw.rjust(width)
-        i = lo + n
-        style = styles.get(i, "")
-        if style or not math.isfinite(float(values[i])):  # the number, not its padding
-            start = at + len(s) - len(raw.lstrip())
-            spans.append(Span(start, at + len(s), style if math.isfinite(float(values[i]))
-                              else NONFINITE))
-        parts.append(s)
-        at += len(s) + 1
-    return Text(" ".join(parts), spans=spans)
-
-
-def _plan(v: Vec, budget: int, cw: int | None) -> tuple[int, int, int] | Text:
-    """The cells of the vector shown in ``budget`` cells and their width
-    (lo, hi, cw), or its whole Text where no cell is shown."""
-    values, n = v.values, len(v.values)
-    cw = v.cw if cw is None else cw
-    post = v.post
-    if n == 0:
-        return Text("[]" + post)
-    focus = v.focus if v.focus is not None else (min(v.styles) if v.styles else 0)
-    focus = max(0, min(n - 1, focus))
-    room = budget - 2 - len(post)
-    # the cell width from the cells that can be shown (at most room/2 of them)
-    probe = max(1, min(n, room // 2 + 1))
-    p_lo = max(0, min(focus - probe // 2, n - probe))
-    if cw is None:
-        cw = (widest(values[p_lo:p_lo + probe]) if v.cell is padded
-              else max(len(s) for s in _cells(values, p_lo, p_lo + probe, v.cell)))
-    if n * (cw + 1) - 1 <= room:
-        lo, hi = 0, n
-    else:
-        k = max(1, (room - 4 + 1) // (cw + 1))  # "… " + cells + " …"
-        lo = max(0, min(focus - (k - 1) // 2, n - k))
-        hi = min(n, lo + k)
-        if room < cw + 4:  # not even one cell: the whole vector elided
-            return Text("[" + ELLIPSIS + "]" + post, style=MUTED)
-    if v.cell is padded:
-        return lo, hi, max(cw, widest(values[lo:hi]))
-    return lo, hi, max([cw, *map(len, _cells(values, lo, hi, v.cell))])
-
-
-def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
-    """The vector in at most ``budget`` cells if it can be (else its least)."""
-    plan = _plan(v, budget, cw)
-    return plan if isinstance(plan, Text) else _vector_text(v, *plan)
-
-
-def _vector_row(v: Vec, budget: int) -> Row:
-    """vector(v, budget) measured, built when its row is."""
-    plan = _plan(v, budget, None)
-    if isinstance(plan, Text):
-        return Row.of(plan)
-    lo, hi, cw = plan
-    n = len(v.values)
-    inner = (hi - lo) * (cw + 1) - 1 + 2 * (lo > 0) + 2 * (hi < n)  # ASCII but "…"
-    length = 2 + inner + len(v.post)
-    width = 2 + inner + cell_len(v.post) + ((lo > 0) + (hi < n)) * (cell_len(ELLIPSIS) - 1)
-    numbers = hi - lo if v.cell is padded else sum(
-        len(NUMBER.findall(c)) for c in _cells(v.values, lo, hi, v.cell))
-    return Row(width, width, length, numbers, False, "[", (v.post or "]")[-1], False,
-               (functools.partial(_vector_text, v, lo, hi, cw),))
-
-
-def _vector_text(v: Vec, lo: int, hi: int, cw: int) -> Text:
-    values, n, post = v.values, len(v.values), v.post
-    cells = _cells(values, lo, hi, v.cell)
-    out = Text("[")
-    if lo > 0:
-        out.append(ELLIPSIS + " ", style=MUTED)
-    out.append_text(_styled(cells, cw, v.styles, lo, values))
-    if hi < n:
-        out.append(" " + ELLIPSIS, style=MUTED)
-    return out.append("]" + post)
-
-
-def matrix(a: Mat, budget: int, stack: bool, memo: Memo | None = None) -> list[Text]:
-    """Rows stacked (⎡ ⎤ / ⎢ ⎥ / ⎣ ⎦) when ``stack`` and they fit, else one row."""
-    m = np.atleast_2d(a.m)
-    r, c = m.shape
-    if c == 1 and r > 1:  # a column: its transpose on one line
-        styles = {i: s for (i, _), s in a.styles.items()}
-        post = "" if a.post == "ᵀ" else "ᵀ" + a.post
-        return [vector(Vec(m[:, 0], styles, post=post), budget)]
-    if r == 1:
-        return [vector(Vec(m[0], {j: s for (_, j), s in a.styles.items()}, post=a.post),
-                       budget)]
-    shown = min(r, MAX_STACK + 1)
-    cols = min(c, budget // 2 + 1)
-    cw = (memo or Memo()).cw(m, shown, cols)
-    full = c * (cw + 1) + 1 + len(a.post)
-    rows: dict[int, dict[int, str]] = {}
-    for (i, j), s in a.styles.items():
-        rows.setdefault(i, {})[j] = s
-    if stack and r <= MAX_STACK and full <= budget:
-        out = []
-        for i in range(r):
-            left, right = ("⎡", "⎤") if i == 0 else ("⎣", "⎦") if i == r - 1 else ("⎢", "⎥")
-            line = Text(left).append_text(
-                _styled(_cells(m[i], 0, c, padded), cw, rows.get(i, {}), 0, m[i]))
-            line.append(right + (a.post if i == 0 else " " * len(a.post)))
-            out.append(line)
-        return out
-    # one row: [a b; c d; …]
-    out = Text("[")
-    room = budget - 2 - len(a.post)
-    for i in range(r):
-        row_w = c * (cw + 1) - 1
-        sep = 2 if i else 0
-        tail = 3 if i < r - 1 else 0  # room for "; …" after this row
-        if out.cell_len - 1 + sep + row_w + tail <= room:
-            if i:
-                out.append("; ")
-            out.append_text(_styled(_cells(m[i], 0, c, padded), cw, rows.get(i, {}), 0, m[i]))
-            continue
-        if i == 0:  # not even the first row: it elided
-            inner = vector(Vec(m[0], rows.get(0, {})), room - 3, cw)
-            out.append_text(inner[1:-1])
-        out.append(("; " if out.cell_len > 1 else "") + ELLIPSIS, style=MUTED)
-        break
-    return [out.append("]" + a.post)]
 
 
 # --------------------------------------------------------------- equations
@@ -270,7 +107,7 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
         if isinstance(atom, Vec):
             v = atom
             k = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw, b)
-            rows = memo.atom(k, lambda v=v, b=b: [_vector_row(v, b)])  # type: ignore[misc]
+            rows = memo.atom(k, lambda v=v, b=b: [vector_row(v, b)])  # type: ignore[misc]
         elif isinstance(atom, Mat):
             a = atom
             k = ("m", key(a.m), styles_key(a.styles), a.post, b)
@@ -361,17 +198,50 @@ def render(eq: Eq, width: int, level: int, memo: Memo | None = None) -> list[Tex
 def measure(eq: Eq, width: int, level: int, memo: Memo) -> tuple[int, int]:
     """(rows, numbers shown) of ``render(eq, width, level)``, mostly without
     building it: by the rows' measures unless a row is split or a number may
-    run across two pieces of a row."""
+    run across two pieces of a row. Equations alike in everything measured
+    (a chain of factors: the same matrix, vectors of one size and cell
+    width, labels of one width) are measured once."""
+    alike = (_signature(eq, memo), width, level)
+    got = memo.measured.get(alike)
+    if got is not None:
+        return got
     out, at = _lay(eq, width, level, memo)
     extra = eq.beside if eq.beside is not None and eq.beside.cell_len else None
     if any(r.joined or r.end > width for r in out) or (
             extra is not None and out and joins(extra.plain[0])):
         rows = render(eq, width, level, memo)
-        return len(rows), _numbers(rows)
+        return len(rows), _numbers(rows)  # (by its text: not for the equations alike)
     numbers = sum(r.numbers for r in out)
     if extra is not None and out and out[at].end + extra.cell_len <= width:
         numbers += len(NUMBER.findall(extra.plain))
-    return max(1, len(out)), numbers
+    got = memo.measured[alike] = max(1, len(out)), numbers
+    return got
+
+
+def _signature(eq: Eq, memo: Memo) -> tuple[object, ...]:
+    """What _lay's rows' measures depend on: text by its measures, a vector
+    of short numbers (every cell 7 wide) by its size, others by identity."""
+    out: list[object] = [eq.lead, eq.cont]
+    for seg in eq.segments:
+        if seg and isinstance(seg[0], str):  # (a continuation row starts it stripped)
+            out.append(Row.of(Text(seg[0].lstrip())).measures)
+        for atom in seg:
+            if isinstance(atom, Vec):
+                v = atom
+                focus = v.focus if v.focus is not None else (min(v.styles) if v.styles else 0)
+                short = v.cell is padded and bool((np.abs(v.values) < SHORT).all())
+                out.append(("v", len(v.values) if short else key(v.values), v.cell, focus,
+                            v.post, v.cw, v.keep))
+            elif isinstance(atom, Mat):
+                out.append(("m", key(atom.m), atom.post, atom.keep))
+            else:
+                out.append((memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])[0]
+                            if isinstance(atom, str) else Row.of(atom)).measures)  # type: ignore
+        out.append(None)  # (segments end)
+    if eq.beside is not None:
+        b = Row.of(eq.beside)
+        out.append(("beside", b.width, b.numbers, b.first))
+    return tuple(out)
 
 
 # ----------------------------------------------------------------- fitting

@@ -94,6 +94,12 @@ class Row:
                    other.last or last, joined,
                    self.pieces + ((pad,) if pad else ()) + other.pieces)
 
+    @property
+    def measures(self) -> tuple[object, ...]:
+        """What the layout of a row depends on (all but its pieces)."""
+        return (self.width, self.end, self.length, self.numbers, self.blank, self.first,
+                self.last, self.joined)
+
     def text(self) -> Text:
         out = Text("")
         for p in self.pieces:
@@ -149,6 +155,7 @@ class Memo:
         self.segments: dict[tuple[object, ...], Block] = {}
         self.lstripped: dict[int, list[object]] = {}  # by the segment's id
         self.laid: dict[tuple[int, int], tuple[list[Row], int]] = {}  # by (id(eq), level)
+        self.measured: dict[tuple[object, ...], tuple[int, int]] = {}  # by equations alike
 
     def cw(self, m: Array, shown: int, cols: int) -> int:
         """The widest padded cell of ``m[:shown, :cols]`` (cols >= 1)."""
