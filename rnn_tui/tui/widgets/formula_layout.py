@@ -76,6 +76,7 @@ class Fitted:
 LEVELS: tuple[tuple[bool, float], ...] = ((True, 1.0), (False, 1.0), (False, 0.5),
                                           (False, 0.25), (False, 0.0))
 
+MANY = 12  # equations from which those alike (a chain, a table) are measured once
 MAX_COST = 5  # numbers elided per row saved, at most (else the row scrolls)
 FIT_LEVELS = 3  # fit() elides to half a row at most, then hides rows behind ⋮
 # (pinned equations, which may not be hidden, to the last level)
@@ -201,7 +202,7 @@ def measure(eq: Eq, width: int, level: int, memo: Memo) -> tuple[int, int]:
     run across two pieces of a row. Equations alike in everything measured
     (a chain of factors: the same matrix, vectors of one size and cell
     width, labels of one width) are measured once."""
-    alike = (_signature(eq, memo), width, level)
+    alike = (_signature(eq, memo), width, level) if memo.alike else None
     got = memo.measured.get(alike)
     if got is not None:
         return got
@@ -214,7 +215,9 @@ def measure(eq: Eq, width: int, level: int, memo: Memo) -> tuple[int, int]:
     numbers = sum(r.numbers for r in out)
     if extra is not None and out and out[at].end + extra.cell_len <= width:
         numbers += len(NUMBER.findall(extra.plain))
-    got = memo.measured[alike] = max(1, len(out)), numbers
+    got = max(1, len(out)), numbers
+    if alike is not None:
+        memo.measured[alike] = got
     return got
 
 
@@ -268,6 +271,7 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     levels = [0] * len(eqs)
     cache: dict[tuple[int, int], tuple[int, int]] = {}
     memo = Memo()
+    memo.alike = len(eqs) > MANY
 
     def size(i: int, level: int) -> tuple[int, int]:
         """(rows, numbers) of equation i at the level."""

@@ -155,7 +155,8 @@ class Memo:
         self.segments: dict[tuple[object, ...], Block] = {}
         self.lstripped: dict[int, list[object]] = {}  # by the segment's id
         self.laid: dict[tuple[int, int], tuple[list[Row], int]] = {}  # by (id(eq), level)
-        self.measured: dict[tuple[object, ...], tuple[int, int]] = {}  # by equations alike
+        self.measured: dict[tuple[object, ...] | None, tuple[int, int]] = {}  # equations alike
+        self.alike = False  # many equations: look for those alike
 
     def cw(self, m: Array, shown: int, cols: int) -> int:
         """The widest padded cell of ``m[:shown, :cols]`` (cols >= 1)."""
