@@ -14,7 +14,6 @@ one fit(): its keys are the memory of that fit's arrays, alive meanwhile.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -113,14 +112,14 @@ class Row:
 EMPTY = Row(0, 0, 0, 0, True, "", "", False, ())
 
 
-@dataclass
 class Block:
-    rows: list[Row]
-    base: int  # the row the one-row atoms sit on
+    """Rows side by side with others; ``base``: the row the one-row atoms sit on."""
 
-    @functools.cached_property
-    def width(self) -> int:
-        return max(r.width for r in self.rows)
+    __slots__ = ("base", "rows", "width")
+
+    def __init__(self, rows: list[Row], base: int) -> None:
+        self.rows, self.base = rows, base
+        self.width = max([r.width for r in rows], default=0)
 
 
 def beside(a: Block, b: Block) -> Block:
