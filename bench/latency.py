@@ -12,7 +12,9 @@ phase: forward steps, output gradients, BPTT terms (forwards and back),
 updates, and next/prev across an epoch boundary. For a breakdown, the
 bench also times, per key, the stepper's move and the building of the
 panels (``RnnApp._render_panels``); the rest is Textual (dispatch, layout,
-compositor, writing the frame).
+compositor, writing the frame). At T >= 100 a second walk starts in a
+late BPTT row (t = 3T/4), where each term's chain has 150+ factors and a
+step back across a row start rebuilds the row from its checkpoint.
 
 Then the same app runs in a 160x50 pseudo-terminal (bench/pty_child.py)
 with Textual's real driver, and the bench types a fixed walk of keys into
@@ -151,6 +153,21 @@ async def drive_minimal(n_keys: int) -> list[float]:
     return app.latencies[:n_keys]
 
 
+async def _press(pilot, timed: Timed, key: str) -> tuple[float, float, float, float] | None:
+    """Press a key; (latency, stepper s, panels s, CPU s) once it is repainted."""
+    app = pilot.app
+    before = len(app.probe.latencies)
+    await pilot.press(key)
+    if len(app.probe.latencies) == before:  # wait for the repaint's callback
+        for _ in range(50):
+            await pilot.pause()
+            if len(app.probe.latencies) > before:
+                break
+    if len(app.probe.latencies) > before:
+        return (app.probe.latencies[-1], *timed.take())
+    return None
+
+
 async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float]]:
     """Press n_keys keys; return (kind, latency, stepper s, panels s, CPU s) per key."""
     from rnn_tui.tui.app import RnnApp
@@ -164,16 +181,9 @@ async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float
         timed.take()
 
         async def press(key: str, kind: str) -> None:
-            before = len(app.probe.latencies)
-            await pilot.press(key)
-            if len(app.probe.latencies) == before:  # wait for the repaint's callback
-                for _ in range(50):
-                    await pilot.pause()
-                    if len(app.probe.latencies) > before:
-                        break
-            if len(app.probe.latencies) > before:
-                s, p, cpu = timed.take()
-                out.append((kind, app.probe.latencies[-1], s, p, cpu))
+            got = await _press(pilot, timed, key)
+            if got is not None:
+                out.append((kind, *got))
 
         def left() -> int:
             return n_keys - len(out)
@@ -211,6 +221,34 @@ async def drive(spec, n_keys: int) -> list[tuple[str, float, float, float, float
     return out
 
 
+async def drive_late(spec, n_keys: int) -> list[tuple[str, float, float, float, float]]:
+    """Keys in BPTT rows late in the sequence, which the walk above does not
+    reach at T = 200: from 20 terms before the end of row t = 3T/4, 30 keys
+    on (into the next row, a chain of 150+ factors) and 30 back (across the
+    row start: the stepper rebuilds the row from its checkpoint), repeated."""
+    from rnn_tui.core.stepper import Phase, Position
+    from rnn_tui.tui.app import RnnApp
+
+    app = RnnApp(spec, cursor_blink=False)
+    out: list[tuple[str, float, float, float, float]] = []
+    t = 3 * spec.T // 4
+    start = max(0, t * (t + 1) // 2 - 20)  # row t holds the terms t(t-1)/2 .. t(t+1)/2 - 1
+    async with app.run_test(size=SCREEN) as pilot:
+        app.stepper.goto(Position(epoch=1, phase=Phase.BPTT, index=start))
+        app.sync()
+        for _ in range(3):
+            await pilot.pause()
+        timed = Timed(app)
+        timed.take()
+        while len(out) < n_keys:
+            for key, kind in [("n", "late BPTT next")] * 30 + [("p", "late BPTT prev")] * 30:
+                got = await _press(pilot, timed, key)
+                if got is not None and len(out) < n_keys:
+                    out.append((kind, *got))
+        await pilot.press("q")
+    return out
+
+
 def run(quick: bool) -> Section:
     cfg = QUICK if quick else FULL
     sec = Section("latency")
@@ -243,6 +281,17 @@ def run(quick: bool) -> Section:
         sec.add(case, "  of which: stepper move (median)", ms(st), f"{st / med:.0%}")
         sec.add(case, "  of which: building panels (median)", ms(pa), f"{pa / med:.0%}")
         sec.add(case, "  of which: Textual dispatch+layout+paint", ms(rest), f"{rest / med:.0%}")
+        if spec.T >= 100:  # late BPTT rows, with their own median
+            late = asyncio.run(drive_late(spec, cfg["keys"] // 2))
+            lat_late = [g[1] for g in late]
+            sec.add(case, f"late BPTT rows (t ≥ 3T/4), median of {len(lat_late)} keys",
+                    ms(median(lat_late)), f"{median(lat_late) / base:.1f}x minimal",
+                    f"< {TARGET_MEDIAN * 1e3:g} ms", verdict(median(lat_late) < TARGET_MEDIAN))
+            sec.add(case, "late BPTT rows, p95", ms(percentile(lat_late, 95)), "",
+                    f"< {TARGET_P95 * 1e3:g} ms", verdict(percentile(lat_late, 95) < TARGET_P95))
+            sec.add(case, "late BPTT rows, CPU time of the process (median)",
+                    ms(median([g[4] for g in late if not math.isnan(g[4])])),
+                    f"panels {ms(median([g[3] for g in late]))}")
         real = drive_pty(name, cfg["pty_keys"])
         if real:
             r_med, r_p95 = median(real), percentile(real, 95)

@@ -33,6 +33,7 @@ class ScreenLayout:
     size: tuple[int, int]
     _mounted: bool
     _phase_class: str | None
+    _rows_for: tuple[int, int] | None = None  # the size the rows were last sized at
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
@@ -42,7 +43,7 @@ class ScreenLayout:
         screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
         screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
         self._set_phase_class()
-        if self._mounted:
+        if self._mounted and (width, height) != self._rows_for:  # (mount sized them)
             self.size_rows()
 
     def size_rows(self) -> None:
@@ -52,6 +53,7 @@ class ScreenLayout:
 
         screen, main = self.screen, self.query_one("#main")
         network = self.query_one(NetworkPanel)
+        self._rows_for = (self.size[0], self.size[1])
         if not screen.has_class("-wide") or screen.has_class("-presenter"):
             main.styles.grid_rows = None
             network.styles.height = None

@@ -14,6 +14,7 @@ import pytest
 
 import helpers.handout_figures as H
 from helpers.cli import GOOD, assert_one_line_error, run
+from helpers.marks import slow_after
 
 EXPLICIT = """\
 text = "hello"
@@ -97,7 +98,7 @@ BAD_FILES: list[tuple[str, str | bytes, list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("content", "words"), [(c, w) for _, c, w in BAD_FILES],
+@pytest.mark.parametrize(("content", "words"), slow_after(1, [(c, w) for _, c, w in BAD_FILES]),
                          ids=[i for i, _, _ in BAD_FILES])
 @pytest.mark.parametrize("command", ["check", pytest.param("trace", marks=pytest.mark.slow),
                                      pytest.param("tui", marks=pytest.mark.slow)])
@@ -116,7 +117,7 @@ def test_bad_model_file(tmp_path: Path, content: str | bytes, words: list[str],
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [
+    slow_after(1, [
         (["check", "no/such/file.toml"], ["no/such/file.toml", "no such file"]),
         (["check", "helo"], ["helo", "not a built-in", "did you mean 'hello'"]),
         (["check", "."], [".", "is a directory"]),
@@ -133,7 +134,7 @@ def test_bad_model_file(tmp_path: Path, content: str | bytes, words: list[str],
         (["trace", "hello", "--frobnicate"], ["unrecognized arguments", "--frobnicate"]),
         (["hello", "--handout", "--exact"], ["not allowed with"]),
         (["--frobnicate"], ["unrecognized arguments"]),
-    ],
+    ]),
 )
 def test_bad_arguments(args: list[str], words: list[str]) -> None:
     assert_one_line_error(run(*args), *words)

@@ -22,6 +22,7 @@ from rnn_tui.core.model_file import load
 from rnn_tui.core.params import UPDATE_ORDER
 
 from helpers.cli import assert_one_line_error, rnn_tui_command, run
+from helpers.marks import slow_after
 
 RNG = np.random.default_rng(1818)
 
@@ -149,7 +150,7 @@ CASES = ["two layers", "GRU", "ReLU", "vocabulary", "two RNNs", "wrong prefix",
          "text twice", "no vocab", "text file"]
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", slow_after(1, CASES))
 def test_import_bad_input_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
     args, words = bad_weights(tmp_path)[case]
     r = run("import-torch", *args, "-o", "m.toml", cwd=tmp_path)

@@ -15,6 +15,7 @@ from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.report import training
 
 from helpers.cli import assert_one_line_error, run
+from helpers.marks import slow_after
 
 TOL = 1e-9
 
@@ -114,14 +115,14 @@ def test_length_zero_is_the_prime() -> None:
 
 @pytest.mark.parametrize(
     ("args", "words"),
-    [
+    slow_after(1, [
         (("--prime", "hexlo"), ["--prime", "'x'", "position 3", "vocabulary"]),
         (("--prime", ""), ["--prime", "at least one"]),
         (("--temperature", "-1"), ["--temperature", ">= 0"]),
         (("--temperature", "nan"), ["--temperature"]),
         (("--length", "-2"), ["--length"]),
         (("--format", "xml"), ["--format"]),
-    ],
+    ]),
 )
 def test_bad_arguments_are_one_line(args: tuple[str, ...], words: list[str]) -> None:
     assert_one_line_error(run("sample", "hello", *args), *words)

@@ -9,6 +9,7 @@ import pytest
 from rnn_tui.core.model_file import load
 
 from helpers.cli import GOOD, assert_one_line_error, run
+from helpers.marks import slow_after
 
 POEM = "the cat sat on the mat, the cat sat."
 FILE_MODEL = GOOD.replace('text = "abca"', 'text_file = "poem.txt"')
@@ -43,7 +44,7 @@ def test_without_train_table_check_says_the_handout(tmp_path: Path) -> None:
         result.stdout)
 
 
-@pytest.mark.parametrize(("model", "poem", "words"), [
+@pytest.mark.parametrize(("model", "poem", "words"), slow_after(1, [
     (GOOD + "[train]\noptimizer = \"adagard\"\n", None,
      ["m.toml: train.optimizer: unknown optimizer", "did you mean 'adagrad'"]),
     (GOOD + "[train]\nclip_value = 5.0\nclip_norm = 1.0\n", None,
@@ -57,7 +58,7 @@ def test_without_train_table_check_says_the_handout(tmp_path: Path) -> None:
     (FILE_MODEL, b"ab" * 3000, ["text_file: poem.txt: needs at most 5000 characters, got 6000"]),
     (FILE_MODEL, b"a", ["text_file: poem.txt: needs at least 2 characters, got 1"]),
     (FILE_MODEL.replace('"poem.txt"', "3"), None, ["text_file: expected a string"]),
-])
+]))
 def test_bad_train_table_or_text_file_is_one_line(
     tmp_path: Path, model: str, poem: bytes | None, words: list[str]
 ) -> None:

@@ -39,6 +39,7 @@ from rnn_tui.core.files import WriteError, write_atomic
 from rnn_tui.core.model_file import ModelFileError, load, parse_bytes
 
 from helpers.cli import assert_one_line_error, rnn_tui_command
+from helpers.marks import slow_after
 
 USER_BYTES = b'# my model, hand-edited\ntext = "mine"\n'
 
@@ -394,7 +395,7 @@ PAYLOADS: dict[str, bytes] = {
 }
 
 
-@pytest.mark.parametrize("payload", PAYLOADS)
+@pytest.mark.parametrize("payload", slow_after(1, PAYLOADS))
 def test_model_files_are_data_never_code(tmp_path: Path, payload: str) -> None:
     marker = tmp_path / "pwned"
     data = PAYLOADS[payload].replace(b"MARK", str(marker).encode())

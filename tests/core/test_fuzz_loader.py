@@ -78,6 +78,7 @@ from rnn_tui.core.stepper import Phase, Position, Stepper
 
 from helpers.cli import GOOD as CLI_GOOD
 from helpers.cli import run  # the suite's subprocess helper (the installed rnn-tui)
+from helpers.marks import slow_after
 
 FUZZ = settings(
     deadline=None,
@@ -467,7 +468,7 @@ def test_bounds_are_the_documented_ones() -> None:
     assert (MAX_TEXT, MAX_VOCAB, MAX_DIM) == (5000, 256, 1024)  # as the docstring says
 
 
-@pytest.mark.parametrize("kind", MUTATIONS)
+@pytest.mark.parametrize("kind", slow_after(1, MUTATIONS))
 @settings(FUZZ, max_examples=40)
 @given(data=st.data())
 def test_one_mutation_names_its_field(kind: str, data: st.DataObject) -> None:

@@ -26,6 +26,7 @@ from rnn_tui.tui.widgets.marks import Marks
 from rnn_tui.tui.widgets.numbers import DIFFERS
 
 from helpers.cli import run
+from helpers.marks import slow_after
 from helpers.models import random_spec
 from helpers.scenarios import make_app, settle, student_file, student_model
 from helpers.screen import text_of
@@ -103,12 +104,12 @@ async def step_epoch_1(spec: ModelSpec, size: tuple[int, int]) -> int:
     return steps
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", slow_after(1, SIZES, one=True))  # 80x24 in the quick loop
 async def test_every_step_of_epoch_1_hello(size: tuple[int, int]) -> None:
     assert await step_epoch_1(load("hello")[0], size) == 24
 
 
-@pytest.mark.slow  # 81 steps x 3 sizes; hello's walk above stays in the quick loop
+@pytest.mark.slow  # 81 steps x 3 sizes; hello's walk at 80x24 stays in the quick loop
 @pytest.mark.parametrize("size", SIZES)
 async def test_every_step_of_epoch_1_three_units(size: tuple[int, int], tmp_path: Path) -> None:
     assert await step_epoch_1(three_unit(tmp_path), size) == 10 + 10 + 55 + 6

@@ -14,6 +14,7 @@ from rnn_tui.tui.widgets.network import NetworkPanel
 from rnn_tui.tui.widgets.panel import Panel
 
 from helpers.cli import rnn_tui_command
+from helpers.marks import slow_after
 from helpers.scenarios import make_app, settle
 from helpers.screen import screen_rows
 
@@ -45,7 +46,7 @@ def regions(app) -> dict[str, tuple[int, int, int, int]]:  # type: ignore[no-unt
     return out
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("size", slow_after(1, SIZES, one=True), ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("model", ["hello", pytest.param("three", marks=pytest.mark.slow)])
 async def test_panels_stay_put_through_epoch_1(size: tuple[int, int], model: str,
                                                three_units: ModelSpec) -> None:

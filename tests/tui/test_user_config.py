@@ -12,6 +12,7 @@ from rnn_tui.tui.app import RnnApp
 from rnn_tui.tui.user_config import RUN_LIMIT, UserConfig, load_user_config
 
 from helpers.cli import assert_one_line_error, run
+from helpers.marks import slow_after
 from helpers.scenarios import make_app, settle
 from helpers.screen import screen_rows
 
@@ -28,13 +29,13 @@ def test_a_good_file(tmp_path: Path) -> None:
     assert config.run_limit == 500 and config.keys == {"next": "space,j", "quit": "Q"}
 
 
-@pytest.mark.parametrize(("text", "words"), [
+@pytest.mark.parametrize(("text", "words"), slow_after(1, [
     ('[keys]\nnexxt = "j"\n', ["keys.nexxt: unknown binding id; did you mean 'next'?"]),
     ('[keys]\nnext = 3\n', ["keys.next", "expected a string"]),
     ('run_limit = 0\n', ["run_limit: must be >= 1"]),
     ('[keys\n', ["not valid TOML"]),
     ('colour = "red"\n', ["colour: unknown key"]),
-])
+]))
 def test_a_bad_file_is_one_line_naming_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                    text: str, words: list[str]) -> None:
     path = tmp_path / "keys.toml"

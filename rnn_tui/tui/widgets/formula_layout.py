@@ -6,62 +6,45 @@ of segments that stay on one row, and a segment a list of atoms: text,
 rows stacked as the handout's bmatrix when they fit, else ``[a b; c d]``).
 
 Rules: a row never exceeds the width; an equation that does not fit wraps
-between segments (at an operator) onto an indented continuation row; a
-vector that does not fit is elided around its focus with its brackets
-closed (``[… 0.2493 …]``) or as a whole (``[…]``), never cut; cells are
-sign-padded and every cell of a vector or matrix has the same width, so
-columns line up. Only cells that can be shown are formatted.
+between segments (at an operator) onto an indented continuation row;
+vectors and matrices elide as formula_cells.py says, never cut.
 
 :func:`fit` degrades the tallest equations (stacked, full, elided, tiny)
 until the formula fits the height; what still does not fit is hidden behind
-one ``⋮ N more`` row whose place the caller's scroll offset moves.
+one ``⋮ N more`` row whose place the caller's scroll offset moves. It
+chooses by measures (formula_rows.py) and builds only the rows it shows.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
-from rich.text import Span, Text
+from rich.text import Text
 
-from rnn_tui.core.maths import Array
-from rnn_tui.core.text import fmt
-from rnn_tui.tui.widgets.numbers import ELLIPSIS, MUTED, NONFINITE
+from rnn_tui.tui.widgets.formula_cells import MAX_STACK, Atom, Mat, Segment, Vec, matrix, vector_row
+from rnn_tui.tui.widgets.formula_rows import (
+    EMPTY,
+    NUMBER,
+    SHORT,
+    Block,
+    Memo,
+    Row,
+    beside,
+    joins,
+    key,
+    padded,
+    styles_key,
+    widest,
+)
+from rnn_tui.tui.widgets.numbers import MUTED
 
-MAX_STACK = 8  # a matrix with more rows than this is never stacked
+__all__ = ["MAX_STACK", "Atom", "Eq", "Fitted", "Mat", "Segment", "Vec", "fit", "padded", "render",
+           "widest"]
+
 SCROLL_KEYS = "{ }"
-
-
-def padded(x: float) -> str:
-    """fmt(x) with a space where a minus sign would be."""
-    s = fmt(float(x))
-    return s if s.startswith("-") else " " + s
-
-
-@dataclass(frozen=True)
-class Vec:
-    values: Array  # (n,)
-    styles: Mapping[int, str] = field(default_factory=dict)
-    focus: int | None = None  # the entry that stays visible when elided
-    post: str = ""  # after the closing bracket: "ᵀ", "²"
-    cell: Callable[[float], str] = padded
-    cw: int | None = None  # every cell this wide (a column of a table), else the widest
-    keep: bool = False  # a result: at least its focus cell stays, never ``[…]`` whole
-
-
-@dataclass(frozen=True)
-class Mat:
-    m: Array  # (r, c)
-    styles: Mapping[tuple[int, int], str] = field(default_factory=dict)
-    post: str = ""
-    keep: bool = False  # a result: at least part of its first row stays
-
-
-Atom = str | Text | Vec | Mat
-Segment = list[Atom]
 
 
 @dataclass
@@ -87,160 +70,56 @@ class Fitted:
     scroll: int  # the scroll offset actually used (clamped)
 
 
-# ------------------------------------------------------------------ cells
-
-
-def _cells(values: Array, lo: int, hi: int, cell: Callable[[float], str]) -> list[str]:
-    return [cell(float(values[i])) for i in range(lo, hi)]
-
-
-def _styled(cells: Sequence[str], width: int, styles: Mapping[int, str], lo: int,
-            values: Array) -> Text:
-    """Cells right-aligned to ``width``, one space apart, one span per styled cell."""
-    parts: list[str] = []
-    spans: list[Span] = []
-    at = 0
-    for n, raw in enumerate(cells):
-        s = raw.rjust(width)
-        i = lo + n
-        style = styles.get(i, "")
-        if style or not math.isfinite(float(values[i])):  # the number, not its padding
-            start = at + len(s) - len(raw.lstrip())
-            spans.append(Span(start, at + len(s), style if math.isfinite(float(values[i]))
-                              else NONFINITE))
-        parts.append(s)
-        at += len(s) + 1
-    return Text(" ".join(parts), spans=spans)
-
-
-def vector(v: Vec, budget: int, cw: int | None = None) -> Text:
-    """The vector in at most ``budget`` cells if it can be (else its least)."""
-    values, n = v.values, len(v.values)
-    cw = v.cw if cw is None else cw
-    post = v.post
-    if n == 0:
-        return Text("[]" + post)
-    focus = v.focus if v.focus is not None else (min(v.styles) if v.styles else 0)
-    focus = max(0, min(n - 1, focus))
-    room = budget - 2 - len(post)
-    # the cell width from the cells that can be shown (at most room/2 of them)
-    probe = max(1, min(n, room // 2 + 1))
-    p_lo = max(0, min(focus - probe // 2, n - probe))
-    if cw is None:
-        cw = max(len(s) for s in _cells(values, p_lo, p_lo + probe, v.cell))
-    if n * (cw + 1) - 1 <= room:
-        lo, hi = 0, n
-    else:
-        k = max(1, (room - 4 + 1) // (cw + 1))  # "… " + cells + " …"
-        lo = max(0, min(focus - (k - 1) // 2, n - k))
-        hi = min(n, lo + k)
-        if room < cw + 4:  # not even one cell: the whole vector elided
-            return Text("[" + ELLIPSIS + "]" + post, style=MUTED)
-    cells = _cells(values, lo, hi, v.cell)
-    cw = max([cw, *map(len, cells)])
-    out = Text("[")
-    if lo > 0:
-        out.append(ELLIPSIS + " ", style=MUTED)
-    out.append_text(_styled(cells, cw, v.styles, lo, values))
-    if hi < n:
-        out.append(" " + ELLIPSIS, style=MUTED)
-    return out.append("]" + post)
-
-
-def matrix(a: Mat, budget: int, stack: bool) -> list[Text]:
-    """Rows stacked (⎡ ⎤ / ⎢ ⎥ / ⎣ ⎦) when ``stack`` and they fit, else one row."""
-    m = np.atleast_2d(a.m)
-    r, c = m.shape
-    if c == 1 and r > 1:  # a column: its transpose on one line
-        styles = {i: s for (i, _), s in a.styles.items()}
-        post = "" if a.post == "ᵀ" else "ᵀ" + a.post
-        return [vector(Vec(m[:, 0], styles, post=post), budget)]
-    if r == 1:
-        return [vector(Vec(m[0], {j: s for (_, j), s in a.styles.items()}, post=a.post),
-                       budget)]
-    shown = min(r, MAX_STACK + 1)
-    cols = min(c, budget // 2 + 1)
-    cw = max(len(padded(float(x))) for x in m[:shown, :cols].ravel())
-    full = c * (cw + 1) + 1 + len(a.post)
-    rows: dict[int, dict[int, str]] = {}
-    for (i, j), s in a.styles.items():
-        rows.setdefault(i, {})[j] = s
-    if stack and r <= MAX_STACK and full <= budget:
-        out = []
-        for i in range(r):
-            left, right = ("⎡", "⎤") if i == 0 else ("⎣", "⎦") if i == r - 1 else ("⎢", "⎥")
-            line = Text(left).append_text(
-                _styled(_cells(m[i], 0, c, padded), cw, rows.get(i, {}), 0, m[i]))
-            line.append(right + (a.post if i == 0 else " " * len(a.post)))
-            out.append(line)
-        return out
-    # one row: [a b; c d; …]
-    out = Text("[")
-    room = budget - 2 - len(a.post)
-    for i in range(r):
-        row_w = c * (cw + 1) - 1
-        sep = 2 if i else 0
-        tail = 3 if i < r - 1 else 0  # room for "; …" after this row
-        if out.cell_len - 1 + sep + row_w + tail <= room:
-            if i:
-                out.append("; ")
-            out.append_text(_styled(_cells(m[i], 0, c, padded), cw, rows.get(i, {}), 0, m[i]))
-            continue
-        if i == 0:  # not even the first row: it elided
-            inner = vector(Vec(m[0], rows.get(0, {})), room - 3, cw)
-            out.append_text(inner[1:-1])
-        out.append(("; " if out.cell_len > 1 else "") + ELLIPSIS, style=MUTED)
-        break
-    return [out.append("]" + a.post)]
-
-
 # --------------------------------------------------------------- equations
 
 # (stack matrices, vector budget as a share of the row) by level
 LEVELS: tuple[tuple[bool, float], ...] = ((True, 1.0), (False, 1.0), (False, 0.5),
                                           (False, 0.25), (False, 0.0))
 
+MANY = 12  # equations from which those alike (a chain, a table) are measured once
 MAX_COST = 5  # numbers elided per row saved, at most (else the row scrolls)
 FIT_LEVELS = 3  # fit() elides to half a row at most, then hides rows behind ⋮
 # (pinned equations, which may not be hidden, to the last level)
 
 
-@dataclass
-class Block:
-    rows: list[Text]
-    base: int  # the row the one-row atoms sit on
-
-    @property
-    def width(self) -> int:
-        return max(r.cell_len for r in self.rows)
-
-
-def _beside(a: Block, b: Block) -> Block:
-    top = max(a.base, b.base)
-    bottom = max(len(a.rows) - a.base, len(b.rows) - b.base)
-    wa = a.width
-    out = []
-    for y in range(top + bottom):
-        ya, yb = y - (top - a.base), y - (top - b.base)
-        left = a.rows[ya].copy() if 0 <= ya < len(a.rows) else Text("")
-        left.pad_right(wa - left.cell_len)
-        if 0 <= yb < len(b.rows):
-            left.append_text(b.rows[yb])
-        out.append(left)
-    return Block(out, top)
-
-
-def _segment(seg: Segment, budget: int, stack: bool, avail: int, floor: bool = True) -> Block:
-    block = Block([Text("")], 0)
+def _budgets(seg: Segment, budget: int, stack: bool, avail: int,
+             floor: bool) -> tuple[object, ...]:
+    """Each atom's budget in the segment (what its layout depends on)."""
+    out: list[object] = []
     for atom in seg:
         if isinstance(atom, Vec):
-            rows = [vector(atom, max(budget, min(40, avail)) if atom.keep and floor else budget)]
+            out.append(max(budget, min(40, avail)) if atom.keep and floor else budget)
         elif isinstance(atom, Mat):
-            keep = atom.keep and floor
-            rows = matrix(atom, max(budget, min(22, avail)) if keep else budget, stack)
+            out.append((max(budget, min(22, avail)) if atom.keep and floor else budget, stack))
         else:
-            rows = [atom.copy() if isinstance(atom, Text) else Text(atom)]
-        block = _beside(block, Block(rows, (len(rows) - 1) // 2))
+            out.append(None)
+    return tuple(out)
+
+
+def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
+             floor: bool = True) -> Block:
+    """The segment's atoms side by side (``seg`` stays alive during the fit)."""
+    budgets = _budgets(seg, budget, stack, avail, floor)
+    done = memo.segments.get((id(seg), budgets))
+    if done is not None:
+        return done
+    block = Block([EMPTY], 0)
+    for atom, b in zip(seg, budgets, strict=True):
+        if isinstance(atom, Vec):
+            v = atom
+            k = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw, b)
+            rows = memo.atom(k, lambda v=v, b=b: [vector_row(v, b)])  # type: ignore[misc]
+        elif isinstance(atom, Mat):
+            a = atom
+            k = ("m", key(a.m), styles_key(a.styles), a.post, b)
+            rows = memo.atom(k, lambda a=a, b=b: [  # type: ignore[misc]
+                Row.of(t) for t in matrix(a, *b, memo)])
+        elif isinstance(atom, Text):
+            rows = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
+        else:
+            rows = memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])  # type: ignore[misc]
+        block = beside(block, Block(rows, (len(rows) - 1) // 2))
+    memo.segments[id(seg), budgets] = block
     return block
 
 
@@ -249,44 +128,63 @@ def _hard_split(text: Text, width: int) -> list[Text]:
     return [text[i:i + width] for i in range(0, max(1, text.cell_len), max(1, width))]
 
 
-def _lstrip(seg: Segment) -> Segment:
-    return [seg[0].lstrip(), *seg[1:]] if seg and isinstance(seg[0], str) else seg
+def _lstrip(seg: Segment, memo: Memo) -> Segment:
+    """The segment without its leading blanks (one list per segment and fit)."""
+    if not (seg and isinstance(seg[0], str)):
+        return seg
+    got = memo.lstripped.get(id(seg))
+    if got is None:
+        got = memo.lstripped[id(seg)] = [seg[0].lstrip(), *seg[1:]]
+    return got  # type: ignore[return-value]
 
 
-def _shrunk(seg: Segment, avail: int, stack: bool, share: float) -> Block:
+def _shrunk(seg: Segment, avail: int, stack: bool, share: float, memo: Memo) -> Block:
     """The segment at the level's budget, else elided until it fits ``avail``."""
     first = max(0, int(avail * share))
     for budget in (first, avail // 2, avail // 4, 14, 0):
-        block = _segment(seg, max(0, min(budget, first)), stack and budget == first, avail)
+        block = _segment(seg, max(0, min(budget, first)), stack and budget == first, avail,
+                         memo)
         if block.width <= avail:
             return block
-    return _segment(seg, 0, False, avail, floor=False)  # even results elided
+    return _segment(seg, 0, False, avail, memo, floor=False)  # even results elided
 
 
-def render(eq: Eq, width: int, level: int) -> list[Text]:
-    """The equation's rows at a level of detail (see LEVELS)."""
+def _lay(eq: Eq, width: int, level: int, memo: Memo) -> tuple[list[Row], int]:
+    """The equation's rows at a level of detail (see LEVELS), unbuilt, and
+    the row of its last segment's one-row atoms (the result, ``= [...]``)."""
+    done = memo.laid.get((id(eq), level))
+    if done is not None:
+        return done
     stack, share = LEVELS[level]
     lead, cont = min(eq.lead, width // 3), min(eq.cont, width // 3)
-    out: list[Text] = []
+    out: list[Row] = []
     line: Block | None = None
     for n, seg in enumerate(eq.segments):
         if line is not None:
             room = width - line.width
-            block = _segment(seg, int((width - cont) * share), stack, room)
+            block = _segment(seg, int((width - cont) * share), stack, room, memo)
             if block.width <= room:
-                line = _beside(line, block)
+                line = beside(line, block)
                 continue
             out += line.rows
-            seg = _lstrip(seg)
+            seg = _lstrip(seg, memo)
         indent = lead if n == 0 else cont
-        block = _shrunk(seg, max(1, width - indent), stack, share)
-        line = Block([Text(" " * indent) + r for r in block.rows], block.base)
-    at = -1  # the row of the last segment's one-row atoms (the result, ``= [...]``)
+        block = _shrunk(seg, max(1, width - indent), stack, share, memo)
+        line = Block([EMPTY.then(indent, r if r.length else None) for r in block.rows],
+                     block.base)
+    at = -1
     if line is not None:
         at = len(out) + line.base
         out += line.rows
+    memo.laid[id(eq), level] = out, at
+    return out, at
+
+
+def render(eq: Eq, width: int, level: int, memo: Memo | None = None) -> list[Text]:
+    """The equation's rows at a level of detail (see LEVELS)."""
+    out, at = _lay(eq, width, level, memo or Memo())
     rows: list[Text] = []
-    for r in out:
+    for r in map(Row.text, out):
         r.rstrip()
         if eq.style:
             r.stylize(eq.style)
@@ -298,7 +196,69 @@ def render(eq: Eq, width: int, level: int) -> list[Text]:
     return rows or [Text("")]
 
 
+def measure(eq: Eq, width: int, level: int, memo: Memo) -> tuple[int, int]:
+    """(rows, numbers shown) of ``render(eq, width, level)``, mostly without
+    building it: by the rows' measures unless a row is split or a number may
+    run across two pieces of a row. Equations alike in everything measured
+    (a chain of factors: the same matrix, vectors of one size and cell
+    width, labels of one width) are measured once."""
+    alike = (_signature(eq, memo), width, level) if memo.alike else None
+    got = memo.measured.get(alike)
+    if got is not None:
+        return got
+    out, at = _lay(eq, width, level, memo)
+    extra = eq.beside if eq.beside is not None and eq.beside.cell_len else None
+    if any(r.joined or r.end > width for r in out) or (
+            extra is not None and out and joins(extra.plain[0])):
+        rows = render(eq, width, level, memo)
+        return len(rows), _numbers(rows)  # (by its text: not for the equations alike)
+    numbers = sum(r.numbers for r in out)
+    if extra is not None and out and out[at].end + extra.cell_len <= width:
+        numbers += len(NUMBER.findall(extra.plain))
+    got = max(1, len(out)), numbers
+    if alike is not None:
+        memo.measured[alike] = got
+    return got
+
+
+def _signature(eq: Eq, memo: Memo) -> tuple[object, ...]:
+    """What _lay's rows' measures depend on: text by its measures, a vector
+    of short numbers (every cell 7 wide) by its size, others by identity."""
+    out: list[object] = [eq.lead, eq.cont]
+    for seg in eq.segments:
+        if seg and isinstance(seg[0], str):  # (a continuation row starts it stripped)
+            out.append(Row.of(Text(seg[0].lstrip())).measures)
+        for atom in seg:
+            if isinstance(atom, Vec):
+                v = atom
+                focus = v.focus if v.focus is not None else (min(v.styles) if v.styles else 0)
+                short = v.cell is padded and bool((np.abs(v.values) < SHORT).all())
+                out.append(("v", len(v.values) if short else key(v.values), v.cell, focus,
+                            v.post, v.cw, v.keep))
+            elif isinstance(atom, Mat):
+                out.append(("m", key(atom.m), atom.post, atom.keep))
+            else:
+                out.append((memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])[0]
+                            if isinstance(atom, str) else Row.of(atom)).measures)  # type: ignore
+        out.append(None)  # (segments end)
+    if eq.beside is not None:
+        b = Row.of(eq.beside)
+        out.append(("beside", b.width, b.numbers, b.first))
+    return tuple(out)
+
+
 # ----------------------------------------------------------------- fitting
+
+
+def _stacks(eq: Eq) -> bool:
+    """Whether a matrix of the equation may be stacked (see matrix())."""
+    for seg in eq.segments:
+        for atom in seg:
+            if isinstance(atom, Mat):
+                r, c = np.atleast_2d(atom.m).shape
+                if 1 < r <= MAX_STACK and c > 1:
+                    return True
+    return False
 
 
 def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "lines") -> Fitted:
@@ -309,26 +269,32 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     vectors elide); an equation that no level shortens keeps its detail."""
     width, height = max(1, width), max(1, height)
     levels = [0] * len(eqs)
-    cache: dict[tuple[int, int], list[Text]] = {}
+    cache: dict[tuple[int, int], tuple[int, int]] = {}
+    memo = Memo()
+    memo.alike = len(eqs) > MANY
 
-    def rows_of(i: int, level: int) -> list[Text]:
+    def size(i: int, level: int) -> tuple[int, int]:
+        """(rows, numbers) of equation i at the level."""
         if (i, level) not in cache:
-            cache[i, level] = render(eqs[i], width, level)
+            if level == 1 and not _stacks(eqs[i]):  # levels 0 and 1 differ only in stacking
+                cache[i, level] = size(i, 0)
+            else:
+                cache[i, level] = measure(eqs[i], width, level, memo)
         return cache[i, level]
 
-    total = sum(len(rows_of(i, 0)) for i in range(len(eqs)))
+    total = sum(size(i, 0)[0] for i in range(len(eqs)))
     while total > height:
         # the step that hides the fewest numbers per row it saves
         best: tuple[float, int, int, int] | None = None  # (cost, level, -i, new level)
         for i in range(len(eqs)):
-            now = rows_of(i, levels[i])
+            now = size(i, levels[i])
             free = eqs[i].pinned or eqs[i].spare  # pinned rows must fit
             top = len(LEVELS) if free else FIT_LEVELS
             for level in range(levels[i] + 1, top):
-                new = rows_of(i, level)
-                saved = len(now) - len(new)
+                new = size(i, level)
+                saved = now[0] - new[0]
                 if saved > 0:
-                    cost = (_numbers(now) - _numbers(new)) / min(saved, total - height)
+                    cost = (now[1] - new[1]) / min(saved, total - height)
                     if cost > MAX_COST and not free:
                         break  # dearer than hiding the row behind ⋮, where a key shows it
                     cand = (cost, level, -i, level)
@@ -337,11 +303,20 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
         if best is None:
             break
         i, level = -best[2], best[3]
-        total -= len(rows_of(i, levels[i])) - len(rows_of(i, level))
+        total -= size(i, levels[i])[0] - size(i, level)[0]
         levels[i] = level
-    rows = [(r, e) for i, e in enumerate(eqs) for r in rows_of(i, levels[i])]
+    built: dict[int, list[Text]] = {}
+
+    def row(i: int, y: int) -> Text:
+        """Row y of equation i, built only if it is shown."""
+        if i not in built:
+            built[i] = render(eqs[i], width, levels[i], memo)
+        return built[i][y]
+
+    rows = [(functools.partial(row, i, y), e) for i, e in enumerate(eqs)
+            for y in range(size(i, levels[i])[0])]
     if len(rows) <= height:
-        return Fitted([r for r, _ in rows], 0, 0)
+        return Fitted([r() for r, _ in rows], 0, 0)
     pinned = [(r, e) for r, e in rows if e.pinned]
     if len(pinned) >= height:  # not even the pinned rows fit: all scroll
         pinned = []
@@ -349,19 +324,16 @@ def fit(eqs: list[Eq], width: int, height: int, scroll: int = 0, what: str = "li
     room = height - len(pinned)
     if scroll <= 0:
         shown, gap = _gap(free, room, what, width)
-        return Fitted(shown + [r for r, _ in pinned], gap, 0)
+        return Fitted(shown + [r() for r, _ in pinned], gap, 0)
     # scrolled: a window of the free rows from row ``scroll``, a marker at each cut end
     start = min(scroll, max(1, len(free) - (room - 1)))
     body = max(0, room - 1 - (start + room - 1 < len(free)))
     end = start + body
     shown = [_marker(f"⋮ {start} more above", width)]
-    shown += [r for r, _ in free[start:end]]
+    shown += [r() for r, _ in free[start:end]]
     if end < len(free):
         shown.append(_marker(f"⋮ {len(free) - end} more below", width))
-    return Fitted(shown[:room] + [r for r, _ in pinned], len(free) - body, start)
-
-
-NUMBER = re.compile(r"\d\.\d|NaN|inf")
+    return Fitted(shown[:room] + [r() for r, _ in pinned], len(free) - body, start)
 
 
 def _numbers(rows: list[Text]) -> int:
@@ -374,13 +346,14 @@ def _marker(text: str, width: int) -> Text:
     return full if full.cell_len <= width else Text(text, style=MUTED)[:width]
 
 
-def _gap(rows: list[tuple[Text, Eq]], room: int, what: str, width: int) -> tuple[list[Text], int]:
+def _gap(rows: list[tuple[Callable[[], Text], Eq]], room: int, what: str,
+         width: int) -> tuple[list[Text], int]:
     """``rows`` in ``room`` rows, one ⋮ row instead of those that do not fit:
     the middle of the chain (the factors, the substitutions) if there is one,
     else the end; the rows after it start an equation where they can."""
     n = len(rows)
     if n <= room:
-        return [r for r, _ in rows], 0
+        return [r() for r, _ in rows], 0
     room = max(1, room)
     gap = n - (room - 1)
     chain = [y for y, (_, e) in enumerate(rows) if e.chain]
@@ -403,4 +376,4 @@ def _gap(rows: list[tuple[Text, Eq]], room: int, what: str, width: int) -> tuple
     noun = "factors" if what == "factors" and whole and all(rows[y][1].chain for y in hid) \
         else "lines"
     marker = _marker(f"⋮ {gap} more {noun}", width)
-    return [r for r, _ in rows[:default]] + [marker] + [r for r, _ in rows[default + gap:]], gap
+    return [r() for r, _ in rows[:default]] + [marker] + [r() for r, _ in rows[default + gap:]], gap

@@ -19,7 +19,7 @@ from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
 from rnn_tui.core.view import StepView
-from rnn_tui.tui.widgets.formula_layout import Eq, Mat, Vec, fit, padded
+from rnn_tui.tui.widgets.formula_layout import Eq, Mat, Vec, fit, widest
 from rnn_tui.tui.widgets.formula_optim import is_handout, optimizer_eqs, rule, step_eq
 from rnn_tui.tui.widgets.marks import NO_MARKS, Marks
 from rnn_tui.tui.widgets.numbers import ARGMAX, CHANGED, LABEL, MUTED, RIGHT, TARGET, WRONG
@@ -242,7 +242,7 @@ def update(v: StepView, name: str, room: int, marks: Marks = NO_MARKS) -> list[E
 
 def _width(a: np.ndarray) -> int:
     """The widest sign-padded cell of the part of ``a`` that can be shown."""
-    return max(len(padded(float(x))) for x in a[:64, :64].ravel())
+    return widest(a[:64, :64])
 
 
 def by_row(styles: dict[tuple[int, int], str]) -> dict[int, dict[int, str]]:
