@@ -91,7 +91,7 @@ def cmd_check(args: argparse.Namespace) -> int:
               f"{max(sizes)} steps (forward, output, BPTT, 6 updates each)")
     from rnn_tui.core.divergence import trial
 
-    print(f"  training  {trial(spec)}")
+    print(f"  trial     {trial(spec)}")
     return 0
 
 
@@ -108,5 +108,5 @@ def _check_cell(spec: ModelSpec, q: CellParams) -> int:
     print(f"  updates   {spec.train.summary()}")
     from rnn_tui.core.divergence import trial
 
-    print(f"  training  {trial(spec)}")
+    print(f"  trial     {trial(spec)}")
     return 0

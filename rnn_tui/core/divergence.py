@@ -30,7 +30,8 @@ def diverging(history: Sequence[float], params: Params | None = None) -> str:
     if len(finite) >= 2 and finite[0] > 0:
         peak = max(finite)
         if peak >= GROWTH * finite[0]:
-            return f"loss grew {peak / finite[0]:.0f}x"
+            growth = peak / finite[0]
+            return f"loss grew {growth:.0f}x" if growth < 1e5 else f"loss grew {growth:.1e}x"
     if params is not None:
         for name in getattr(params, "names", FILE_ORDER):  # a GRU's or LSTM's too
             with np.errstate(all="ignore"):

@@ -30,7 +30,7 @@ def test_new_default_learning_rate_trains_its_own_model(tmp_path: Path) -> None:
     assert losses[-1] < 0.5 * losses[0]
     assert not diverging([float(x) for x in losses], p)
     checked = run("check", str(out))
-    assert "training  finite over 50 epochs" in checked.stdout, checked.stdout
+    assert "trial     finite over 50 epochs" in checked.stdout, checked.stdout
 
 
 def test_new_keeps_the_handout_rate_on_short_texts(tmp_path: Path) -> None:
@@ -52,6 +52,7 @@ def test_check_says_diverging(tmp_path: Path) -> None:
 def test_diverging_rules() -> None:
     assert diverging([5.0, 4.0, 3.0]) == ""
     assert diverging([5.0, 60.0, 40.0]) == "loss grew 12x"
+    assert diverging([20.8, 5.59e301]) == "loss grew 2.7e+300x"  # not 300 digits
     small = np.zeros((1, 1))
     p = Params(E=np.full((2, 1), 2e6), U=small, W=small, b=np.zeros(1), V=np.zeros((2, 1)),
                c=np.zeros(2))
