@@ -166,7 +166,7 @@ def build_command_parser(command: str | None = None) -> Parser:
     clipping.add_argument("--clip-value", type=positive_float, default=None, metavar="C",
                           help="clip each gradient entry to [-C, C] before the update")
     clipping.add_argument("--clip-norm", type=positive_float, default=None, metavar="C",
-                          help="scale all six gradients to a norm of at most C")
+                          help="scale all the gradients (six for the RNN) to a norm of at most C")
     new.add_argument("--seq-length", type=int_in(1, MAX_SEQ_LENGTH), default=None, metavar="N",
                      help="truncated BPTT: one update per N steps, h carried across")
     new.add_argument("--name", default=None, help="model name (default: the file's stem)")

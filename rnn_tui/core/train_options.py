@@ -37,7 +37,7 @@ class TrainOptions(BaseModel):
     clip_value: float | None = Field(default=None, gt=0)
     """Clip each gradient entry to [-clip_value, clip_value] before the update."""
     clip_norm: float | None = Field(default=None, gt=0)
-    """Scale all six gradients by min(1, clip_norm / ||g||_2) before the update."""
+    """Scale all the gradients (the RNN's six, a cell's 12 or 15) by min(1, clip_norm / ||g||_2)."""
     seq_length: int | None = Field(default=None, ge=1, le=MAX_SEQ_LENGTH)
     """Truncated BPTT: chunks of this many steps, h carried across chunks.
     Unset: the whole text is one chunk (the handout)."""
