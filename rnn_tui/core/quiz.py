@@ -29,8 +29,9 @@ class Question:
     answer: float | str
     explanation: str
 
-    def check(self, text: str) -> tuple[bool, str]:
-        """(right?, what to tell the student)."""
+    def check(self, text: str) -> tuple[bool | None, str]:
+        """(right?, what to tell the student); None when the text is not an
+        answer at all (not a number), so the student is asked again."""
         given = text.strip()
         if isinstance(self.answer, str):
             guess = given.strip("'\"")
@@ -40,7 +41,7 @@ class Question:
         try:
             value = float(given)
         except ValueError:
-            return False, f"{given!r} is not a number; the answer is {fmt(self.answer)}."
+            return None, f"{given!r} is not a number: try again (esc skips)."
         ok = math.isfinite(self.answer) and abs(value - self.answer) <= HALF_UNIT + 1e-9 * abs(
             self.answer)
         verdict = "Right" if ok else "Not quite"

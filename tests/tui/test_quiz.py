@@ -34,8 +34,8 @@ def test_checking_at_the_displayed_precision() -> None:
     q = Question("h?", -0.046122, "because")
     assert q.check("-0.0461")[0] and q.check(" -0.04612 ")[0]
     assert not q.check("-0.0462")[0] and not q.check("-0.046")[0]
-    ok, message = q.check("x")
-    assert not ok and "not a number" in message and "-0.0461" in message
+    ok, message = q.check("x")  # not an answer: asked again, nothing scored or given away
+    assert ok is None and "not a number" in message and "-0.0461" not in message
     c = Question("char?", " ", "because")
     assert c.check("␣")[0] and c.check("' '")[0] and not c.check("a")[0]
 
@@ -61,7 +61,11 @@ async def test_quiz_in_the_app() -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert app.stepper.position.index == 1 and not isinstance(app.screen, QuizScreen)
-        await pilot.press("n", *"-0.0461", "enter", "enter")  # h_3[1]
+        await pilot.press("n", *"abc", "enter")  # h_3[1]: not a number, asked again
+        await pilot.pause()
+        assert isinstance(app.screen, QuizScreen) and "try again" in str(
+            app.screen.query_one("#quiz-result").render())
+        await pilot.press(*"-0.0461", "enter", "enter")
         await settle(pilot)
         await pilot.press("n", "e", "enter")  # step 4 predicts 'h', not 'e'
         await pilot.pause()

@@ -41,9 +41,13 @@ class QuizScreen(ModalScreen[bool | None]):
             return
         if not event.value.strip():
             return
-        self.result, message = self.question.check(event.value)
+        result, message = self.question.check(event.value)
         # the message quotes what the student typed: plain text, never markup
         self.query_one("#quiz-result", Static).update(Content(message))
+        if result is None:  # not an answer: ask again, nothing scored
+            event.input.value = ""
+            return
+        self.result = result
         self.query_one("#quiz-why", Static).update(
             f"{self.question.explanation}\nenter: reveal the step")
         event.input.disabled = False
