@@ -44,21 +44,23 @@ class ScreenLayout:
         screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
         self._set_phase_class()
         if self._mounted and (width, height) != self._rows_for:  # (mount sized them)
-            self.size_rows()
+            self.size_rows((width, height))
 
-    def size_rows(self) -> None:
-        """Size the wide layout's rows to the model (fit.py); the narrow and
-        presenter layouts are fixed in app.tcss."""
+    def size_rows(self, size: tuple[int, int] | None = None) -> None:
+        """Size the wide layout's rows to the model (fit.py) for a terminal
+        of ``size`` (default: the app's size; a Resize passes its own, as
+        the app's size is the old one while the event is handled); the
+        narrow and presenter layouts are fixed in app.tcss."""
         from rnn_tui.tui import fit
 
         screen, main = self.screen, self.query_one("#main")
         network = self.query_one(NetworkPanel)
-        self._rows_for = (self.size[0], self.size[1])
+        width, height = size or (self.size[0], self.size[1])
+        self._rows_for = (width, height)
         if not screen.has_class("-wide") or screen.has_class("-presenter"):
             main.styles.grid_rows = None
             network.styles.height = None
             return
-        width, height = self.size
         rows = fit.wide_rows(height - 6, *fit.panel_heights(self, width))
         main.styles.grid_rows = f"{rows.upper} {rows.lower} {rows.loss or 1}"
         network.styles.height = rows.network
