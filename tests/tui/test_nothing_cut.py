@@ -1,0 +1,47 @@
+"""Numbers and words are never cut with …: they wrap or shorten (reviewed
+at 80x24 and 160x50 on ``rnn-tui new --optimizer adam --clip-norm 1.0
+--seq-length 8``, the README's kind of [train] model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rnn_tui.core import gradcheck
+from rnn_tui.core.model_file import ModelSpec, load
+
+from helpers.scenarios import make_app, settle
+from helpers.screen import screen_rows
+
+NEW = ("new", "--text", "hello world, hello rnn", "--hidden", "3", "--embed", "2", "--seed", "0",
+       "--optimizer", "adam", "--clip-norm", "1.0", "--seq-length", "8")
+
+
+@pytest.fixture(scope="module")
+def adam(tmp_path_factory: pytest.TempPathFactory) -> ModelSpec:
+    from rnn_tui.cli import main
+
+    path = Path(tmp_path_factory.mktemp("adam")) / "ra.toml"
+    assert main([*NEW, "-o", str(path)]) == 0
+    return load(str(path))[0]
+
+
+async def test_gradient_check_rows_fit_at_80x24(adam: ModelSpec) -> None:
+    app = make_app(adam)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        rows = screen_rows(app)
+        first = next(i for i, row in enumerate(rows) if "Gradient check" in row)
+        last = next(i for i, row in enumerate(rows) if "esc closes" in row)
+        # the page, inside its thick border (█ on either side)
+        shown = "\n".join(row.split("█")[1] for row in rows[first:last + 1])
+        ep = app.stepper.current
+        results = gradcheck.check(ep.params, ep.fwd.inputs, ep.fwd.targets, h0=ep.h0,
+                                  grads=ep.grads)
+        for r in results:
+            assert f"backward {r.analytic:.6g}, numeric {r.numeric:.6g}" in shown
+        assert shown.count(" ok ") == len(results) == 6
+        assert "…" not in shown
