@@ -7,12 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from rnn_tui.core import gradcheck
 from rnn_tui.core.model_file import ModelSpec, load
+from rnn_tui.tui.app import RnnApp
+from rnn_tui.tui.widgets.panel import Panel
 
 from helpers.scenarios import make_app, settle
-from helpers.screen import screen_rows
+from helpers.screen import screen_rows, text_of
 
 NEW = ("new", "--text", "hello world, hello rnn", "--hidden", "3", "--embed", "2", "--seed", "0",
        "--optimizer", "adam", "--clip-norm", "1.0", "--seq-length", "8")
@@ -45,3 +48,26 @@ async def test_gradient_check_rows_fit_at_80x24(adam: ModelSpec) -> None:
             assert f"backward {r.analytic:.6g}, numeric {r.numeric:.6g}" in shown
         assert shown.count(" ok ") == len(results) == 6
         assert "…" not in shown
+
+
+def fits(app: RnnApp, selector: str) -> list[str]:
+    """The lines and the title of a panel that its box cuts (wider than it)."""
+    panel = app.query_one(selector, Panel)
+    width = panel.content_size.width
+    cut = [line for line in text_of(app, selector).splitlines() if cell_len(line) > width]
+    title = str(panel.border_title)
+    if cell_len(title) > panel.outer_size.width - 4:  # "╭─ " title " ─╮"
+        cut.append(title)
+    return cut
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 50)])
+async def test_updates_panel_cuts_nothing(adam: ModelSpec, size: tuple[int, int]) -> None:
+    app = make_app(adam)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press(*["right_square_bracket"] * 3)
+        for _ in range(6):  # V c W U b E
+            await settle(pilot)
+            assert str(app.query_one("#update", Panel).border_title).startswith("Updates: Adam")
+            assert fits(app, "#update") == []
+            await pilot.press("n")
