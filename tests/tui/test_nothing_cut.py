@@ -71,3 +71,19 @@ async def test_updates_panel_cuts_nothing(adam: ModelSpec, size: tuple[int, int]
             assert str(app.query_one("#update", Panel).border_title).startswith("Updates: Adam")
             assert fits(app, "#update") == []
             await pilot.press("n")
+
+
+async def test_generation_prompt_wraps_a_long_error_at_80x24() -> None:
+    app = make_app()
+    seed = "9" * 35
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*f"h | 1 | {seed}", "enter")
+        await settle(pilot)
+        rows = screen_rows(app)
+        first = next(i for i, row in enumerate(rows) if "The seed is" in row)
+        # the page's rows inside its thick border (█ on either side), words joined
+        words = " ".join(row.split("█")[1].strip() for row in rows[first:first + 4])
+        assert f"The seed is a whole number from 0 to {2**63 - 1}, got '{seed}'." in words
