@@ -87,3 +87,16 @@ async def test_generation_prompt_wraps_a_long_error_at_80x24() -> None:
         # the page's rows inside its thick border (█ on either side), words joined
         words = " ".join(row.split("█")[1].strip() for row in rows[first:first + 4])
         assert f"The seed is a whole number from 0 to {2**63 - 1}, got '{seed}'." in words
+
+
+async def test_generation_lines_start_their_primes_in_one_column() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"h | 1e-300 | 1", "enter")
+        await settle(pilot)
+        greedy, drawn = text_of(app, "#generate").splitlines()[:2]
+        assert greedy.startswith("greedy ") and drawn.startswith("τ = 1e-300 ")
+        assert greedy.index("h│") == drawn.index("h│")
