@@ -100,3 +100,19 @@ async def test_generation_lines_start_their_primes_in_one_column() -> None:
         greedy, drawn = text_of(app, "#generate").splitlines()[:2]
         assert greedy.startswith("greedy ") and drawn.startswith("τ = 1e-300 ")
         assert greedy.index("h│") == drawn.index("h│")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_formula_update_breaks_after_punctuation(adam: ModelSpec,
+                                                        size: tuple[int, int]) -> None:
+    """No row of the optimizer-aware update starts with a dangling ``,``
+    (it was ``  ,  η = 0.048`` at 80x24, ``  ,  n = 1`` at 160x50)."""
+    app = make_app(adam)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press(*["right_square_bracket"] * 3)
+        for _ in range(6):  # V c W U b E
+            await settle(pilot)
+            rows = text_of(app, "#formula").splitlines()
+            assert [r for r in rows if r.strip().startswith(",")] == []
+            assert "η = 0.048" in "\n".join(rows)
+            await pilot.press("n")

@@ -16,7 +16,7 @@ import numpy as np
 from rnn_tui.core.epochs import Epoch
 from rnn_tui.core.optim import AdagradState, AdamState, MomentumState
 from rnn_tui.core.text import fmt
-from rnn_tui.tui.widgets.formula_layout import Eq, Mat
+from rnn_tui.tui.widgets.formula_layout import Eq, Mat, Segment
 
 
 def is_handout(ep: Epoch) -> bool:
@@ -24,16 +24,20 @@ def is_handout(ep: Epoch) -> bool:
     return ep.options.optimizer == "sgd" and ep.clipped.grads is ep.grads
 
 
-def rule(ep: Epoch, name: str) -> str:
-    """The update of ``name`` in one line (its first row in the panel)."""
+def rule(ep: Epoch, name: str, eta: str) -> list[Segment]:
+    """The update of ``name`` (its first row in the panel, when it fits), in
+    segments that a narrow panel breaks between: after a ``;`` or a ``,``,
+    never before one."""
     o, t, g = ep.options, name, "g"
-    return {
-        "sgd": f"{t}_new = {t} − η·{g}",
-        "momentum": f"v ← μ·v + {g};  {t}_new = {t} − η·v,  μ = {o.momentum:g}",
-        "adagrad": f"m ← m + {g}⊙{g};  {t}_new = {t} − η·{g}/√(m + 1e-8)",
-        "adam": (f"m ← β1·m + (1−β1)·{g};  v ← β2·v + (1−β2)·{g}⊙{g};  "
-                 f"{t}_new = {t} − η·m̂/(√v̂ + ε)"),
+    parts = {
+        "sgd": [f"{t}_new = {t} − η·{g},"],
+        "momentum": [f"v ← μ·v + {g};", f"  {t}_new = {t} − η·v,", f"  μ = {o.momentum:g},"],
+        "adagrad": [f"m ← m + {g}⊙{g};", f"  {t}_new = {t} − η·{g}/√(m + 1e-8),"],
+        "adam": [f"m ← β1·m + (1−β1)·{g};", f"  v ← β2·v + (1−β2)·{g}⊙{g};",
+                 f"  {t}_new = {t} − η·m̂/(√v̂ + ε),"],
     }[o.optimizer]
+    parts[-1] += f"  η = {eta}"  # η stays with the step it scales
+    return [[p] for p in parts]
 
 
 def optimizer_eqs(ep: Epoch, name: str) -> list[Eq]:
@@ -48,8 +52,8 @@ def optimizer_eqs(ep: Epoch, name: str) -> list[Eq]:
         out.append(Eq([[f"g = clip(∂L/∂{name}, −{a}, {a})"], [" = clip(", Mat(raw), ")"],
                        [" = ", Mat(g, keep=True)]]))
     elif o.clip_norm is not None and ep.clipped.norm is not None:
-        out.append(Eq([[f"g = ∂L/∂{name}·min(1, {o.clip_norm:g}/‖g‖₂)"],
-                       [f",  ‖g‖₂ = {fmt(ep.clipped.norm)} (all six)"],
+        out.append(Eq([[f"g = ∂L/∂{name}·min(1, {o.clip_norm:g}/‖g‖₂),"],
+                       [f"  ‖g‖₂ = {fmt(ep.clipped.norm)} (all six)"],
                        [" = ", Mat(raw), f"·{fmt(ep.clipped.scale)}"],
                        [" = ", Mat(g, keep=True)]]))
     s0, s1 = ep.state_before, ep.state_after
@@ -69,10 +73,10 @@ def optimizer_eqs(ep: Epoch, name: str) -> list[Eq]:
             out.append(Eq([["v ← β2·v + (1−β2)·g⊙g"], [f" = {o.beta2:g}·", Mat(s0.v.get(name))],
                            [f" + {1.0 - o.beta2:g}·", Mat(g * g)],
                            [" = ", Mat(v1, keep=True)]]))
-            out.append(Eq([["m̂ = m/(1−β1ⁿ)"], [f" = m/{fmt(c1)}"], [" = ", Mat(m1 / c1)],
-                           [f",  n = {n}"]]))
-            out.append(Eq([["v̂ = v/(1−β2ⁿ)"], [f" = v/{fmt(c2)}"], [" = ", Mat(v1 / c2)],
-                           [f",  ε = {o.eps:g}"]]))
+            out.append(Eq([["m̂ = m/(1−β1ⁿ)"], [f" = m/{fmt(c1)}"], [" = ", Mat(m1 / c1), ","],
+                           [f"  n = {n}"]]))
+            out.append(Eq([["v̂ = v/(1−β2ⁿ)"], [f" = v/{fmt(c2)}"], [" = ", Mat(v1 / c2), ","],
+                           [f"  ε = {o.eps:g}"]]))
     return out
 
 
