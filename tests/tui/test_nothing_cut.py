@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.cells import cell_len
 
 from rnn_tui.core import gradcheck
 from rnn_tui.core.model_file import ModelSpec, load
+from rnn_tui.core.text import padded
 from rnn_tui.tui.app import RnnApp
 from rnn_tui.tui.widgets.panel import Panel
 
@@ -116,3 +118,18 @@ async def test_formula_update_breaks_after_punctuation(adam: ModelSpec,
             assert [r for r in rows if r.strip().startswith(",")] == []
             assert "η = 0.048" in "\n".join(rows)
             await pilot.press("n")
+
+
+async def test_adams_tiny_v_shows_its_digits_with_a_factor(adam: ModelSpec) -> None:
+    """v ~ 1e-7 after the first update: ``1e-7·[ 1.4361 …]`` in the formula
+    and the update panels, the same numbers in both, not ``[ 0.0000 …]``."""
+    app = make_app(adam)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press(*["right_square_bracket"] * 3, "n", "n")  # the update of W
+        await settle(pilot)
+        v = app.stepper.current.state_after.v.get("W")
+        e = int(np.floor(np.log10(np.abs(v).max())))
+        assert e < -3
+        first = f"1e{e}·[{padded(v[0, 0] / 10.0**e)}"
+        assert f"= {first}" in text_of(app, "#formula")
+        assert f"v ←      {first}" in text_of(app, "#update")

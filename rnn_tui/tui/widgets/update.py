@@ -13,7 +13,7 @@ from rich.text import Text
 from rnn_tui.core.epochs import Epoch
 from rnn_tui.core.optim import AdagradState, AdamState, MomentumState
 from rnn_tui.core.params import UPDATE_ORDER, by_char
-from rnn_tui.core.text import fmt
+from rnn_tui.core.text import factored, fmt
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.marks import marked_block
 from rnn_tui.tui.widgets.numbers import CHANGED, CURRENT, LABEL, MUTED, block, inline, stacking
@@ -167,15 +167,20 @@ def _optimizer_lines(ep: Epoch, name: str, width: int) -> list[Text]:
     (and Adam's bias corrections)."""
     indent = Text("   ")
 
+    def numbers(a: np.ndarray, room: int) -> Text:
+        """``[a]``, or ``1e-5·[a/1e-5]`` when its entries are all tiny (Adam's v)."""
+        factor, scaled = factored(a)
+        return Text(factor).append_text(inline(scaled, room - len(factor)))
+
     def line(title: str, a: np.ndarray) -> Text:
         head = indent.copy().append(f"{title:<9}", style=LABEL)
-        return head.append_text(inline(a, width - head.cell_len))
+        return head.append_text(numbers(a, width - head.cell_len))
 
     def row(title: str, a: np.ndarray, b: np.ndarray | None = None) -> list[Text]:
         """``title [a]``, and ``title ← [b]`` (on the same line when both fit)."""
         if b is None:
             return [line(title, a)]
-        both = line(title, a).append(" → ").append_text(inline(b, width))
+        both = line(title, a).append(" → ").append_text(numbers(b, width))
         if both.cell_len <= width:
             return [both]
         return [line(title, a), line(f"{title} ←", b)]
