@@ -30,16 +30,23 @@ class ScreenLayout:
     query_one), kept apart so that app.py is about stepping."""
 
     screen: Screen
+    screen_stack: list[Screen]
     size: tuple[int, int]
     _mounted: bool
     _phase_class: str | None
     _rows_for: tuple[int, int] | None = None  # the size the rows were last sized at
 
+    @property
+    def main_screen(self) -> Screen:
+        """The screen the panels are on: the bottom of the stack, also while
+        a modal (a report, a prompt) is on top and the terminal is resized."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        screen = self.screen
+        screen = self.main_screen
         screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
         screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
         self._set_phase_class()
@@ -53,7 +60,7 @@ class ScreenLayout:
         narrow and presenter layouts are fixed in app.tcss."""
         from rnn_tui.tui import fit
 
-        screen, main = self.screen, self.query_one("#main")
+        screen, main = self.main_screen, self.query_one("#main")
         network = self.query_one(NetworkPanel)
         width, height = size or (self.size[0], self.size[1])
         self._rows_for = (width, height)
@@ -75,7 +82,7 @@ class ScreenLayout:
         panels of the narrow and the presenter layouts. A class change on the
         screen restyles every widget (tens of ms), so the wide layout, which
         shows every panel anyway, skips it, and a change is one restyle."""
-        screen, wanted = self.screen, self._phase_class
+        screen, wanted = self.main_screen, self._phase_class
         if wanted is None or screen.has_class(wanted):
             return
         if screen.has_class("-wide") and not screen.has_class("-presenter"):

@@ -13,13 +13,21 @@ from helpers.screen import screen_rows
 STEPS = ("right", "right", "right")
 
 
-async def rows_after(sizes: list[tuple[int, int]], model: str = "hello") -> list[str]:
-    """The screen after starting at sizes[0], resizing through the rest, then STEPS."""
+async def rows_after(sizes: list[tuple[int, int]], model: str = "hello",
+                     modal: str | None = None) -> list[str]:
+    """The screen after starting at sizes[0], resizing through the rest
+    (with the screen the key ``modal`` opens on top), then STEPS."""
     app = make_app(model)
     async with app.run_test(size=sizes[0]) as pilot:
         await settle(pilot)
+        if modal is not None:
+            await pilot.press(modal)
+            await settle(pilot)
         for size in sizes[1:]:
             await pilot.resize_terminal(*size)
+            await settle(pilot)
+        if modal is not None:
+            await pilot.press("escape")
             await settle(pilot)
         for key in STEPS:
             await pilot.press(key)
@@ -39,3 +47,10 @@ async def test_resized_screen_is_a_fresh_start(sizes: list[tuple[int, int]]) -> 
     resized, fresh = await rows_after(sizes), await rows_after(sizes[-1:])
     assert len(resized) == sizes[-1][1]
     assert resized == fresh
+
+
+@pytest.mark.parametrize("modal", ["d", "question_mark", "a"])  # report, help, prompt
+async def test_resized_under_a_modal_screen(modal: str) -> None:
+    """The layout classes go on the panels' screen, not on the modal on top."""
+    sizes = [(80, 24), (160, 50)]
+    assert await rows_after(sizes, modal=modal) == await rows_after(sizes[-1:])
