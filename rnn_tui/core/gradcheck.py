@@ -129,10 +129,15 @@ def entry(name: str, index: tuple[int, ...], alphabet: str = "") -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def report(results: list[ParamCheck], mode: EmbeddingRows, alphabet: str = "") -> list[str]:
+def report(results: list[ParamCheck], mode: EmbeddingRows, alphabet: str = "",
+           width: int | None = None) -> list[str]:
     """The table the CLI prints and the app shows (entries 1-based, rows of
-    E, V and c named by their character when ``alphabet`` is given)."""
-    lines = [f"{'param':<6}{'checked':>12}{'max rel. error':>16}  worst entry"]
+    E, V and c named by their character when ``alphabet`` is given). A row
+    is one line; when a row would be wider than ``width`` columns, every
+    entry takes two lines (the verdict first, the two values below), so
+    that no number or verdict is cut."""
+    head = f"{'param':<6}{'checked':>12}{'max rel. error':>16}"
+    lines = [f"{head}  worst entry"]
     for r in results:
         verdict = "ok" if r.ok else "DIFFERS"
         lines.append(
@@ -140,6 +145,13 @@ def report(results: list[ParamCheck], mode: EmbeddingRows, alphabet: str = "") -
             f"{entry(r.name, r.worst, alphabet)}: backward {r.analytic:.6g}, "
             f"numeric {r.numeric:.6g}  {verdict}"
         )
+    if width is not None and max(map(len, lines)) > width:
+        lines = [f"{head}  {'verdict':<9}worst entry"]
+        for r in results:
+            verdict = "ok" if r.ok else "DIFFERS"
+            lines.append(f"d{r.name:<5}{f'{r.checked}/{r.total}':>12}{r.max_rel_error:>16.2e}"
+                         f"  {verdict:<9}{entry(r.name, r.worst, alphabet)}:")
+            lines.append(f"{'':<6}backward {r.analytic:.6g}, numeric {r.numeric:.6g}")
     if mode == "x_t" and any(r.name == "E" and not r.ok for r in results):
         lines.append("dE differs as expected: in handout mode (x_t rows) dE follows the")
         lines.append("handout's printed convention, which is not the gradient of L")

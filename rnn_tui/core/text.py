@@ -128,3 +128,18 @@ def sci(x: float) -> str:
         return "0"
     mantissa, exponent = f"{x:.1e}".split("e")
     return f"{mantissa}e{int(exponent)}"
+
+
+SMALL = 1e-3  # below it, fmt's 4 decimals show a number's first digit at most
+
+
+def factored(a: NDArray[np.float64]) -> tuple[str, NDArray[np.float64]]:
+    """``("1e-5·", a / 1e-5)`` when every entry of ``a`` is finite and the
+    largest is nonzero but below 1e-3 (Adam's v is ~1e-5: :func:`fmt` would
+    show ``0.0000``): a power of ten factored out, so that the entries keep
+    their digits (``1e-5·[ 1.2345  0.0213]``); else ``("", a)``."""
+    top = float(np.max(np.abs(a))) if np.size(a) else 0.0
+    if not (0.0 < top < SMALL) or not np.all(np.isfinite(a)):
+        return "", a
+    e = math.floor(math.log10(top))
+    return f"1e{e}·", a / 10.0**e

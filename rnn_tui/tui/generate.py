@@ -176,7 +176,7 @@ def check(text: str, spec: ModelSpec) -> str | None:
         if not (math.isfinite(x) and x >= 0):
             return f"τ must be a finite number >= 0, got {tau}."
     if seed is not None and seed and not (seed.isdigit() and int(seed) < 2**63):
-        return f"The seed is a whole number >= 0, got {seed!r}."
+        return f"The seed is a whole number from 0 to {2**63 - 1}, got {seed!r}."
     return None
 
 

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -160,7 +161,7 @@ def gradcheck(app: App[int], stepper: Stepper) -> Work:
         results = gradcheck.check(ep.params, ep.fwd.inputs, ep.fwd.targets, stepper.mode,
                                   should_stop=should_stop, h0=ep.h0,
                                   grads=ep.grads)
-        lines = gradcheck.report(results, stepper.mode, stepper.spec.alphabet)
+        lines = partial(gradcheck.report, results, stepper.mode, stepper.spec.alphabet)
         where = ""
         if layout.chunks > 1:
             j = stepper.position.chunk

@@ -30,35 +30,44 @@ class ScreenLayout:
     query_one), kept apart so that app.py is about stepping."""
 
     screen: Screen
+    screen_stack: list[Screen]
     size: tuple[int, int]
     _mounted: bool
     _phase_class: str | None
     _rows_for: tuple[int, int] | None = None  # the size the rows were last sized at
 
+    @property
+    def main_screen(self) -> Screen:
+        """The screen the panels are on: the bottom of the stack, also while
+        a modal (a report, a prompt) is on top and the terminal is resized."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        screen = self.screen
+        screen = self.main_screen
         screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
         screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
         self._set_phase_class()
         if self._mounted and (width, height) != self._rows_for:  # (mount sized them)
-            self.size_rows()
+            self.size_rows((width, height))
 
-    def size_rows(self) -> None:
-        """Size the wide layout's rows to the model (fit.py); the narrow and
-        presenter layouts are fixed in app.tcss."""
+    def size_rows(self, size: tuple[int, int] | None = None) -> None:
+        """Size the wide layout's rows to the model (fit.py) for a terminal
+        of ``size`` (default: the app's size; a Resize passes its own, as
+        the app's size is the old one while the event is handled); the
+        narrow and presenter layouts are fixed in app.tcss."""
         from rnn_tui.tui import fit
 
-        screen, main = self.screen, self.query_one("#main")
+        screen, main = self.main_screen, self.query_one("#main")
         network = self.query_one(NetworkPanel)
-        self._rows_for = (self.size[0], self.size[1])
+        width, height = size or (self.size[0], self.size[1])
+        self._rows_for = (width, height)
         if not screen.has_class("-wide") or screen.has_class("-presenter"):
             main.styles.grid_rows = None
             network.styles.height = None
             return
-        width, height = self.size
         rows = fit.wide_rows(height - 6, *fit.panel_heights(self, width))
         main.styles.grid_rows = f"{rows.upper} {rows.lower} {rows.loss or 1}"
         network.styles.height = rows.network
@@ -73,7 +82,7 @@ class ScreenLayout:
         panels of the narrow and the presenter layouts. A class change on the
         screen restyles every widget (tens of ms), so the wide layout, which
         shows every panel anyway, skips it, and a change is one restyle."""
-        screen, wanted = self.screen, self._phase_class
+        screen, wanted = self.main_screen, self._phase_class
         if wanted is None or screen.has_class(wanted):
             return
         if screen.has_class("-wide") and not screen.has_class("-presenter"):

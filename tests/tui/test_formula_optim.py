@@ -22,7 +22,13 @@ def chunked_spec(**train: object):
 
 
 def row(a: np.ndarray) -> str:
-    return "[" + " ".join(padded(float(x)) for x in a) + "]"
+    """A row as the panel writes it: a power of ten factored out of tiny
+    entries (Adam's v: ``1e-5·[ 1.2345 …]``)."""
+    factor, top = "", float(np.abs(a).max())
+    if 0 < top < 1e-3:
+        e = int(np.floor(np.log10(top)))
+        factor, a = f"1e{e}·", a / 10.0**e
+    return factor + "[" + " ".join(padded(float(x)) for x in a) + "]"
 
 
 async def formula_at(train: dict, index: int) -> tuple[str, object, str]:

@@ -9,6 +9,7 @@ Stepper's methods, which CellStepper inherits.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rnn_tui.tui.jobs import Result, Work
@@ -36,7 +37,7 @@ def gradcheck(app: App[int], stepper: CellStepper) -> Work:
         results = gradcheck.check(ep.params, ep.fwd.inputs, ep.fwd.targets, stepper.mode,
                                   should_stop=should_stop, h0=h0, C0=C0, grads=ep.grads)
         alphabet = getattr(stepper.spec, "alphabet", "")
-        lines = gradcheck.report(results, stepper.mode, alphabet)
+        lines = partial(gradcheck.report, results, stepper.mode, alphabet)
         s0 = "h_0" if C0 is None else "h_0, C_0"
         where = ""
         if layout.chunks > 1:

@@ -209,8 +209,7 @@ def update(v: StepView, name: str, room: int, marks: Marks = NO_MARKS) -> list[E
         out = [Eq([[f"{name}_new = {name} − η·∂L/∂{name}"], [f" = {name} + (−η·∂L/∂{name})"],
                    [f",  η = {eta}"]])]
     else:
-        out = [Eq([[rule(v.epoch, name)], [f",  η = {eta}"]]),
-               *optimizer_eqs(v.epoch, name)]
+        out = [Eq(rule(v.epoch, name, eta)), *optimizer_eqs(v.epoch, name)]
     field = f"new.{name}"  # where theirs differs: marked over the changed cells
     changed = {**_changed(p0, new), **marks.cells(field)}
     beside = _beside(marks, field)

@@ -39,10 +39,11 @@ class GenerationPanel(Panel):
         vocab = spec.alphabet
         k = min(mode.cursor, max(0, len(drawn.steps) - 1))
         lines: list[tuple[int, Text]] = []  # (priority: 1 is kept longest, line)
-        if tau != 0:
-            lines.append((2, _walk_line("greedy", prime, greedy, vocab, None, width)))
         what = "greedy" if tau == 0 else f"τ = {tau:g}"
-        lines.append((1, _walk_line(what, prime, drawn, vocab, k, width)))
+        label = max(9, len(what) + 1)  # both lines' primes start in one column
+        if tau != 0:
+            lines.append((2, _walk_line("greedy", prime, greedy, vocab, None, width, label)))
+        lines.append((1, _walk_line(what, prime, drawn, vocab, k, width, label)))
         if drawn.steps:
             lines += _step_lines(drawn, k, vocab, tau, width, height - len(lines), mode.seed, p,
                                  len(prime))
@@ -59,10 +60,12 @@ def printable_prime(prime: str) -> str:
 
 
 def _walk_line(what: str, prime: str, g: Generation, vocab: str, k: int | None,
-               width: int) -> Text:
-    """``what  'he'│llo hel...``: the prime, then the characters generated
-    (the step-through's character highlighted), elided around it."""
-    head = Text(f"{what:<9}", style=LABEL).append("".join(char(c) for c in prime), style=MUTED)
+               width: int, label: int = 9) -> Text:
+    """``what  'he'│llo hel...``: ``what`` in a column ``label`` wide, the
+    prime, then the characters generated (the step-through's character
+    highlighted), elided around it."""
+    head = Text(f"{what:<{label}}", style=LABEL)
+    head.append("".join(char(c) for c in prime), style=MUTED)
     head.append("│", style=LABEL)
     chars = [char(vocab[s.next]) for s in g.steps]
     room = width - head.cell_len - (1 if g.error else 0)

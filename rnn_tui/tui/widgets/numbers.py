@@ -145,17 +145,20 @@ def inline(m: Array, width: int, styles: Mapping[tuple[int, int], str] | None = 
     if m.shape[0] == 1:
         return vector(m[0], width, {c: s for (_, c), s in styles.items()})
     out = Text("[")
-    budget = width - 2
     rows = by_row(styles)
-    cw = cell_width(m[:8], budget)
-    for r in range(m.shape[0]):
-        row = vector(m[r], budget, rows.get(r), brackets="", cw=cw)
-        piece = Text("; ") if r else Text("")
-        piece.append_text(row)
-        if out.cell_len + piece.cell_len + 1 > width and r > 0:
-            out.append("; " + ELLIPSIS, style=MUTED)
+    n, k = m.shape
+    cw = cell_width(m[:8], width - 2)
+    whole = k * cw + k - 1  # a row's cells, one space apart
+    more = "; " + ELLIPSIS
+    for r in range(n):
+        sep = "; " if r else ""
+        room = width - out.cell_len - len(sep) - 1 - (len(more) if r < n - 1 else 0)  # 1: "]"
+        if whole > room:  # rows are shown whole, or only the first, elided, and "; …"
+            if r == 0:
+                out.append_text(vector(m[0], room + 2, rows.get(0), brackets="", cw=cw))
+            out.append(more, style=MUTED)
             break
-        out.append_text(piece)
+        out.append(sep).append_text(vector(m[r], whole + 2, rows.get(r), brackets="", cw=cw))
     out.append("]")
     return out
 

@@ -1,0 +1,56 @@
+"""A resized terminal shows what a fresh start at the new size shows: the
+wide layout's classes and rows (layout.py, fit.py) are sized for the size
+the Resize event carries, not the app's old size (a window enlarged from
+80x24 to 160x50 left 26 rows blank and cut every lower panel short)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.scenarios import make_app, settle
+from helpers.screen import screen_rows
+
+STEPS = ("right", "right", "right")
+
+
+async def rows_after(sizes: list[tuple[int, int]], model: str = "hello",
+                     modal: str | None = None) -> list[str]:
+    """The screen after starting at sizes[0], resizing through the rest
+    (with the screen the key ``modal`` opens on top), then STEPS."""
+    app = make_app(model)
+    async with app.run_test(size=sizes[0]) as pilot:
+        await settle(pilot)
+        if modal is not None:
+            await pilot.press(modal)
+            await settle(pilot)
+        for size in sizes[1:]:
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+        if modal is not None:
+            await pilot.press("escape")
+            await settle(pilot)
+        for key in STEPS:
+            await pilot.press(key)
+        await settle(pilot)
+        return screen_rows(app)
+
+
+@pytest.mark.parametrize("sizes", [
+    [(80, 24), (160, 50)],
+    [(80, 24), (120, 40)],
+    [(80, 24), (160, 50), (120, 40)],
+    [(160, 50), (80, 24)],
+    [(80, 24), (160, 50), (80, 24)],
+    [(160, 50), (120, 34), (160, 50)],
+], ids=lambda sizes: "-".join(f"{w}x{h}" for w, h in sizes))
+async def test_resized_screen_is_a_fresh_start(sizes: list[tuple[int, int]]) -> None:
+    resized, fresh = await rows_after(sizes), await rows_after(sizes[-1:])
+    assert len(resized) == sizes[-1][1]
+    assert resized == fresh
+
+
+@pytest.mark.parametrize("modal", ["d", "question_mark", "a"])  # report, help, prompt
+async def test_resized_under_a_modal_screen(modal: str) -> None:
+    """The layout classes go on the panels' screen, not on the modal on top."""
+    sizes = [(80, 24), (160, 50)]
+    assert await rows_after(sizes, modal=modal) == await rows_after(sizes[-1:])
