@@ -62,7 +62,7 @@ def check_screen(app: CellApp, where: str) -> None:
         check_panel(app.query_one(f"#{i}", Panel), f"{where} #{i}")
 
 
-# Every walk is slow; the quick loop walks the diverging model below (every step of an epoch).
+# Every walk is slow (the full suite walks them); the quick loop steps in the tests below.
 WALKS = [pytest.param("gru", (80, 24), id="gru-80x24", marks=pytest.mark.slow),
          pytest.param("gru", (160, 50), id="gru-160x50", marks=pytest.mark.slow),
          pytest.param("lstm", (80, 24), id="lstm-80x24", marks=pytest.mark.slow),
@@ -143,6 +143,7 @@ async def test_scrolling_the_step_panel_shows_every_line_once() -> None:
         assert got[-1].startswith("  d") and "E = " in got[-1]  # the last sum: dE
 
 
+@pytest.mark.slow  # every step of a NaN epoch at 160x50
 async def test_a_diverging_model_never_crashes() -> None:
     """V and W_f of size 1e300 and η = 1e300: epoch 1's update overflows, epoch 2 is
     NaN from its first step; every step of it is drawn, at 160x50 and 80x24."""
