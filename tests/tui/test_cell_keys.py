@@ -116,6 +116,7 @@ async def test_play_steps_by_itself_faster_and_slower_and_pauses() -> None:
         assert not app.player.playing
 
 
+@pytest.mark.slow  # the quick loop runs until-not-finite below
 async def test_until_every_prediction_right_and_until_loss_below() -> None:
     app = app_for("lstm", lr=0.5)
     ref = app_for("lstm", lr=0.5).stepper
@@ -239,8 +240,10 @@ async def test_the_help_lists_the_new_keys() -> None:
                 key, rows)
 
 
-@pytest.mark.parametrize("size", slow_after(1, [(80, 24), (160, 50)], one=True),
-                         ids=["80x24", "160x50"])
+# Slow: the quick loop keeps the generation panel in test_generation.py and the
+# cells' sampling in test_cell_commands.py; the full suite runs both sizes here.
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+@pytest.mark.slow
 async def test_generation_with_the_cell_of_this_step(size: tuple[int, int]) -> None:
     """v: what the LSTM writes now (greedy and at τ), in the step panel's
     place; . and , move through the characters; e trains it further; a sets
