@@ -16,6 +16,7 @@ from rnn_tui.core.model_init import file_order
 
 import helpers.reference_autograd as ref
 from helpers.cli import assert_one_line_error, run
+from helpers.marks import slow_after
 
 CELLS = ["gru", "lstm"]
 
@@ -34,7 +35,7 @@ def ok(*args: str) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", slow_after(1, CELLS))
 def test_sample_greedy_is_the_reference_fed_its_own_output(tmp_path: Path, cell: str) -> None:
     path = model(tmp_path, cell)
     doc = json.loads(ok("sample", str(path), "--prime", "he", "--length", "6",
@@ -61,7 +62,7 @@ def test_sample_greedy_is_the_reference_fed_its_own_output(tmp_path: Path, cell:
     assert "sample after epoch 2:" in ok("train", str(path), "--epochs", "2", "--sample", "2")
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", slow_after(1, CELLS))
 def test_gradcheck_agrees_and_sees_the_handouts_dE(tmp_path: Path, cell: str) -> None:
     path = model(tmp_path, cell, train={"seq_length": 4, "optimizer": "adam"})
     out = ok("gradcheck", str(path), "--epoch", "3")
@@ -75,7 +76,7 @@ def test_gradcheck_agrees_and_sees_the_handouts_dE(tmp_path: Path, cell: str) ->
     assert done.returncode == 1 and re.search(r"^dE .* DIFFERS$", done.stdout, re.M)
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", slow_after(1, CELLS[::-1]))
 def test_export_writes_every_gate_with_the_traced_numbers(tmp_path: Path, cell: str) -> None:
     path = model(tmp_path, cell)
     md = ok("export", str(path), "--epochs", "3")
@@ -97,7 +98,7 @@ def test_export_writes_every_gate_with_the_traced_numbers(tmp_path: Path, cell: 
                           "[train] table")
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", slow_after(1, CELLS))
 def test_compare_finds_the_first_wrong_gate(tmp_path: Path, cell: str) -> None:
     path = model(tmp_path, cell)
     theirs = tmp_path / "theirs.json"
@@ -129,8 +130,8 @@ def test_compare_finds_the_first_wrong_gate(tmp_path: Path, cell: str) -> None:
                           "unknown field")
 
 
-@pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("mode", ["--exact", "--handout"])
+@pytest.mark.parametrize("cell", slow_after(1, CELLS[::-1]))
+@pytest.mark.parametrize("mode", slow_after(1, ["--exact", "--handout"]))
 def test_the_notebook_reproduces_every_number(tmp_path: Path, cell: str, mode: str) -> None:
     """export --format ipynb: its code cells, run as one real script, recompute
     every gate, h, C, loss, gradient and update with NumPy and check them to

@@ -14,6 +14,7 @@ from rnn_tui.core.model_file import load, validate
 from rnn_tui.core.model_init import fan_in_cell_params, file_order
 
 from helpers.cli import assert_one_line_error, run
+from helpers.marks import slow_after
 
 BASE = """\
 text = "hello"
@@ -80,7 +81,7 @@ def test_rnn_files_are_unchanged(tmp_path: Path) -> None:
 
 
 
-@pytest.mark.parametrize(("body", "words"), [
+@pytest.mark.parametrize(("body", "words"), slow_after(1, [
     ('cell = "lstn"\n[init]\nseed = 1\n', ["m.toml: cell:", "did you mean 'lstm'"]),
     ('cell = "GRU"\n[init]\nseed = 1\n', ["cell:", "did you mean 'gru'"]),
     ("cell = 3\n[init]\nseed = 1\n", ["cell:", "expected a string"]),
@@ -99,18 +100,18 @@ def test_rnn_files_are_unchanged(tmp_path: Path) -> None:
      ["init.V: row 'h' (4) entry [1]: expected a number"]),
     ('cell = "lstm"\n[init]\nc = [1.0, 2.0, "3"]\n', ["init.c: entry 'l' (3): expected"]),
     ("[init]\nc = [1.0, 2.0, true]\n", ["init.c: entry 'l' (3): expected"]),  # the RNN: the same
-])
+]))
 def test_bad_cell_files_are_one_line(tmp_path: Path, body: str, words: list[str]) -> None:
     assert_one_line_error(run("check", write(tmp_path, body)), *words)
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-@pytest.mark.parametrize(("name", "value", "words"), [
+@pytest.mark.parametrize("cell", slow_after(1, ["gru", "lstm"]))
+@pytest.mark.parametrize(("name", "value", "words"), slow_after(1, [
     ("W", [[0.0] * 3] * 2, ["expected 3 x 3 (H x H), got 2 x 3"]),
     ("U", [[0.0] * 3] * 3, ["expected 3 x 2 (H x D), got 3 x 3"]),
     ("b", [0.0] * 4, ["expected 3 numbers (H), got 4"]),
     ("U", [[0.0, 0.0], [0.0, "x"], [0.0, 0.0]], ["row 2 entry [2]: expected a number"]),
-])
+]))
 def test_misshaped_gate_parameters(tmp_path: Path, cell: str, name: str, value: object,
                                    words: list[str]) -> None:
     spec = validate(tomllib.loads(BASE + f'cell = "{cell}"\n[init]\nseed = 1\n'), "m")

@@ -18,6 +18,7 @@ from rnn_tui.core.model_init import file_order
 
 import helpers.reference_autograd as ref
 from helpers.cli import assert_one_line_error, run
+from helpers.marks import slow_after
 
 TEXT = "hello world"  # T = 10, K = 8
 EPOCHS = 3
@@ -81,8 +82,8 @@ def check_named(ours: dict, theirs: dict, cell: str, what: str) -> None:
         close(ours[n], theirs[n], f"{what} {n}")
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-@pytest.mark.parametrize("rows", ["x_k", "x_t"])
+@pytest.mark.parametrize("cell", slow_after(1, ["gru", "lstm"]))
+@pytest.mark.parametrize("rows", slow_after(1, ["x_k", "x_t"]))
 def test_handout_training_matches_autograd(tmp_path: Path, cell: str, rows: str) -> None:
     path, m = model(tmp_path, cell, None, rows)
     spec, params = m["spec"], m["params"]
@@ -105,8 +106,8 @@ def test_handout_training_matches_autograd(tmp_path: Path, cell: str, rows: str)
     assert doc["epochs"][-1]["total_loss"] < doc["epochs"][0]["total_loss"]  # it learns
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
-@pytest.mark.parametrize("config", [c for c in CONFIGS if c != "handout"])
+@pytest.mark.parametrize("cell", slow_after(1, ["gru", "lstm"][::-1]))
+@pytest.mark.parametrize("config", slow_after(1, [c for c in CONFIGS if c != "handout"]))
 def test_train_table_matches_autograd_chunk_by_chunk(tmp_path: Path, cell: str,
                                                      config: str) -> None:
     train = CONFIGS[config]
@@ -165,7 +166,7 @@ def test_the_comparison_would_see_a_wrong_gate(tmp_path: Path) -> None:
         check_steps("gru", steps, m["params"], xs, ys, spec.alphabet)
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("cell", slow_after(1, ["gru", "lstm"]))
 def test_text_trace_and_terms(tmp_path: Path, cell: str) -> None:
     path, _ = model(tmp_path, cell, {"seq_length": 4})
     done = run("trace", str(path), "--epochs", "1", "--format", "text")

@@ -20,6 +20,7 @@ from rnn_tui.core.cell_compare import compare
 from rnn_tui.core.text import sci
 
 from helpers.cli import assert_one_line_error, rnn_tui_command, run
+from helpers.marks import slow_after
 
 TEXT = "hello world, hello rnn"
 
@@ -69,7 +70,7 @@ def test_text_numbers_when_wide() -> None:
         [sci(float(v)) for v in c.triangles["gru"].norms[3, :4]]
 
 
-@pytest.mark.parametrize(("args", "words"), [
+@pytest.mark.parametrize(("args", "words"), slow_after(1, [
     (("ab",), ["at least 3 characters"]),
     (("aaaa",), ["2 distinct"]),
     (("x" * 400 + "yz",), ["at most 400"]),
@@ -81,7 +82,7 @@ def test_text_numbers_when_wide() -> None:
     ((TEXT, "--forget-bias", "nan"), ["--forget-bias", "finite"]),
     ((TEXT, "--format", "yaml"), ["--format", "yaml"]),
     ((), ["TEXT"]),
-])
+]))
 def test_bad_arguments_are_one_line(args: tuple[str, ...], words: list[str]) -> None:
     assert_one_line_error(run("compare-cells", *args, "--format", "json"), *words)
 

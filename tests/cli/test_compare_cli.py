@@ -16,6 +16,7 @@ import pytest
 from rnn_tui.core.model_writer import model_toml
 
 from helpers.cli import assert_one_line_error, run
+from helpers.marks import slow_after
 from helpers.models import random_spec
 from helpers.students import BUGS, student_trace
 
@@ -44,13 +45,13 @@ def test_a_correct_implementation_agrees(tmp_path: Path, model: Path) -> None:
     assert "0 of" in lines[1] and "diagnosis" not in r.stdout
 
 
-@pytest.mark.parametrize(("bug", "first", "diagnosis"), [
+@pytest.mark.parametrize(("bug", "first", "diagnosis"), slow_after(1, [
     ("no_dtanh", "epoch 1, BPTT t=1 k=1, term[1]:", "the tanh derivative (1 - h_k^2)"),
     ("h_k", "epoch 1, BPTT t=1 k=1, dW[1,1]: expected 0.0000", "h_k where h_{k-1} belongs"),
     ("dc_one_step", "epoch 1, update c, dc[1]:", "dc not summed over t"),
     ("dE_x_t", "epoch 1, BPTT t=2 k=1, dE[", "the handout's x_t row convention"),
     ("no_b", "epoch 1, forward t=1, h_1[1]:", "the forward pass: h_1"),
-])
+]))
 def test_each_classic_bug(tmp_path: Path, model: Path, bug: str, first: str,
                           diagnosis: str) -> None:
     theirs = write(tmp_path / f"{bug}.json", student_trace(SPEC, bug=bug))

@@ -17,6 +17,7 @@ import pytest
 from rnn_tui.core.model_file import ModelFileError, load
 
 from helpers.cli import GOOD, assert_one_line_error, rnn_tui_command, run
+from helpers.marks import slow_after
 
 # Sets the window title, writes the clipboard, clears the screen, reverses the
 # text after it, and starts a new line: all in a model's name (64 characters).
@@ -173,15 +174,17 @@ def assert_stream_error(r: subprocess.CompletedProcess, *words: str) -> None:
         assert w in r.stderr, r.stderr
 
 
-@pytest.mark.parametrize("args", [("trace", "hello"), ("new", "--text", "hello"),
-                                  ("check", "hello"), ("export", "hello"), ("--help",)])
+@pytest.mark.parametrize("args", slow_after(1, [
+    ("trace", "hello"), ("new", "--text", "hello"), ("check", "hello"), ("export", "hello"),
+    ("--help",)], one=True))
 def test_closed_stdout(args: tuple[str, ...]) -> None:
     assert_stream_error(shell(">&-", *args), "rnn-tui: error: cannot write to standard output: "
                         "it is closed")
 
 
-@pytest.mark.parametrize("args", [("trace", "hello"), ("export", "hello"),
-                                  ("train", "hello", "--epochs", "5"), ("gradcheck", "hello")])
+@pytest.mark.parametrize("args", slow_after(1, [
+    ("trace", "hello"), ("export", "hello"), ("train", "hello", "--epochs", "5"),
+    ("gradcheck", "hello")], one=True))
 def test_full_stdout(args: tuple[str, ...]) -> None:
     r = shell("> /dev/full", *args)
     assert_stream_error(r, "cannot write to standard output: no space left on device")

@@ -188,11 +188,11 @@ def test_export_ipynb_writes_a_valid_notebook(tmp_path: Path) -> None:
                               cwd=tmp_path), "hello.ipynb", "already exists")
 
 
-@pytest.mark.parametrize(("package", "command"), [
+@pytest.mark.parametrize(("package", "command"), slow_after(1, [
     ("safetensors", ["import-torch", "w.safetensors", "--text", "ab", "--vocab", "ab"]),
     ("safetensors", ["export-torch", "hello", "-o", "out"]),
     ("nbformat", ["export", "hello", "--format", "ipynb"]),
-])
+]))
 def test_a_missing_extra_is_one_line_naming_the_pip_command(
         tmp_path: Path, package: str, command: list[str]) -> None:
     # A package of that name that cannot be imported, ahead of site-packages.

@@ -60,7 +60,7 @@ def hello3(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("tau", ["0", "0.7", "1", "2.5"])
+@pytest.mark.parametrize("tau", slow_after(1, ["0", "0.7", "1", "2.5"]))
 def test_probabilities_are_softmax_of_omega_over_tau(hello3: Path, tau: str) -> None:
     doc = sample(str(hello3), "--epochs", "30", "--prime", "hel", "--length", "12",
                  "--temperature", tau, "--seed", "5")

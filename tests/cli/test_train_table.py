@@ -86,8 +86,8 @@ def test_new_writes_a_train_table_that_loads_back(tmp_path: Path) -> None:
                           "not allowed with argument")
 
 
-@pytest.mark.parametrize("command", [["export"], ["export-torch", "-o", "out"],
-                                     ["compare", "THEIRS"], ["grade", "THEIRS"]])
+@pytest.mark.parametrize("command", slow_after(1, [["export"], ["export-torch", "-o", "out"],
+                                     ["compare", "THEIRS"], ["grade", "THEIRS"]]))
 def test_handout_only_commands_refuse_a_train_table(tmp_path: Path, command: list[str]) -> None:
     path = write(tmp_path, GOOD + "[train]\noptimizer = \"adagrad\"\n")
     theirs = tmp_path / "theirs.json"

@@ -263,12 +263,12 @@ def test_new_never_replaces_a_device_or_fifo(tmp_path: Path, kind: str, force: b
     assert listing(tmp_path) == ["node"]
 
 
-@pytest.mark.parametrize(("where", "words"), [
+@pytest.mark.parametrize(("where", "words"), slow_after(1, [
     ("no/such/dir/m.toml", ["does not exist"]),
     ("x" * 300 + ".toml", ["File name too long"]),
     ("dir", ["is a directory"]),
     ("line\nbreak.toml", ["already exists"]),
-])
+]))
 def test_bad_targets_are_one_line(tmp_path: Path, where: str, words: list[str]) -> None:
     target = tmp_path / where
     if where == "dir":
@@ -328,8 +328,8 @@ def test_read_only_directory(tmpfs: Callable[[str, str], Path]) -> None:
     assert listing(ro) == ["kept.toml"]
 
 
-@pytest.mark.parametrize("target", ["/proc/rnn-tui-test.toml", "/sys/rnn-tui-test.toml",
-                                    "/sys/kernel/rnn-tui-test.toml"])
+@pytest.mark.parametrize("target", slow_after(1, [
+    "/proc/rnn-tui-test.toml", "/sys/rnn-tui-test.toml", "/sys/kernel/rnn-tui-test.toml"]))
 def test_unwritable_system_directories(target: str) -> None:
     """Root ignores file modes, but not /proc and /sys."""
     r = new_model(Path(target))
@@ -352,7 +352,7 @@ def fill(where: Path) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("force", [False, True], ids=["new", "force"])
+@pytest.mark.parametrize("force", slow_after(1, [False, True]), ids=["new", "force"])
 def test_full_disk(tmpfs: Callable[[str, str], Path], force: bool) -> None:
     full = tmpfs("full", "size=16k,mode=0755")
     target = full / "m.toml"

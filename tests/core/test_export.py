@@ -150,6 +150,7 @@ def test_small_model_export_is_unchanged(name: str) -> None:
     assert r"\cdot \begin{bmatrix}" in r.stdout  # every parameter written out in the steps
 
 
+@pytest.mark.slow  # the largest model; the small ones stay quick
 def test_large_model_export_is_bounded(tmp_path: Path) -> None:
     """H = D = 256, T = 60: U and W (65,536 entries each) printed at every
     step made 85 MB; shown once and then named, under 5 MB."""

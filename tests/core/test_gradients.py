@@ -65,6 +65,7 @@ def test_every_epoch_matches_autograd(K: int, D: int, H: int, T: int, mode: str)
             assert_close(ep.params_after.get(n), theirs[n], f"epoch {epoch} {n}_new")
 
 
+@pytest.mark.slow  # the largest-bounds model; smaller sizes above stay quick
 @pytest.mark.parametrize("mode", ["x_k", "x_t"])
 def test_largest_supported_sizes_match_autograd(mode: str) -> None:
     """K=64, D=128, H=128, T=400 (and a second epoch) against autograd."""

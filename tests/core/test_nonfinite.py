@@ -14,6 +14,7 @@ from rnn_tui.core.maths import Params, backward, forward, sgd
 from rnn_tui.core.model_file import ModelSpec, seeded_params, validate
 from rnn_tui.core.stepper import Phase, Position, Stepper
 
+from helpers.marks import slow_after
 from helpers.models import exploding, random_spec
 
 
@@ -26,7 +27,7 @@ def first_by_stepping(st: Stepper, epoch: int) -> Position | None:
     return None
 
 
-@pytest.mark.parametrize("mode", ["x_k", "x_t"])
+@pytest.mark.parametrize("mode", slow_after(1, ["x_k", "x_t"]))
 @pytest.mark.parametrize(("T", "gain", "seed", "tiny"), [
     (40, 1e9, 0, 0.0), (40, 3e10, 1, 1e-320), (30, 1e12, 2, 0.0), (24, 1e15, 3, 1e-318),
     (40, 1e9, 4, 1e-315), (60, 1e6, 5, 1e-320), (80, 1e5, 7, 0.0),

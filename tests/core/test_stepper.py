@@ -12,6 +12,7 @@ from rnn_tui.core.params import BPTT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.stepper import Layout, Phase, Position, StepError, Stepper
 from rnn_tui.core.view import StepView
 
+from helpers.marks import slow_after
 from helpers.models import random_spec
 
 
@@ -197,7 +198,7 @@ def diverging(lr: float) -> ModelSpec:
     return spec
 
 
-@pytest.mark.parametrize("lr", [10.0, 100.0, 1e3, 1e6])
+@pytest.mark.parametrize("lr", slow_after(1, [10.0, 100.0, 1e3, 1e6]))
 def test_divergence_never_raises(lr: float) -> None:
     st = Stepper(diverging(lr))
     pos = st.run_until_nonfinite(max_epochs=2000)

@@ -17,6 +17,7 @@ from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
 from rnn_tui.core.train_options import TrainOptions
 
 import helpers.reference_autograd as ref
+from helpers.marks import slow_after
 from helpers.models import random_spec
 
 TOL = 1e-9
@@ -55,7 +56,7 @@ def prefix_grads(params: dict, xs, ys, h0) -> list[dict]:
     return out
 
 
-@pytest.mark.parametrize("clipping", list(CLIPS))
+@pytest.mark.parametrize("clipping", slow_after(1, list(CLIPS)))
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adagrad", "adam"])
 def test_every_step_of_every_chunk_matches_autograd(
     base: ModelSpec, optimizer: str, clipping: str

@@ -181,6 +181,7 @@ def test_silent_sockets_do_not_lock_out_a_key_holder(start, files, key) -> None:
             s.close()
 
 
+@pytest.mark.slow  # waits out a 2 s login grace
 def test_login_grace_closes_silent_sockets(start, files) -> None:
     server = start("--authorized-keys", str(files["keys"]), "--login-grace", "2")
     (s,) = silent_sockets(server.port, 1, HOST)

@@ -17,6 +17,7 @@ from rnn_tui.core.model_file import ModelSpec, load
 from rnn_tui.core.stepper import Phase, Position
 
 from helpers.cli import run
+from helpers.marks import slow_after
 from helpers.scenarios import make_app, settle
 from helpers.screen import text_of
 
@@ -71,7 +72,7 @@ def three_unit(folder: Path) -> ModelSpec:
     return load(str(path))[0]
 
 
-@pytest.mark.parametrize("model", ["hello", "three-unit"])
+@pytest.mark.parametrize("model", slow_after(1, ["hello", "three-unit"]))
 async def test_a_bigger_terminal_never_shows_less(model: str, tmp_path: Path) -> None:
     spec = load("hello")[0] if model == "hello" else three_unit(tmp_path)
     small, mid, big = [await screens(spec, size) for size in SIZES]

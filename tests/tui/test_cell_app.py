@@ -16,6 +16,7 @@ from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.cells.app import CellApp
 from rnn_tui.tui.widgets.panel import Panel
 
+from helpers.marks import slow_after
 from helpers.models import random_cell
 
 NUMBER = re.compile(r"^-?(\d+\.\d{4}|\d\.\d{3}e[+-]\d+|NaN|inf)$")
@@ -61,7 +62,8 @@ def check_screen(app: CellApp, where: str) -> None:
         check_panel(app.query_one(f"#{i}", Panel), f"{where} #{i}")
 
 
-WALKS = [pytest.param("gru", (80, 24), id="gru-80x24"),  # the quick loop keeps one walk
+# Every walk is slow (the full suite walks them); the quick loop steps in the tests below.
+WALKS = [pytest.param("gru", (80, 24), id="gru-80x24", marks=pytest.mark.slow),
          pytest.param("gru", (160, 50), id="gru-160x50", marks=pytest.mark.slow),
          pytest.param("lstm", (80, 24), id="lstm-80x24", marks=pytest.mark.slow),
          pytest.param("lstm", (160, 50), id="lstm-160x50", marks=pytest.mark.slow)]
@@ -141,6 +143,7 @@ async def test_scrolling_the_step_panel_shows_every_line_once() -> None:
         assert got[-1].startswith("  d") and "E = " in got[-1]  # the last sum: dE
 
 
+@pytest.mark.slow  # every step of a NaN epoch at 160x50
 async def test_a_diverging_model_never_crashes() -> None:
     """V and W_f of size 1e300 and η = 1e300: epoch 1's update overflows, epoch 2 is
     NaN from its first step; every step of it is drawn, at 160x50 and 80x24."""
@@ -229,7 +232,8 @@ async def test_why_and_quiz_for_the_cells() -> None:
         assert "C_4[1]" in app.screen.question.prompt
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 50), (60, 20)], ids=["80x24", "160x50", "60x20"])
+@pytest.mark.parametrize("size", slow_after(1, [(80, 24), (160, 50), (60, 20)], one=True),
+                         ids=["80x24", "160x50", "60x20"])
 async def test_a_bigger_model_with_train_options_fits(size: tuple[int, int]) -> None:
     """H = 32 (elided vectors, Jacobians as norms), adam, clipping, seq_length
     chunks: selected steps of every phase, the chunk in the header."""

@@ -16,6 +16,7 @@ from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.tui.cells.app import CellApp
 from rnn_tui.tui.widgets.panel import Panel
 
+from helpers.marks import slow_after
 from helpers.models import random_cell
 from helpers.scenarios import settle
 
@@ -53,7 +54,7 @@ def same_numbers(a: CellStepper, b: CellStepper) -> None:
     assert a.position == b.position
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("cell", slow_after(1, ["gru", "lstm"]))
 async def test_go_to_epoch_is_bit_identical_to_stepping(cell: str) -> None:
     app = app_for(cell)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -72,6 +73,7 @@ async def test_go_to_epoch_is_bit_identical_to_stepping(cell: str) -> None:
         same_numbers(app.stepper, stepped)
 
 
+@pytest.mark.slow  # minutes of epochs, cancelled: about 10 s
 async def test_a_long_jump_shows_progress_takes_no_step_and_esc_cancels_it() -> None:
     app = app_for("lstm")
     async with app.run_test(size=(120, 34)) as pilot:
@@ -114,6 +116,7 @@ async def test_play_steps_by_itself_faster_and_slower_and_pauses() -> None:
         assert not app.player.playing
 
 
+@pytest.mark.slow  # the quick loop runs until-not-finite below
 async def test_until_every_prediction_right_and_until_loss_below() -> None:
     app = app_for("lstm", lr=0.5)
     ref = app_for("lstm", lr=0.5).stepper
@@ -169,7 +172,7 @@ async def test_until_not_finite_and_the_status_names_where() -> None:
             " (", 1)[0]), text
 
 
-@pytest.mark.parametrize("cell", ["gru", "lstm"])
+@pytest.mark.parametrize("cell", slow_after(1, ["gru", "lstm"]))
 async def test_gradient_check_of_the_current_chunk_from_its_carried_state(cell: str) -> None:
     """With seq_length the second chunk starts from the first's h (and C):
     checked from those, every parameter agrees with central differences
@@ -237,7 +240,10 @@ async def test_the_help_lists_the_new_keys() -> None:
                 key, rows)
 
 
+# Slow: the quick loop keeps the generation panel in test_generation.py and the
+# cells' sampling in test_cell_commands.py; the full suite runs both sizes here.
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+@pytest.mark.slow
 async def test_generation_with_the_cell_of_this_step(size: tuple[int, int]) -> None:
     """v: what the LSTM writes now (greedy and at τ), in the step panel's
     place; . and , move through the characters; e trains it further; a sets

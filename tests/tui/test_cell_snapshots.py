@@ -12,6 +12,8 @@ from rnn_tui.core.model_file import parse_bytes
 from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.cells.app import CellApp
 
+from helpers.marks import slow_after
+
 LSTM_FILE = b"""name = "lstm"
 text = "hello"
 cell = "lstm"
@@ -49,7 +51,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", slow_after(1, list(CASES)))
 def test_cell_screen(snap_compare, case: str) -> None:
     run, size = CASES[case]
     assert snap_compare(lstm_app(), terminal_size=size, run_before=run)

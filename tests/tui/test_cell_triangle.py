@@ -23,6 +23,8 @@ from rnn_tui.tui.widgets.cell_triangle import (
     triangle_lines,
 )
 
+from helpers.marks import slow_after
+
 MARKS = set(SHADES) | {BELOW, "!"}
 
 
@@ -45,7 +47,7 @@ def rows_of(lines: list[str]) -> dict[int, str]:
     return out
 
 
-@pytest.mark.parametrize("T", [1, 5, 21, 60])
+@pytest.mark.parametrize("T", slow_after(2, [1, 5, 21, 60]))
 @pytest.mark.parametrize("numbers", [None, True, False])
 def test_every_width_fits_and_no_number_is_cut(T: int, numbers: bool | None) -> None:
     norms = decaying(T)

@@ -20,6 +20,7 @@ from rnn_tui.tui.app import RnnApp
 from rnn_tui.tui.widgets.numbers import DIFFERS
 from rnn_tui.tui.widgets.panel import Panel
 
+from helpers.marks import slow_after
 from helpers.scenarios import make_app, settle, student_file, student_model
 from helpers.screen import screen_text, text_of
 
@@ -53,10 +54,10 @@ def notes(app: RnnApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-@pytest.mark.parametrize(("bug", "where"), [
+@pytest.mark.parametrize(("bug", "where"), slow_after(1, [
     ("no_dtanh", Position(epoch=1, phase=Phase.BPTT, index=0)),
     ("dc_one_step", Position(epoch=1, phase=Phase.UPDATE, index=1)),
-])
+]))
 async def test_header_counts_and_j_lands_on_the_first_difference(
         tmp_path: Path, bug: str, where: Position) -> None:
     path = student_file(SPEC, bug, tmp_path)

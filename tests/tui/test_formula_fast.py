@@ -88,6 +88,7 @@ def walk(spec: ModelSpec, boxes: list[tuple[int, int]], scrolls: tuple[int, ...]
     return steps
 
 
+@pytest.mark.slow  # the quick loop keeps the random models and boxes below
 def test_every_step_of_a_three_unit_model() -> None:
     spec = random_spec(K=8, D=2, H=3, T=10, seed=0)
     assert walk(spec, BOXES[:3]) == 10 + 10 + 55 + 6
@@ -99,6 +100,7 @@ def test_every_step_of_a_three_unit_model_scrolled() -> None:
     assert walk(spec, BOXES, scrolls=(2, 5)) == 10 + 10 + 55 + 6
 
 
+@pytest.mark.slow
 def test_every_step_of_a_k64_model() -> None:
     spec = random_spec(K=64, D=32, H=128, T=6, seed=1)
     assert walk(spec, BOXES[:3]) == 6 + 6 + 21 + 6

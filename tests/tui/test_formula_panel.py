@@ -182,8 +182,8 @@ def test_random_models_fit_any_width(K: int, D: int, H: int, T: int, seed: int, 
         check_layout(view, width, height, scroll)
 
 
-@pytest.mark.parametrize(("K", "D", "H", "T"), [(256, 2, 2, 3), (3, 1024, 2, 3),
-                                                  (3, 2, 1024, 3), (2, 2, 2, 4999)])
+@pytest.mark.parametrize(("K", "D", "H", "T"), slow_after(1, [(256, 2, 2, 3), (3, 1024, 2, 3),
+                                                  (3, 2, 1024, 3), (2, 2, 2, 4999)]))
 def test_huge_models_never_raise(K: int, D: int, H: int, T: int) -> None:
     """Large models are elided, never formatted whole (and never raise)."""
     for view in views(random_spec(K, D, H, T, seed=1, scale=0.1)):

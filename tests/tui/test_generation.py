@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from rnn_tui.core.model_file import load
@@ -88,12 +89,14 @@ async def test_the_panel_shows_what_sample_json_gives_for_the_handout_model() ->
     await check_against_the_cli("hello", 3)
 
 
+@pytest.mark.slow  # the quick loop keeps the handout model above
 async def test_the_panel_shows_what_sample_json_gives_for_adam_and_chunks(
         tmp_path: Path) -> None:
     (tmp_path / "chunky.toml").write_text(CHUNKED)
     await check_against_the_cli("chunky.toml", 2, tmp_path)
 
 
+@pytest.mark.slow
 async def test_the_panel_follows_every_update() -> None:
     app = make_app("hello")
     async with app.run_test(size=(160, 50)) as pilot:
@@ -139,6 +142,7 @@ async def test_greedy_at_80x24_and_a_bad_prime() -> None:
         assert len(screen_rows(app)) == 24
 
 
+@pytest.mark.slow
 async def test_a_diverged_model_and_resizes_do_not_crash() -> None:
     app = make_app(overflow_model())
     async with app.run_test(size=(160, 50)) as pilot:

@@ -64,7 +64,7 @@ async def test_panels_stay_put_through_epoch_1(size: tuple[int, int], model: str
         assert app.query_one(NetworkPanel).display
 
 
-@pytest.mark.parametrize("model", ["hello", "three"])
+@pytest.mark.parametrize("model", slow_after(1, ["hello", "three"]))
 async def test_160x50_is_full(model: str, three_units: ModelSpec) -> None:
     """At least 40 of 50 rows carry something on a forward step and on a
     BPTT term (the issue measured 27)."""

@@ -14,8 +14,14 @@ from helpers.scenarios import SCENARIOS, SCREENSHOTS, Scenario
 
 SNAPSHOTS = Path(__file__).parent / "__snapshots__" / "test_snapshots"
 
+# The quick loop (`pytest -m "not slow"`) pins two screens, a wide one and an
+# 80x24 one; the full suite (the README's command, CI) pins every screen.
+QUICK = ("start", "update_80x24")
+SCREENS = [pytest.param(s, id=s.name, marks=() if s.name in QUICK else pytest.mark.slow)
+           for s in SCENARIOS]
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+
+@pytest.mark.parametrize("scenario", SCREENS)
 def test_screen(snap_compare, scenario: Scenario) -> None:
     assert snap_compare(scenario.app(), terminal_size=scenario.size, run_before=scenario.run)
 
