@@ -68,3 +68,21 @@ async def test_a_diverging_lstm_says_so_and_the_loss_is_shown() -> None:
         assert "diverging" in status and "finite ✓" not in status, status
         loss = app.stepper.view().running_loss
         assert f"Σ L = {fmt(loss)}" in status, status
+
+
+async def test_the_help_names_the_cells_parameters_and_the_gru_title_its_state() -> None:
+    from textual.widgets import Static
+
+    from rnn_tui.tui.screens.help import HelpScreen
+
+    app = app_for("gru", "0.1")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        about = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "the updates of V, c, W_z, U_z, b_z, W_r, U_r, b_r, W_h, U_h, b_h, E." in about
+        await pilot.press("escape", "]", "]")
+        await settle(pilot)
+        step = text_of(app, "#cell-step")  # type: ignore[arg-type]
+        assert step.startswith("term (1, 1) = (∂L_1/∂s_1) (∂s_1/∂θ at step 1),  s = h\n"), step

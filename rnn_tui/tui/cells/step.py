@@ -250,7 +250,7 @@ def _jacobian_lines(view: CellView, j: int, width: int) -> list[Line]:
 
 
 def bptt_lines(view: CellView, t: int, k: int, width: int) -> list[Line]:
-    s = "h" if view.cell == "gru" else "s = [h; C]"
+    s = "s = h" if view.cell == "gru" else "s = [h; C]"
     out: list[Line] = [text_line(
         f"term ({t}, {k}) = (∂L_{t}/∂s_{k}) (∂s_{k}/∂θ at step {k}),  {s}", style=N.LABEL)]
     start = f"Vᵀ δ_{t}" if view.cell == "gru" else f"(Vᵀ δ_{t}, 0)"
