@@ -82,3 +82,31 @@ async def test_an_elided_prediction_keeps_the_target_and_the_predicted_entry() -
     said = next(s for s in text.splitlines() if s.startswith("prediction "))
     for i in (y, pred):  # entries 1 and 7 do not fit in one window of 6: both named here
         assert f"(ŷ = {fmt(float(f.y_hat[0, i]))})" in said, (i, said)
+
+
+async def test_adam_is_substituted_for_the_current_parameter() -> None:
+    model = MODEL.replace(b"[init]", b'[train]\noptimizer = "adam"\n\n[init]')
+    app = CellApp(CellStepper.from_spec(parse_bytes(model, "m.toml")), cursor_blink=False,
+                  theme="dark")
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.stepper.goto(Position(epoch=2, phase=Phase.UPDATE, index=3))  # U_i
+        app.moved()
+        await settle(pilot)
+        text = text_of(app, "#cell-step")  # type: ignore[arg-type]
+        ep, o = app.stepper.view().epoch, app.stepper.options
+    assert app.stepper.view().update_name == "U_i"
+    s0, s1 = ep.state_before, ep.state_after
+    n, c1, c2 = s1.n, 1 - o.beta1**s1.n, 1 - o.beta2**s1.n  # type: ignore[attr-defined]
+    assert n == 2 and f"m̂ = m / (1 − β1ⁿ) = m / {fmt(c1)},  n = 2" in text, text
+    assert f"v̂ = v / (1 − β2ⁿ) = v / {fmt(c2)}" in text, text
+    rows = text.splitlines()
+
+    def block(head: str) -> list[list[str]]:
+        at = next(i for i, s in enumerate(rows) if s.startswith(head))
+        return [rows[at + r].split("[", 1)[1].rstrip("]").split() for r in range(3)]
+
+    m1, v1 = s1.m.get("U_i"), s1.v.get("U_i")  # type: ignore[attr-defined]
+    for head, want in (("  m before = ", s0.m.get("U_i")),  # type: ignore[attr-defined]
+                       ("  m after  = ", m1), ("  m̂ = ", m1 / c1), ("  v̂ = ", v1 / c2),
+                       ("  η m̂ / (√v̂ + ε) = ", ep.params["U_i"] - ep.params_after["U_i"])):
+        assert block(head) == [[fmt(float(x)) for x in r] for r in want], (head, text)

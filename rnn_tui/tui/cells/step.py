@@ -184,6 +184,11 @@ def chars(view: CellView) -> list[str]:
     return [_vocab(view, i) for i in range(view.epoch.params.K)]
 
 
+def char_rows(view: CellView, name: str) -> list[str] | None:
+    """A stacked matrix's row labels: the characters for V's and E's, none for a hidden unit's."""
+    return chars(view) if name in ("V", "E") else None
+
+
 def row_labels(view: CellView, name: str) -> list[str]:
     """``'h'`` for V's and E's rows, ``1``.. for a hidden unit's."""
     n = view.epoch.params[name].shape[0]
@@ -338,7 +343,7 @@ def bptt_lines(view: CellView, t: int, k: int, width: int) -> list[Line]:
                             term["E"][r], width))
     out.append(text_line("sums so far:", style=N.LABEL))
     for n, a in sums.items():
-        out.append(mat_line(f"  d{n} = ", a, width, row_labels(view, n)))
+        out.append(mat_line(f"  d{n} = ", a, width, char_rows(view, n)))
     return out
 
 
@@ -354,7 +359,7 @@ def update_lines(view: CellView, width: int) -> list[Line]:
     rule = {"sgd": f"{name} ← {name} − η d{name}",
             "momentum": f"v ← μ v + d{name};  {name} ← {name} − η v",
             "adagrad": f"m ← m + d{name}²;  {name} ← {name} − η d{name} / √(m + 1e-8)",
-            "adam": f"m, v ← moments of d{name};  {name} ← {name} − η m̂ / (√v̂ + ε)",
+            "adam": f"{name} ← {name} − η m̂ / (√v̂ + ε)",
             }[opts.optimizer]
     out: list[Line] = [text_line(f"{rule}   (η = {eta})", style=N.LABEL)]
     clip = view.epoch.clipped
@@ -385,10 +390,37 @@ def update_lines(view: CellView, width: int) -> list[Line]:
             else:
                 out.append(vec_line(f"{pn[r]} before ", before[r], width))
                 out.append(vec_line(f"{pn[r]} after  ", after[r], width))
-    for field, a in view.optimizer_state(name).items():
-        if isinstance(a, int):
-            out.append(text_line(f"optimizer {field} = {a}"))
-        else:
-            out.append(mat_line(f"optimizer {field} = ", a, width) if a.ndim == 2
-                       else vec_line(f"optimizer {field} = ", a, width))
+    return out + optimizer_lines(view, name, g, width)
+
+
+def optimizer_lines(view: CellView, name: str, g: Array, width: int) -> list[Line]:
+    """The optimizer's state before and after, substituted as the RNN's formula
+    panel does (widgets/formula_optim.py); Adam's m̂, v̂ with the bias corrections."""
+    o, s0, s1 = view.stepper.options, view.epoch.state_before, view.epoch.state_after
+    labels = char_rows(view, name)
+
+    def arr(head: str, a: Array) -> Line:
+        return mat_line(head, a, width, labels) if a.ndim == 2 else vec_line(head, a, width)
+
+    d = f"d{name}"
+    rules = {"momentum": [("v", f"v ← μ v + {d},  μ = {o.momentum:g}")],
+             "adagrad": [("m", f"m ← m + {d}⊙{d}")],
+             "adam": [("m", f"m ← β1 m + (1 − β1) {d},  β1 = {o.beta1:g}"),
+                      ("v", f"v ← β2 v + (1 − β2) {d}⊙{d},  β2 = {o.beta2:g}")]}
+    out: list[Line] = []
+    with np.errstate(all="ignore"):
+        for field, words in rules.get(o.optimizer, []):
+            out += [text_line(words, style=N.LABEL),
+                    arr(f"  {field} before = ", getattr(s0, field).get(name)),
+                    arr(f"  {field} after  = ", getattr(s1, field).get(name))]
+        if o.optimizer == "adam":
+            n, m1, v1 = s1.n, s1.m.get(name), s1.v.get(name)  # type: ignore[attr-defined]
+            c1, c2 = 1.0 - o.beta1**n, 1.0 - o.beta2**n
+            out += [text_line(f"m̂ = m / (1 − β1ⁿ) = m / {fmt(c1)},  n = {n}", style=N.LABEL),
+                    arr("  m̂ = ", m1 / c1),
+                    text_line(f"v̂ = v / (1 − β2ⁿ) = v / {fmt(c2)},  ε = {o.eps:g}",
+                              style=N.LABEL),
+                    arr("  v̂ = ", v1 / c2),
+                    arr("  η m̂ / (√v̂ + ε) = ",
+                        view.stepper.learning_rate * (m1 / c1) / (np.sqrt(v1 / c2) + o.eps))]
     return out
