@@ -11,6 +11,7 @@ import pytest
 from rnn_tui.core.cells.common import sigmoid
 from rnn_tui.core.cells.stepper import CellStepper
 from rnn_tui.core.model_file import parse_bytes
+from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import fmt
 from rnn_tui.tui.cells.app import CellApp
 
@@ -54,6 +55,20 @@ async def test_overflowing_gates_show_the_forwards_numbers_and_not_finite(cell: 
         assert "NOT FINITE" in status and "finite ✓" not in status, status
         step = text_of(app, "#cell-step")  # type: ignore[arg-type]
         assert "inf" in step
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+async def test_until_not_finite_stops_where_a_gate_overflows(cell: str) -> None:
+    app = app_for(cell, "1e300")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f")
+        await settle(pilot)
+        pos = app.stepper.position
+        assert (pos.phase, pos.index) == (Phase.FORWARD, 0) and 1 < pos.epoch <= 4, pos
+        assert not app.stepper.view().finite
+        assert "inf" in text_of(app, "#cell-step")  # type: ignore[arg-type]
+        status = text_of(app, "#cell-status")  # type: ignore[arg-type]
+        assert f"NOT FINITE since epoch {pos.epoch}, forward t=1" in status, status
 
 
 async def test_a_diverging_lstm_says_so_and_the_loss_is_shown() -> None:

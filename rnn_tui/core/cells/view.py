@@ -127,17 +127,6 @@ class CellView:
                                      Ux, Wa, b, pre, f.gate(g)[j]))
         return out
 
-    def gates_finite(self, n: int) -> bool:
-        """U_g x_t, W_g (input) and their sums finite for t = 1..n (a product
-        may overflow while the gate's σ or tanh is finite again)."""
-        p, f = self.epoch.params, self.fwd
-        with np.errstate(all="ignore"):
-            for g in p.gates:
-                Ux, Wa = self._Ux[g][:n], f.W_input(g)[:n] @ p[f"W_{g}"].T
-                if not finite(Ux, Wa, Ux + p[f"b_{g}"] + Wa):
-                    return False
-        return True
-
     # ------------------------------------------------------------- sums
 
     @cached_property
@@ -222,14 +211,13 @@ class CellView:
 
     @cached_property
     def finite(self) -> bool:
-        """Every number shown here is finite (at once when the whole chunk and
-        its gates' inputs are)."""
-        if self.epoch.finite and self.gates_finite(self.layout.T):
+        """Every number shown here is finite (at once when the whole chunk is)."""
+        if self.epoch.finite:
             return True
         f, n = self.fwd, self.visible_t
         ok = self.params.is_finite() and finite(
             f.x[:n], f.omega[:n], f.y_hat[:n], f.loss[:n], *(s[: n + 1] for s in f.states))
-        ok = ok and self.gates_finite(n)
+        ok = ok and bool(self.epoch.gates_finite[:n].all())
         if ok and self.output_sums is not None:
             ok = finite(*self.output_sums)
         if ok and self.bptt_sums is not None:
