@@ -110,3 +110,20 @@ async def test_adam_is_substituted_for_the_current_parameter() -> None:
                        ("  m after  = ", m1), ("  m̂ = ", m1 / c1), ("  v̂ = ", v1 / c2),
                        ("  η m̂ / (√v̂ + ε) = ", ep.params["U_i"] - ep.params_after["U_i"])):
         assert block(head) == [[fmt(float(x)) for x in r] for r in want], (head, text)
+
+
+async def test_update_rows_of_ten_units_and_more_keep_their_columns() -> None:
+    from helpers.models import random_cell
+
+    p, x, y = random_cell("gru", 5, 2, 11, 4, seed=1)  # H = 11: rows [1] .. [11]
+    app = CellApp(CellStepper(p, x, y, 0.1), cursor_blink=False, theme="dark")
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.stepper.goto(Position(epoch=1, phase=Phase.UPDATE, index=2))  # W_z (11, 11)
+        app.moved()
+        await settle(pilot)
+        text = text_of(app, "#cell-step")  # type: ignore[arg-type]
+    grads = [s for s in text.splitlines() if s.startswith("dW_z[")]
+    assert len(grads) == 11 and grads[9].startswith("dW_z[10] = ["), text
+    assert len({s.index("= [") for s in grads}) == 1, grads
+    rows = [s for s in text.splitlines() if s.startswith("W_z[")]
+    assert len({s.index("[", 4) for s in rows}) == 1, rows
