@@ -49,8 +49,8 @@ def check_panel(panel: Panel, where: str) -> None:
                 assert cell == "…" or NUMBER.match(cell) or (not cell[0].isdigit() and \
                     not cell.startswith("-")), f"{where}: a cut number {cell!r} in {s!r}"
     # every line names what it shows, but a formula's continuations ("    = [..]")
-    # may repeat in value (two gates of NaN)
-    filled = [s for s in plain if s.strip() and not s.lstrip().startswith("= ")]
+    # and a stacked matrix's rows ("       [..]") may repeat in value (two gates of NaN)
+    filled = [s for s in plain if s.strip() and not s.lstrip().startswith(("= ", "["))]
     assert len(filled) == len(set(filled)), f"{where}: a line twice: {filled}"
 
 

@@ -42,6 +42,20 @@ def gate_inputs(p: CellParams, inputs: NDArray[np.intp]) -> tuple[Array, dict[st
         return x, {g: x @ p[f"U_{g}"].T + p[f"b_{g}"] for g in p.gates}
 
 
+def gate_sums_finite(p: CellParams, f: CellForward) -> NDArray[np.bool_]:
+    """Per step t (T,): U_g x_t, W_g (its input) and their sum with b_g finite
+    for every gate g. A product may overflow (1e298 · 1e298) while σ or tanh
+    of the sum is finite again: the gate is 0 or 1, the step is not finite."""
+    ok = np.ones(f.T, dtype=bool)
+    with np.errstate(all="ignore"):
+        for g in p.gates:
+            Ux = f.x @ p[f"U_{g}"].T  # (T, H), batched as gate_inputs computes it
+            Wa = f.W_input(g) @ p[f"W_{g}"].T  # (T, H)
+            ok &= (np.isfinite(Ux).all(axis=1) & np.isfinite(Wa).all(axis=1)
+                   & np.isfinite(Ux + p[f"b_{g}"] + Wa).all(axis=1))
+    return ok
+
+
 def zeros_or(v: Array | None, H: int) -> Array:
     """A carried state as a fresh float64 (H,) array, or h_0 = 0 / C_0 = 0."""
     if v is None:

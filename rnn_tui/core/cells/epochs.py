@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from rnn_tui.core.cells.bptt import CellRow, bptt_norms, bptt_row, jacobian, row_sums
+from rnn_tui.core.cells.common import gate_sums_finite
 from rnn_tui.core.cells.optim import initial_state
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.cells.tbptt import CellChunk, chunk_step
@@ -92,7 +93,13 @@ class CellEpoch:
     def finite(self) -> bool:
         f = self.fwd
         return (finite(f.x, f.h, f.omega, f.y_hat, f.loss, *f.states)
+                and bool(self.gates_finite.all())
                 and self.grads.is_finite() and self.params_after.is_finite())
+
+    @cached_property
+    def gates_finite(self) -> NDArray[np.bool_]:
+        """Per step (T,): every gate's U x, W (input) and their sum finite."""
+        return gate_sums_finite(self.params, self.fwd)
 
     # ------------------------------------------------------------- BPTT
 
@@ -173,7 +180,8 @@ class CellEpoch:
         if not self.params.is_finite():
             return ("forward", 0)
         for t in range(T):
-            if not finite(f.x[t], f.omega[t], f.y_hat[t], f.loss[t], *(s[t + 1] for s in f.states)):
+            if not (finite(f.x[t], f.omega[t], f.y_hat[t], f.loss[t], *(s[t + 1] for s in f.states))
+                    and self.gates_finite[t]):
                 return ("forward", t)
         for t in range(1, T + 1):
             if not finite(*self.output_sums(t)):

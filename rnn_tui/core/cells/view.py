@@ -103,6 +103,15 @@ class CellView:
 
     # ---------------------------------------------------------- forward
 
+    @cached_property
+    def _Ux(self) -> dict[str, Array]:
+        """U_g x_t for every t (T, H), batched as the forward computes them
+        (gate_inputs): with overflowing products (±inf of both signs) the BLAS
+        kernels of x Uᵀ and U x may disagree, so the shown value is the used one."""
+        p, x = self.epoch.params, self.fwd.x
+        with np.errstate(all="ignore"):
+            return {g: x @ p[f"U_{g}"].T for g in p.gates}
+
     def gates(self, t: int) -> list[GateParts]:
         """Every gate of step t (1-based), in the cell's gate order."""
         p, f, j = self.epoch.params, self.fwd, t - 1
@@ -110,11 +119,12 @@ class CellView:
         with np.errstate(all="ignore"):
             for g in p.gates:
                 W_in = f.W_input(g)[j]
-                Ux, Wa, b = p[f"U_{g}"] @ f.x[j], p[f"W_{g}"] @ W_in, p[f"b_{g}"]
+                Ux, Wa, b = self._Ux[g][j], p[f"W_{g}"] @ W_in, p[f"b_{g}"]
                 sig = g in SIGMOID_GATES and not (self.cell == "gru" and g == "h")
                 arg = "r_t ⊙ h_{t−1}" if (self.cell, g) == ("gru", "h") else "h_{t−1}"
+                pre = (Ux + b) + Wa  # the forward's order: (U x + b) + W h
                 out.append(GateParts(g, gate_symbol(self.cell, g), "σ" if sig else "tanh", arg,
-                                     Ux, Wa, b, Ux + Wa + b, f.gate(g)[j]))
+                                     Ux, Wa, b, pre, f.gate(g)[j]))
         return out
 
     # ------------------------------------------------------------- sums
@@ -207,6 +217,7 @@ class CellView:
         f, n = self.fwd, self.visible_t
         ok = self.params.is_finite() and finite(
             f.x[:n], f.omega[:n], f.y_hat[:n], f.loss[:n], *(s[: n + 1] for s in f.states))
+        ok = ok and bool(self.epoch.gates_finite[:n].all())
         if ok and self.output_sums is not None:
             ok = finite(*self.output_sums)
         if ok and self.bptt_sums is not None:

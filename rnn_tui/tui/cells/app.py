@@ -280,7 +280,7 @@ class CellApp(LongJobs):
     def action_help(self) -> None:
         from rnn_tui.tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.stepper.current.params.names))
 
     def on_stop(self, message: Stop) -> None:
         """The watchdog's: a hangup or SIGTERM (it ends the process if this hangs)."""

@@ -11,10 +11,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.core.cells.epochs import CellEpoch, CellRun
 from rnn_tui.core.cells.view import CellView
+from rnn_tui.core.divergence import diverging
 from rnn_tui.core.epochs import Cancelled, ShouldStop
 from rnn_tui.core.maths import Array
 from rnn_tui.core.stepper import Layout, Phase, Position
-from rnn_tui.core.text import printable
+from rnn_tui.core.text import fmt, printable
 from rnn_tui.tui.cells.step import mat_inline
 from rnn_tui.tui.widgets import numbers as N
 from rnn_tui.tui.widgets.bptt import shade
@@ -22,14 +23,23 @@ from rnn_tui.tui.widgets.panel import Panel
 
 
 class CellStatus(Panel):
-    """Model, cell, epoch, the step, finiteness (where it first failed, as
-    the RNN's status bar names it), mode, a job's progress, the quiz's score."""
+    """Model, cell, epoch, the step, the loss so far (Σ L_t of the steps
+    shown), finiteness (where it first failed, as the RNN's status bar names
+    it; "diverging" as the RNN's when the loss grows or a parameter explodes),
+    mode, a job's progress, the quiz's score."""
 
     activity = ""
     _since: tuple[object, str] | None = None  # (the non-finite epoch, where it failed)
     _finding: object = None
 
     def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
+        out = self._line(view, width, loss=True)  # the loss only where all else fits
+        if out.cell_len > width:
+            out = self._line(view, width, loss=False)
+        out.truncate(width, overflow="ellipsis")
+        return [out]
+
+    def _line(self, view: CellView, width: int, loss: bool) -> Text:
         sep = Text(" │ ", style=N.LABEL)
         name = printable(getattr(view.spec, "name", "") or "")
         out = Text.assemble((name, "bold"))
@@ -38,11 +48,19 @@ class CellStatus(Panel):
         out.append(view.cell.upper(), style="bold" if not name else "")
         out.append_text(sep).append(f"epoch {view.pos.epoch}")
         out.append_text(sep).append(view.label)
+        if loss:
+            out.append_text(sep).append(f"Σ L = {fmt(view.running_loss)}")
         out.append_text(sep)
         mode = "handout dE" if view.mode == "x_t" else "exact"
         activity = [printable(self.activity)] if self.activity else []
         tail = [mode, *activity]
-        if view.finite:
+        why = diverging(view.loss_history, view.params) if view.finite else ""
+        if why:  # the advice whole, in the longest words that fit (80 wide: the shortest)
+            room = width - out.cell_len - sum(len(t) + 3 for t in tail)
+            advice = (f"diverging ({why}): lower the learning rate",
+                      f"diverging ({why}): lower η", "diverging: lower η", "diverging")
+            out.append(next((a for a in advice if len(a) <= room), advice[-1]), style=N.WRONG)
+        elif view.finite:
             out.append("finite ✓", style=N.RIGHT)
         else:  # a job's progress first, then where, then the mode: the words that fit
             out.append("NOT FINITE", style=N.NONFINITE)
@@ -60,8 +78,7 @@ class CellStatus(Panel):
             tail = kept
         for t in tail:
             out.append_text(sep).append(t, style="bold" if t is not mode else "")
-        out.truncate(width, overflow="ellipsis")
-        return [out]
+        return out
 
     def since(self, view: CellView) -> str:
         """Where the numbers first stopped being finite, e.g. ``epoch 2, forward

@@ -39,10 +39,20 @@ def fits_whole(a: Array, width: int) -> bool:
     return N.vector(np.ravel(a)).cell_len <= width  # as drawn: sign padding, aligned cells
 
 
-def vec_line(head: str, a: Array, width: int, tail: str = "", style: str = "") -> Line:
+def keeping(a: Array, width: int, keep: tuple[int, ...]) -> int:
+    """The focus of an elided ``[…]`` in ``width`` that shows every index of
+    ``keep`` if it can, else ``keep[0]`` (the target before the prediction)."""
+    mid = (min(keep) + max(keep)) // 2
+    lo, hi = N.span(len(a), width, N.cell_width(a, width, mid), mid)
+    return mid if all(lo <= k < hi for k in keep) else keep[0]
+
+
+def vec_line(head: str, a: Array, width: int, tail: str = "", style: str = "",
+             keep: tuple[int, ...] = ()) -> Line:
     def make() -> Text:
         out = Text(head, style=style)
-        out.append_text(N.vector(a, max(10, width - len(head) - len(tail))))
+        room = max(10, width - len(head) - len(tail))
+        out.append_text(N.vector(a, room, focus=keeping(a, room, keep) if keep else None))
         return out.append(tail)
     return make
 
@@ -69,8 +79,44 @@ def mat_inline(m: Array, width: int) -> Text:
     return out.append("]")
 
 
-def mat_line(head: str, m: Array, width: int) -> Line:
-    return lambda: Text(head).append_text(mat_inline(m, max(10, width - len(head))))
+class Mat:
+    """A matrix: on one line ``head [r1; r2; …]`` (called as a Line), or, when
+    the panel has the lines, a row a line under each other, the first after
+    ``head``; a row per character labelled as the RNN's panels (``'h' [ 0.1 …]``)."""
+
+    def __init__(self, head: str, m: Array, width: int, labels: list[str] | None) -> None:
+        self.head, self.m, self.width = head, m, width
+        w = max(map(len, labels)) if labels else 0
+        self.labels = [f"{lab:>{w}} " for lab in labels] if labels else [""] * m.shape[0]
+
+    def __call__(self) -> Text:
+        return Text(self.head).append_text(mat_inline(self.m, max(10, self.width - len(self.head))))
+
+    def rows(self) -> list[Line]:
+        pad = " " * len(self.head)
+
+        def row(r: int) -> Text:
+            lead = (self.head if r == 0 else pad) + self.labels[r]
+            return Text(lead).append_text(N.vector(self.m[r], max(10, self.width - len(lead))))
+        return [lambda r=r: row(r) for r in range(self.m.shape[0])]
+
+
+def mat_line(head: str, m: Array, width: int, labels: list[str] | None = None) -> Line:
+    return Mat(head, m, width, labels) if m.ndim == 2 and m.shape[0] > 1 else (
+        lambda: Text(head).append_text(mat_inline(m, max(10, width - len(head)))))
+
+
+def stacked(thunks: list[Line], height: int) -> list[Line]:
+    """Matrices a row a line, first to last, while the whole still fits ``height``."""
+    n = len(thunks)
+    out: list[Line] = []
+    for f in thunks:
+        if isinstance(f, Mat) and n + f.m.shape[0] - 1 <= height:
+            n += f.m.shape[0] - 1
+            out += f.rows()
+        else:
+            out.append(f)
+    return out
 
 
 class CellStepPanel(Panel):
@@ -93,7 +139,7 @@ class CellStepPanel(Panel):
     def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
         if self._at != view.pos:
             self._at, self.scrolled = view.pos, 0
-        thunks = step_lines(view, width)
+        thunks = stacked(step_lines(view, width), height)
         self.total = len(thunks)
         self.border_title = f"{view.cell.upper()} · {view.label}"
         n = len(thunks)
@@ -127,10 +173,26 @@ def step_lines(view: CellView, width: int) -> list[Line]:
 
 def _vocab(view: CellView, i: int) -> str:
     spec = view.spec
-    vocab = getattr(spec, "vocab", None) if spec is not None else None
+    vocab = getattr(spec, "alphabet", None) if spec is not None else None  # given or by appearance
     if vocab and 0 <= i < len(vocab):
         return repr(char(vocab[i]))
     return f"#{i + 1}"
+
+
+def chars(view: CellView) -> list[str]:
+    """The labels of a row per character (V, E and theirs), as the RNN's panels."""
+    return [_vocab(view, i) for i in range(view.epoch.params.K)]
+
+
+def char_rows(view: CellView, name: str) -> list[str] | None:
+    """A stacked matrix's row labels: the characters for V's and E's, none for a hidden unit's."""
+    return chars(view) if name in ("V", "E") else None
+
+
+def row_labels(view: CellView, name: str) -> list[str]:
+    """``'h'`` for V's and E's rows, ``1``.. for a hidden unit's."""
+    n = view.epoch.params[name].shape[0]
+    return chars(view) if name in ("V", "E") else [str(r + 1) for r in range(n)]
 
 
 def forward_lines(view: CellView, t: int, width: int) -> list[Line]:
@@ -154,7 +216,7 @@ def forward_lines(view: CellView, t: int, width: int) -> list[Line]:
             out.append(vec_line(f"{INDENT}U_{g.gate} x_{t} = ", g.Ux, width))
             out.append(vec_line(f"{INDENT}W_{g.gate} {W_arg} = ", g.Wa, width))
             out.append(vec_line(f"{INDENT}b_{g.gate} = ", g.b, width))
-            out.append(vec_line(f"{INDENT}= {g.act}(", g.pre, width, ")"))
+        out.append(vec_line(f"{INDENT}= {g.act}(", g.pre, width, ")"))  # the sum, always
         out.append(vec_line(f"{INDENT}= ", g.value, width, style=""))
     if view.cell == "lstm":
         out.append(text_line(f"C_{t} = f_{t} ⊙ C_{t - 1} + i_{t} ⊙ g_{t}", style=N.LABEL))
@@ -172,14 +234,16 @@ def forward_lines(view: CellView, t: int, width: int) -> list[Line]:
             out.append(_sum_line(f"{INDENT}= ", f.z[j] * f.h[j], (1 - f.z[j]) * f.h_tilde[j],
                                  width))
     out.append(vec_line(f"{INDENT}= ", f.h[t], width))
-    out.append(vec_line(f"Ω_{t} = V h_{t} + c = ", f.omega[j], width))
     pred = int(np.argmax(f.y_hat[j])) if np.isfinite(f.y_hat[j]).all() else -1
-    out.append(vec_line(f"ŷ_{t} = softmax(Ω_{t}) = ", f.y_hat[j], width))
+    keep = (y, pred) if pred >= 0 else (y,)  # elided around the target and the prediction
+    out.append(vec_line(f"Ω_{t} = V h_{t} + c = ", f.omega[j], width, keep=keep))
+    out.append(vec_line(f"ŷ_{t} = softmax(Ω_{t}) = ", f.y_hat[j], width, keep=keep))
     out.append(text_line(
         f"L_{t} = −ln ŷ_{t}[{_vocab(view, y)}] = −ln {fmt(float(f.y_hat[j, y]))}"
         f" = {fmt(float(f.loss[j]))}   (Σ L = {fmt(view.running_loss)})"))
-    out.append(text_line(f"prediction {_vocab(view, pred) if pred >= 0 else '—'}, "
-                         f"target {_vocab(view, y)}",
+    p_pred = f" (ŷ = {fmt(float(f.y_hat[j, pred]))})" if pred >= 0 else ""
+    out.append(text_line(f"prediction {_vocab(view, pred) if pred >= 0 else '—'}{p_pred}, "
+                         f"target {_vocab(view, y)} (ŷ = {fmt(float(f.y_hat[j, y]))})",
                          style=N.RIGHT if pred == y else N.WRONG))
     return out
 
@@ -198,13 +262,15 @@ def _sum_line(head: str, a: Array, b: Array, width: int, op: str = " + ") -> Lin
 
 
 def output_lines(view: CellView, t: int, width: int) -> list[Line]:
-    d = view.delta[t - 1]
+    d, f = view.delta[t - 1], view.fwd
+    y = int(f.targets[t - 1])
+    pred = int(np.argmax(f.y_hat[t - 1])) if np.isfinite(f.y_hat[t - 1]).all() else y
     dV, dc = view.output_sums or (None, None)
-    out = [vec_line(f"δ_{t} = ŷ_{t} − y_{t} = ", d, width),
-           mat_line(f"δ_{t} h_{t}ᵀ = ", np.outer(d, view.fwd.h[t]), width),
+    out = [vec_line(f"δ_{t} = ŷ_{t} − y_{t} = ", d, width, keep=(y, pred)),
+           mat_line(f"δ_{t} h_{t}ᵀ = ", np.outer(d, view.fwd.h[t]), width, chars(view)),
            text_line(f"dV = Σ_(s≤{t}) δ_s h_sᵀ, dc = Σ_(s≤{t}) δ_s", style=N.LABEL)]
     if dV is not None and dc is not None:
-        out += [mat_line("dV = ", dV, width), vec_line("dc = ", dc, width)]
+        out += [mat_line("dV = ", dV, width, chars(view)), vec_line("dc = ", dc, width)]
     return out
 
 
@@ -250,7 +316,7 @@ def _jacobian_lines(view: CellView, j: int, width: int) -> list[Line]:
 
 
 def bptt_lines(view: CellView, t: int, k: int, width: int) -> list[Line]:
-    s = "h" if view.cell == "gru" else "s = [h; C]"
+    s = "s = h" if view.cell == "gru" else "s = [h; C]"
     out: list[Line] = [text_line(
         f"term ({t}, {k}) = (∂L_{t}/∂s_{k}) (∂s_{k}/∂θ at step {k}),  {s}", style=N.LABEL)]
     start = f"Vᵀ δ_{t}" if view.cell == "gru" else f"(Vᵀ δ_{t}, 0)"
@@ -277,7 +343,7 @@ def bptt_lines(view: CellView, t: int, k: int, width: int) -> list[Line]:
                             term["E"][r], width))
     out.append(text_line("sums so far:", style=N.LABEL))
     for n, a in sums.items():
-        out.append(mat_line(f"  d{n} = ", a, width))
+        out.append(mat_line(f"  d{n} = ", a, width, char_rows(view, n)))
     return out
 
 
@@ -293,7 +359,7 @@ def update_lines(view: CellView, width: int) -> list[Line]:
     rule = {"sgd": f"{name} ← {name} − η d{name}",
             "momentum": f"v ← μ v + d{name};  {name} ← {name} − η v",
             "adagrad": f"m ← m + d{name}²;  {name} ← {name} − η d{name} / √(m + 1e-8)",
-            "adam": f"m, v ← moments of d{name};  {name} ← {name} − η m̂ / (√v̂ + ε)",
+            "adam": f"{name} ← {name} − η m̂ / (√v̂ + ε)",
             }[opts.optimizer]
     out: list[Line] = [text_line(f"{rule}   (η = {eta})", style=N.LABEL)]
     clip = view.epoch.clipped
@@ -308,22 +374,53 @@ def update_lines(view: CellView, width: int) -> list[Line]:
         out += [mat_line(f"d{name} = ", g, width), mat_line(f"{name} before = ", before, width),
                 mat_line(f"{name} after  = ", after, width)]
     else:
-        half = (width - len(name) - 9) // 2
+        labels = row_labels(view, name)
+        w = max(map(len, labels))
+        dn = [f"d{name}[{lab}]".ljust(w + len(name) + 3) for lab in labels]  # aligned columns
+        pn = [f"{name}[{lab}]".ljust(w + len(name) + 2) for lab in labels]
+        half = (width - len(pn[0]) - 4) // 2
         together = all(fits_whole(before[r], half) and fits_whole(after[r], half)
                        for r in range(before.shape[0]))
         for r in range(g.shape[0]):
-            out.append(vec_line(f"d{name}[{r + 1}] = ", g[r], width))
+            out.append(vec_line(f"{dn[r]} = ", g[r], width))
         for r in range(before.shape[0]):
             if together:
-                out.append(lambda r=r: Text(f"{name}[{r + 1}] ").append_text(
+                out.append(lambda r=r: Text(f"{pn[r]} ").append_text(
                     N.vector(before[r])).append(" → ").append_text(N.vector(after[r])))
             else:
-                out.append(vec_line(f"{name}[{r + 1}] before ", before[r], width))
-                out.append(vec_line(f"{name}[{r + 1}] after  ", after[r], width))
-    for field, a in view.optimizer_state(name).items():
-        if isinstance(a, int):
-            out.append(text_line(f"optimizer {field} = {a}"))
-        else:
-            out.append(mat_line(f"optimizer {field} = ", a, width) if a.ndim == 2
-                       else vec_line(f"optimizer {field} = ", a, width))
+                out.append(vec_line(f"{pn[r]} before ", before[r], width))
+                out.append(vec_line(f"{pn[r]} after  ", after[r], width))
+    return out + optimizer_lines(view, name, g, width)
+
+
+def optimizer_lines(view: CellView, name: str, g: Array, width: int) -> list[Line]:
+    """The optimizer's state before and after, substituted as the RNN's formula
+    panel does (widgets/formula_optim.py); Adam's m̂, v̂ with the bias corrections."""
+    o, s0, s1 = view.stepper.options, view.epoch.state_before, view.epoch.state_after
+    labels = char_rows(view, name)
+
+    def arr(head: str, a: Array) -> Line:
+        return mat_line(head, a, width, labels) if a.ndim == 2 else vec_line(head, a, width)
+
+    d = f"d{name}"
+    rules = {"momentum": [("v", f"v ← μ v + {d},  μ = {o.momentum:g}")],
+             "adagrad": [("m", f"m ← m + {d}⊙{d}")],
+             "adam": [("m", f"m ← β1 m + (1 − β1) {d},  β1 = {o.beta1:g}"),
+                      ("v", f"v ← β2 v + (1 − β2) {d}⊙{d},  β2 = {o.beta2:g}")]}
+    out: list[Line] = []
+    with np.errstate(all="ignore"):
+        for field, words in rules.get(o.optimizer, []):
+            out += [text_line(words, style=N.LABEL),
+                    arr(f"  {field} before = ", getattr(s0, field).get(name)),
+                    arr(f"  {field} after  = ", getattr(s1, field).get(name))]
+        if o.optimizer == "adam":
+            n, m1, v1 = s1.n, s1.m.get(name), s1.v.get(name)  # type: ignore[attr-defined]
+            c1, c2 = 1.0 - o.beta1**n, 1.0 - o.beta2**n
+            out += [text_line(f"m̂ = m / (1 − β1ⁿ) = m / {fmt(c1)},  n = {n}", style=N.LABEL),
+                    arr("  m̂ = ", m1 / c1),
+                    text_line(f"v̂ = v / (1 − β2ⁿ) = v / {fmt(c2)},  ε = {o.eps:g}",
+                              style=N.LABEL),
+                    arr("  v̂ = ", v1 / c2),
+                    arr("  η m̂ / (√v̂ + ε) = ",
+                        view.stepper.learning_rate * (m1 / c1) / (np.sqrt(v1 / c2) + o.eps))]
     return out

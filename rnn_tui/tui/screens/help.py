@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 ABOUT = (
     "Each key press runs one step of the handout: forward t = 1..T, the output "
-    "gradients δ_t, every BPTT term (t, k), then the updates of V, c, W, U, b, E. "
+    "gradients δ_t, every BPTT term (t, k), then the updates of {params}. "
     "Stepping back gives exactly the same numbers. Ctrl+P opens the command palette."
 )
 
@@ -21,6 +21,12 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close help", id="close_help"),
     ]
+
+    def __init__(self, params: tuple[str, ...] = ("V", "c", "W", "U", "b", "E")) -> None:
+        """``params``: the parameters in the order the update steps take them."""
+        super().__init__()
+        self.params = params
+
     def rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) for every binding of the app, in the app's
         order, with the keys the main screen binds now (a keymap moves them).
@@ -49,5 +55,6 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll():
             yield Static(Text("rnn-tui keys", style="bold"))
             yield Static(table)
-            yield Static(Text("\n" + ABOUT, style="dim"))
+            yield Static(Text("\n" + ABOUT.format(params=", ".join(self.params)),
+                              style="dim"))
             yield Static(Text("\nesc, q or ? closes this help.", style="dim"))
