@@ -54,3 +54,36 @@ async def test_resized_under_a_modal_screen(modal: str) -> None:
     """The layout classes go on the panels' screen, not on the modal on top."""
     sizes = [(80, 24), (160, 50)]
     assert await rows_after(sizes, modal=modal) == await rows_after(sizes[-1:])
+
+
+async def cell_rows_after(sizes: list[tuple[int, int]], modal: str | None = None) -> list[str]:
+    """The same for the GRU/LSTM debugger (tui/cells/app.py)."""
+    from rnn_tui.core.cells.stepper import CellStepper
+    from rnn_tui.tui.cells.app import CellApp
+
+    from helpers.models import random_cell
+
+    p, x, y = random_cell("lstm", 5, 2, 3, 4, seed=7)
+    app = CellApp(CellStepper(p, x, y, 0.1), cursor_blink=False, theme="dark")
+    async with app.run_test(size=sizes[0]) as pilot:
+        await settle(pilot)
+        if modal is not None:
+            await pilot.press(modal)
+            await settle(pilot)
+        for size in sizes[1:]:
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+        if modal is not None:
+            await pilot.press("escape")
+            await settle(pilot)
+        for key in STEPS:
+            await pilot.press(key)
+        await settle(pilot)
+        return screen_rows(app)
+
+
+@pytest.mark.parametrize("modal", [None, "question_mark"])
+async def test_a_cell_model_resized_is_a_fresh_start(modal: str | None) -> None:
+    """The cells' layout classes go on the panels' screen too, not on help."""
+    sizes = [(80, 24), (160, 50)]
+    assert await cell_rows_after(sizes, modal) == await cell_rows_after(sizes[-1:])

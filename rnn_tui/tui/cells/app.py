@@ -25,6 +25,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from rnn_tui.core.cells.stepper import CellStepper
@@ -120,11 +121,18 @@ class CellApp(LongJobs):
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
+    @property
+    def main_screen(self) -> Screen:
+        """The screen the panels are on: the bottom of the stack, also while
+        a modal (help, a report, a prompt) is on top and the terminal is resized."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
     def _fit(self, width: int, height: int) -> None:
         wide = width >= WIDE_WIDTH and height >= WIDE_HEIGHT
-        was = self.screen.has_class("-wide")
-        self.screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
-        self.screen.set_class(wide, "-wide")
+        screen = self.main_screen
+        was = screen.has_class("-wide")
+        screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
+        screen.set_class(wide, "-wide")
         if self._mounted and wide != was:
             self.repaint_all()  # the side panels were not painted while hidden
 
@@ -150,7 +158,7 @@ class CellApp(LongJobs):
     def _render_panels(self) -> None:
         self._render_pending = False
         view = self.stepper.view()
-        wide = self.screen.has_class("-wide")
+        wide = self.main_screen.has_class("-wide")
         for panel in self.query(Panel):
             if wide or isinstance(panel, CellStepPanel | CellStatus | GenerationPanel):
                 panel.show(view)  # type: ignore[arg-type]
