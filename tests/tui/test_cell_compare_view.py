@@ -164,3 +164,25 @@ async def test_a_text_too_short_says_so_in_the_view() -> None:
         await pilot.press("n", "v", "tab", "question_mark", "escape")  # nothing to show: no crash
         await pilot.pause()
         assert isinstance(app.screen, CellCompareScreen)
+
+
+async def test_closed_at_once_the_view_leaves_the_debugger_running() -> None:
+    """b then esc in one burst (as the key storm sends them): the worker's
+    result and the deferred fit find the view gone, and nothing crashes."""
+    from helpers.scenarios import make_app
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CellCompareScreen) and screen.comparison is not None
+        screen.dismiss()
+        await pilot.pause()
+        screen._ready(screen.comparison)  # a worker's result arriving late
+        screen._fit()  # a deferred fit, or a resize, after the view closed
+        await pilot.press("b", "escape", "b", "escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and not isinstance(app.screen, CellCompareScreen)

@@ -103,12 +103,19 @@ class CellCompareScreen(ModalScreen[None]):
             return
         self.app.call_from_thread(self._ready, result)
 
+    def _gone(self) -> bool:
+        """Closed before a worker's result or a deferred fit arrived (a
+        storm of keys: b, then q at once): nothing left to update."""
+        return not self.is_attached or not self.query("#cells-summary")
+
     def _failed(self, why: str) -> None:
-        self.query_one("#cells-head", Static).update(Text(printable(why), style="bold"))
+        if not self._gone():
+            self.query_one("#cells-head", Static).update(Text(printable(why), style="bold"))
 
     def _ready(self, result: Comparison) -> None:
         self.comparison = result
-        self._show()
+        if not self._gone():
+            self._show()
 
     def _show(self) -> None:
         c = self.comparison
@@ -140,7 +147,7 @@ class CellCompareScreen(ModalScreen[None]):
 
     def _fit(self) -> None:
         c = self.comparison
-        if c is None:
+        if c is None or self._gone():
             return
         side = self.side_by_side()
         names = list(c.triangles)
