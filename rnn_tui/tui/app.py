@@ -38,12 +38,12 @@ from rnn_tui.core.text import printable
 from rnn_tui.tui.comparison import ActiveComparison, Trace
 from rnn_tui.tui.follow import FollowMode
 from rnn_tui.tui.generate import GenerationMode
-from rnn_tui.tui.jobs import LongJobs
 from rnn_tui.tui.keys import KEYS
 from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, ScreenLayout, phase_class
 from rnn_tui.tui.play import Player
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
+from rnn_tui.tui.stepping import StepKeys
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, STYLESHEET, THEMES, default_theme
 from rnn_tui.tui.user_config import RUN_LIMIT
 from rnn_tui.tui.watchdog import Stop, Watchdog
@@ -81,7 +81,7 @@ class Shown:
     mode: EmbeddingRows
 
 
-class RnnApp(ScreenLayout, LongJobs):
+class RnnApp(ScreenLayout, StepKeys):
     CSS_PATH = STYLESHEET
     TITLE = "rnn-tui"
 
@@ -253,37 +253,6 @@ class RnnApp(ScreenLayout, LongJobs):
             return False
         self.follow.break_away()
         return True
-
-    def action_step(self, delta: int) -> None:
-        if not self._guard() or (delta > 0 and self.quiz.ask_before_next()):
-            return
-        self.stepper.next() if delta > 0 else self.stepper.prev()
-        self.moved()
-
-    def action_phase(self, delta: int) -> None:
-        if self._guard():
-            self.stepper.next_phase() if delta > 0 else self.stepper.prev_phase()
-            self.moved()
-
-    def action_next_epoch(self) -> None:
-        if self._guard():
-            self.stepper.goto_epoch(self.stepper.position.epoch + 1)
-            self.moved()
-
-    def action_reset(self) -> None:
-        if self._guard():
-            self.player.stop()
-            self.stepper.reset()
-            self.moved()
-
-    def action_play(self) -> None:
-        if self.player.playing:
-            self.player.stop()
-        elif self._guard():
-            self.player.start()
-
-    def action_speed(self, delta: int) -> None:
-        self.player.change_speed(delta)
 
     def action_quiz(self) -> None:
         self.quiz.toggle()

@@ -35,12 +35,7 @@ class ScreenLayout:
     _mounted: bool
     _phase_class: str | None
     _rows_for: tuple[int, int] | None = None  # the size the rows were last sized at
-
-    @property
-    def main_screen(self) -> Screen:
-        """The screen the panels are on: the bottom of the stack, also while
-        a modal (a report, a prompt) is on top and the terminal is resized."""
-        return self.screen_stack[0] if self.screen_stack else self.screen
+    main_screen: Screen  # stepping.StepKeys: the screen the panels are on
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)

@@ -25,7 +25,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from rnn_tui.core.cells.stepper import CellStepper
@@ -33,12 +32,13 @@ from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.cells.panels import CellStates, CellStatus, CellSums, CellTriangle
 from rnn_tui.tui.cells.step import CellStepPanel
 from rnn_tui.tui.generate import GenerationMode
-from rnn_tui.tui.jobs import LongJobs, switch_mode
+from rnn_tui.tui.jobs import switch_mode
 from rnn_tui.tui.keys import KEYS
 from rnn_tui.tui.layout import MIN_HEIGHT, MIN_WIDTH, WIDE_HEIGHT, WIDE_WIDTH
 from rnn_tui.tui.play import Player
 from rnn_tui.tui.probe import LatencyProbe
 from rnn_tui.tui.quiz import QuizMode
+from rnn_tui.tui.stepping import StepKeys
 from rnn_tui.tui.themes import CYCLE, MONO, PROJECTOR, STYLESHEET, THEMES, default_theme
 from rnn_tui.tui.user_config import RUN_LIMIT
 from rnn_tui.tui.watchdog import Stop, Watchdog
@@ -65,7 +65,7 @@ class Shown:
     mode: str
 
 
-class CellApp(LongJobs):
+class CellApp(StepKeys):
     CSS_PATH = STYLESHEET  # the one stylesheet, app.tcss (an absolute path: subclasses too)
     TITLE = "rnn-tui"
     BINDINGS = [b for b in KEYS if b.id in CELL_KEYS]
@@ -120,12 +120,6 @@ class CellApp(LongJobs):
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit(event.size.width, event.size.height)
-
-    @property
-    def main_screen(self) -> Screen:
-        """The screen the panels are on: the bottom of the stack, also while
-        a modal (help, a report, a prompt) is on top and the terminal is resized."""
-        return self.screen_stack[0] if self.screen_stack else self.screen
 
     def _fit(self, width: int, height: int) -> None:
         wide = width >= WIDE_WIDTH and height >= WIDE_HEIGHT
@@ -191,37 +185,6 @@ class CellApp(LongJobs):
     def _guard(self) -> bool:
         """Stepping keys wait while a long job's thread runs (it moves the stepper)."""
         return not self.busy
-
-    def action_step(self, delta: int) -> None:
-        if not self._guard() or (delta > 0 and self.quiz.ask_before_next()):
-            return
-        self.stepper.next() if delta > 0 else self.stepper.prev()
-        self.moved()
-
-    def action_phase(self, delta: int) -> None:
-        if self._guard():
-            self.stepper.next_phase() if delta > 0 else self.stepper.prev_phase()
-            self.moved()
-
-    def action_next_epoch(self) -> None:
-        if self._guard():
-            self.stepper.goto_epoch(self.stepper.position.epoch + 1)
-            self.moved()
-
-    def action_reset(self) -> None:
-        if self._guard():
-            self.player.stop()
-            self.stepper.reset()
-            self.moved()
-
-    def action_play(self) -> None:
-        if self.player.playing:
-            self.player.stop()
-        elif self._guard():
-            self.player.start()
-
-    def action_speed(self, delta: int) -> None:
-        self.player.change_speed(delta)
 
     def action_toggle_mode(self) -> None:
         """The exact dE or the handout's (the row of x_t): later epochs change,
