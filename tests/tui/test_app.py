@@ -189,6 +189,18 @@ async def test_a_burst_of_keys_is_not_lost() -> None:
         assert f"epoch {expected.epoch}" in text_of(app, "#status")
 
 
+async def test_non_finite_status_is_whole_at_80x24() -> None:
+    """The step named in the fewest words that fit, never cut with …."""
+    app = make_app(overflow_model())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("e", "e")
+        await settle(pilot)
+        status = text_of(app, "#status")
+        assert "NOT FINITE" in status and "epoch 2" in status and "…" not in status, status
+
+
 async def test_diverged_model_shows_non_finite_plainly() -> None:
     app = make_app(overflow_model())
     async with app.run_test(size=(160, 50)) as pilot:

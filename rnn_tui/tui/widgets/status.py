@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -57,7 +58,12 @@ class StatusBar(Panel):
             out.append("NOT FINITE", style=NONFINITE)
             bad = view.nonfinite_epoch
             if bad is not None and (bad.first_nonfinite_known or bad.first_nonfinite_is_quick):
-                out.append(f" since {view.first_nonfinite}", style=WRONG)
+                where = f" since {view.first_nonfinite}"  # whole, in the longest words that fit
+                room = width - out.cell_len - sum(len(printable(t)) + 3
+                                                  for t in (self.follow, self.activity) if t)
+                short = (where, re.sub(r" \(\d+/\d+\)$", "", where), f" since epoch {bad.number}",
+                         f" epoch {bad.number}", "")
+                out.append(next((w for w in short if len(w) <= room), short[-1]), style=WRONG)
             elif bad is not None:  # more than a key's work: found in a thread
                 out.append(f" since epoch {bad.number} (finding the step…)", style=WRONG)
                 self._find(bad)
