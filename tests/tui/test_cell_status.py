@@ -101,3 +101,15 @@ async def test_the_help_names_the_cells_parameters_and_the_gru_title_its_state()
         await settle(pilot)
         step = text_of(app, "#cell-step")  # type: ignore[arg-type]
         assert step.startswith("term (1, 1) = (∂L_1/∂s_1) (∂s_1/∂θ at step 1),  s = h\n"), step
+
+
+async def test_the_non_finite_status_is_whole_at_80x24() -> None:
+    """Where it stopped, in the fewest words that fit, never cut with …."""
+    app = app_for("lstm", "1e300")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("e", "e")
+        await settle(pilot)
+        status = text_of(app, "#cell-status")  # type: ignore[arg-type]
+        assert "NOT FINITE" in status and "epoch" in status and "…" not in status, status

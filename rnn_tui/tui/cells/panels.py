@@ -70,6 +70,9 @@ class CellStatus(Panel):
             choices = [(f" since {since}{lower}", tail), (f" since {since}", tail),
                        (f" since {short}", tail), (f" since {since}", activity),
                        (f" since {short}", activity)] if since else [(lower, tail)]
+            if since and not loss:  # last resort: the epoch alone, then NOT FINITE alone
+                epoch = since.split(",")[0]
+                choices += [(f" since {epoch}", activity), (f" {epoch}", activity), ("", activity)]
             choices.append(choices[-1])  # when nothing fits: cut at the end (…)
             for words, kept in choices:  # the last one if none fits
                 if out.cell_len + len(words) + sum(len(t) + 3 for t in kept) <= width:
