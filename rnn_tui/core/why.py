@@ -40,7 +40,7 @@ def _idx(*i: int) -> str:
     return ",".join(str(j + 1) for j in i)
 
 
-def _largest(items: list[tuple[float, Why]]) -> list[Why]:
+def largest(items: list[tuple[float, Why]]) -> list[Why]:
     items.sort(key=lambda it: -abs(it[0]) if np.isfinite(it[0]) else -np.inf)
     shown = [w for _, w in items[:MAX_CHILDREN]]
     if len(items) > MAX_CHILDREN:
@@ -203,7 +203,7 @@ class Explainer:
             else:
                 items.append((d, Why(f"t={t}: δ_{t}[{cell[0] + 1}] = {fmt(d)}",
                                      lambda t=t: [self.delta(t, cell[0])])))
-        return _largest(items)
+        return largest(items)
 
     def _terms_so_far(self) -> list[tuple[int, int]]:
         v = self.v
@@ -243,7 +243,7 @@ class Explainer:
                                      lambda t=t, k=k: [self.term(t, k)])))
         if not items:
             return [Why("no term has reached this entry yet")]
-        return _largest(items)
+        return largest(items)
 
     def term(self, t: int, k: int) -> Why:
         row = self.v.epoch.row(t)

@@ -12,7 +12,7 @@ from rnn_tui.core.cells.view import CellView
 from rnn_tui.core.quiz import Question
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
-from rnn_tui.core.why import Why, _largest
+from rnn_tui.core.why import Why, largest
 
 MAX_ENTRIES = 24  # entries of a vector listed (the rest summarised)
 
@@ -156,7 +156,7 @@ class CellExplainer:
         def expand() -> list[Why]:
             items = [(float(np.abs(term[f"{m}_{g}"]).sum()),
                       Why(f"d{m}_{g} += {_vec(np.ravel(term[f'{m}_{g}']))}")) for m in "WUb"]
-            return _largest(items)
+            return largest(items)
         return Why(f"∂L_{t}/∂a_{g} at step {k} = {_vec(da)}", expand)
 
     # ---------------------------------------------------------- update
