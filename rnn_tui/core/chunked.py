@@ -20,13 +20,11 @@ import math
 from functools import cached_property
 
 import numpy as np
-from numpy.typing import NDArray
 
-from rnn_tui.core.epochs import Epoch, ShouldStop
-from rnn_tui.core.maths import Array, EmbeddingRows, Params
+from rnn_tui.core.epochs import Epoch, ShouldStop, Training
+from rnn_tui.core.maths import Array, Params
 from rnn_tui.core.optim import OptimizerState
 from rnn_tui.core.params import FILE_ORDER
-from rnn_tui.core.train_options import TrainOptions
 
 Start = tuple[Params, OptimizerState, Array]  # parameters, optimizer state, h_0 (H,)
 
@@ -40,25 +38,12 @@ class EpochRun:
 
     START_BYTES = 32 * 2**20
 
-    def __init__(
-        self,
-        number: int,
-        params: Params,
-        state: OptimizerState,
-        inputs: NDArray[np.intp],
-        targets: NDArray[np.intp],
-        mode: EmbeddingRows,
-        learning_rate: float,
-        options: TrainOptions,
-        spans: list[tuple[int, int]],
-    ) -> None:
+    def __init__(self, number: int, params: Params, state: OptimizerState,
+                 training: Training, spans: list[tuple[int, int]]) -> None:
         self.number = number
         self.params = params
         self.state_before = state
-        self.inputs, self.targets = inputs, targets
-        self.mode: EmbeddingRows = mode
-        self.lr = learning_rate
-        self.options = options
+        self.training = training
         self.spans = spans
         self.n_chunks = len(spans)
         size = sum(params.get(n).nbytes for n in FILE_ORDER) * (1 + _state_arrays(state))
@@ -69,8 +54,7 @@ class EpochRun:
     def _make(self, j: int, start: Start) -> Epoch:
         p, s, h0 = start
         i, stop = self.spans[j]
-        return Epoch(self.number, p, self.inputs[i:stop], self.targets[i:stop], self.mode,
-                     self.lr, options=self.options, state=s, h0=h0, j=j, start=i)
+        return Epoch(self.number, p, self.training.span(i, stop), state=s, h0=h0, j=j, start=i)
 
     @staticmethod
     def _after(ch: Epoch) -> Start:
