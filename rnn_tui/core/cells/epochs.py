@@ -27,6 +27,7 @@ from rnn_tui.core.cells.common import gate_sums_finite
 from rnn_tui.core.cells.optim import initial_state
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.cells.tbptt import CellChunk, chunk_step
+from rnn_tui.core.chunked import BaseRun
 from rnn_tui.core.epochs import BaseEpoch, Cancelled, ShouldStop, Training, finite
 from rnn_tui.core.maths import Array, EmbeddingRows, output_delta
 from rnn_tui.core.optim import OptimizerState
@@ -51,6 +52,7 @@ class CellEpoch(BaseEpoch):
     (caches: core/epochs.py's docstring)."""
 
     _add = staticmethod(add)
+    first_nonfinite_known = first_nonfinite_is_quick = True  # the status bar asks it at once
 
     def __init__(self, number: int, chunk: CellChunk, mode: EmbeddingRows) -> None:
         self.number = number
@@ -165,9 +167,9 @@ class CellEpoch(BaseEpoch):
         return None
 
 
-class CellRun:
+class CellRun(BaseRun):
     """One epoch: its chunks made in order from the parameters, optimizer
-    state and s_0 = 0 at its start (one chunk without seq_length)."""
+    state and s_0 = 0 at its start (one chunk without seq_length), all kept."""
 
     def __init__(self, number: int, params: CellParams, state: OptimizerState,
                  training: Training, spans: list[tuple[int, int]]) -> None:
@@ -184,41 +186,16 @@ class CellRun:
             ch = chunk_step(p, s, s0, text.inputs, text.targets, training.learning_rate,
                             training.options, training.mode, epoch=number, j=j, start=i)
             chunks.append(CellEpoch(number, ch, training.mode))
-            p, s, s0 = ch.after, ch.state, tuple(st[-1] for st in ch.fwd.states)
+            p, s, s0 = self._after(chunks[-1])
         self.chunks = chunks
-        self.params_after: CellParams = p
-        self.state_after: OptimizerState = s
+
+    def _after(self, ch: CellEpoch) -> tuple[CellParams, OptimizerState, tuple[Array, ...]]:
+        """The parameters, optimizer state and s_0 = (h,) or (h, C) a chunk leaves."""
+        return ch.params_after, ch.state_after, tuple(st[-1] for st in ch.fwd.states)
 
     def chunk(self, j: int) -> CellEpoch:
-        if not 0 <= j < self.n_chunks:
-            raise IndexError(f"chunk {j + 1} is out of range 1..{self.n_chunks}")
+        self._check_chunk(j)
         return self.chunks[j]
-
-    @cached_property
-    def total_loss(self) -> float:
-        total = 0.0
-        with np.errstate(all="ignore"):
-            for ch in self.chunks:
-                total += ch.total_loss
-        return total
-
-    @property
-    def all_correct(self) -> bool:
-        return all(ch.all_correct for ch in self.chunks)
-
-    @property
-    def finite(self) -> bool:
-        return all(ch.finite for ch in self.chunks)
-
-    first_nonfinite_known = True
-    first_nonfinite_is_quick = True
-
-    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
-                           ) -> tuple[int, str, int] | None:
-        for ch in self.chunks:
-            if not ch.finite:
-                return ch.first_nonfinite_at(should_stop)
-        return None
 
 
 def first_state(options: TrainOptions, p: CellParams) -> OptimizerState:
