@@ -12,14 +12,9 @@ from rnn_tui.core.cells.view import CellView
 from rnn_tui.core.quiz import Question
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
-from rnn_tui.core.why import Why, _largest
+from rnn_tui.core.why import Why, _largest, _vec
 
 MAX_ENTRIES = 24  # entries of a vector listed (the rest summarised)
-
-
-def _vec(a: np.ndarray) -> str:
-    shown = " ".join(fmt(float(v)) for v in a[:8])
-    return f"[{shown}{' …' if a.size > 8 else ''}]"
 
 
 class CellExplainer:
