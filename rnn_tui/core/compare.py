@@ -293,8 +293,7 @@ def compare(spec: ModelSpec, theirs: Theirs, tol: float = 1e-6,
     ep = stepper.epoch(1)
     for number in range(1, max(wanted, default=0) + 1):
         if number > 1:
-            ep = Epoch(number, ep.params_after, stepper.inputs, stepper.targets, stepper.mode,
-                       stepper.learning_rate)
+            ep = Epoch(number, ep.params_after, stepper.training)
         if number not in wanted:
             continue
         new = list(epoch_blocks(lay, ep, wanted[number], tolerance))

@@ -1,7 +1,8 @@
-"""One epoch's numbers, and the parameters at the start of every epoch.
+"""One epoch's numbers: :class:`Epoch` (the RNN), its base :class:`BaseEpoch`
+(shared with the cells' CellEpoch), and :class:`Training` (what epochs train on).
 
-All the numeric caching of the stepper lives here, so that everything else
-(stepper.py, view.py, the panels) is plain functions of a position. Every
+All the numeric caching of the stepper is listed here, so that everything
+else (stepper.py, view.py, the panels) is plain functions of a position. Every
 cache below holds values that are recomputed bit-for-bit identically when
 missing: a cache changes how fast a number appears, never which number.
 
@@ -9,7 +10,7 @@ missing: a cache changes how fast a number appears, never which number.
     fwd, delta, grads, params_after
         The O(T) forward and backward passes and the update, computed once
         when the epoch is built: every step of the epoch shows one of them.
-    _row_start (row-start sums of the BPTT triangle, byte-budgeted)
+    _row_start (row-start sums of the BPTT triangle, byte-budgeted; BaseEpoch's)
         Stepping to term (t, k) shows the sum of all terms of rows 1..t-1
         plus part of row t, always added in the same order from row 1. The
         sums at the start of rows 1, 1+s, 1+2s, ... are kept (s chosen so
@@ -34,19 +35,35 @@ backward pass, 25 ms median on that bench run). Measured directly on that
 model, the row norms now cost 0.3 ms per BPTT key at t = 20 and 3 ms at
 t = 200.
 
-:class:`EpochCheckpoints` (the parameters at the start of epochs):
+:class:`~rnn_tui.core.cells.epochs.CellEpoch` (a GRU's or an LSTM's chunk), besides
+the RNN's fwd, delta, grads, params_after and _row_start:
+    _row, _last_start
+        The last row asked and the row-start sums of the last t asked: a row
+        is stepped k by k, and each of its keys shows both.
+    _jnorms
+        The norms of the factors d s_{j+1} / d s_j, per j: the same factor
+        stands in every row's chain.
+    _outputs
+        dV, dc after the output steps 1..t for a few t (always t = T): every
+        BPTT and update step shows those at t = T.
+
+:class:`~rnn_tui.core.checkpoints.EpochCheckpoints` (the parameters at the
+start of epochs, core/checkpoints.py; the cells' are sized by their names):
     A bounded set of sparse checkpoints whose stride doubles when full, plus
     the most recent epochs; any other epoch is recomputed from the nearest
     checkpoint below it, by the same function that produced it the first
     time. Memory stays flat however far a jump goes; one float per epoch is
     kept for the loss plot, and the first epoch that is not finite is kept
     whole (the status bar names its first non-finite step on every key).
+
+:class:`~rnn_tui.core.chunked.EpochRun` and the cells' CellRun (an epoch of
+chunks with seq_length): the starts of chunks 0, s, 2s, ... and the chunk
+last made (EpochRun; see core/chunked.py), or every chunk (CellRun).
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -72,7 +89,7 @@ from rnn_tui.core.maths import (
     sgd,
 )
 from rnn_tui.core.optim import Clipped, OptimizerState, SgdState, clip, initial_state, step
-from rnn_tui.core.params import BPTT_PARAMS, FILE_ORDER, UPDATE_ORDER
+from rnn_tui.core.params import BPTT_PARAMS, UPDATE_ORDER
 from rnn_tui.core.train_options import TrainOptions
 
 ShouldStop = Callable[[], bool]
@@ -106,7 +123,112 @@ def _first(n: int, ok: Callable[[int], bool]) -> int:
     return lo
 
 
-class Epoch:
+@dataclass(frozen=True, eq=False)
+class Training:
+    """What every epoch of a model trains on: the text as indices, the rows of E
+    that get gradients, eta and the ``[train]`` options."""
+
+    inputs: NDArray[np.intp]  # (T,) the x_t's indices
+    targets: NDArray[np.intp]  # (T,) the y_t's indices
+    mode: EmbeddingRows
+    learning_rate: float
+    options: TrainOptions = field(default_factory=TrainOptions)
+
+    def span(self, i: int, stop: int) -> Training:
+        """The chunk of the text from position i (0-based) to stop."""
+        return replace(self, inputs=self.inputs[i:stop], targets=self.targets[i:stop])
+
+
+class BaseEpoch:
+    """What :class:`Epoch` (the RNN) and the cells' CellEpoch (GRU, LSTM,
+    core/cells/epochs.py) share: one chunk's numbers as the stepper walks them.
+
+    A subclass sets number, j, params, fwd, delta, params_after and
+    update_order, calls :meth:`_start_triangle`, and gives ``row(t)``,
+    ``_sums(t, k_lo, k_hi)`` (terms k_lo..k_hi of row t summed), ``_row_sums(t)``
+    (all of row t) and ``first_nonfinite``; ``_add`` adds two partial sums.
+    """
+
+    # Memory budget for the row-start sums of the BPTT triangle.
+    CHECKPOINT_BYTES = 32 * 2**20
+
+    number: int
+    j: int  # 0-based chunk within the epoch
+    params: Any
+    params_after: Any
+    fwd: Any  # T steps
+    delta: Array  # (T, K)
+    update_order: tuple[str, ...]
+
+    def _start_triangle(self, sum_bytes: int, zeros: Any) -> None:
+        """Row-start sums every ``_stride`` rows, to fit CHECKPOINT_BYTES
+        (``sum_bytes``: one set of partial sums; ``zeros``: those before row 1)."""
+        self._stride = max(1, math.ceil(self.fwd.T * sum_bytes / self.CHECKPOINT_BYTES))
+        self._row_start: dict[int, Any] = {1: zeros}
+
+    @staticmethod
+    def _add(a: Any, b: Any) -> Any:
+        return a + b
+
+    def _sums(self, t: int, k_lo: int, k_hi: int) -> Any:
+        raise NotImplementedError
+
+    def _row_sums(self, t: int) -> Any:
+        raise NotImplementedError
+
+    def first_nonfinite(self, should_stop: ShouldStop | None = None) -> tuple[str, int] | None:
+        raise NotImplementedError
+
+    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
+                           ) -> tuple[int, str, int] | None:
+        """(chunk, phase, index) of the first step that is not finite, or None."""
+        found = self.first_nonfinite(should_stop)
+        return None if found is None else (self.j, *found)
+
+    @cached_property
+    def total_loss(self) -> float:
+        return self.fwd.total_loss  # type: ignore[no-any-return]
+
+    @cached_property
+    def all_correct(self) -> bool:
+        return bool((self.fwd.predictions == self.fwd.targets).all())
+
+    def row_start(self, t: int) -> Any:
+        """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
+
+        Always the same chain of additions from row 1, so the result does
+        not depend on how the position was reached."""
+        base = max(r for r in self._row_start if r <= t)
+        acc = self._row_start[base]
+        for r in range(base, t):
+            acc = self._add(acc, self._row_sums(r))
+            if r % self._stride == 0:
+                self._row_start[r + 1] = acc
+        return acc
+
+    def bptt_sums(self, t: int, k: int) -> Any:
+        """Partial sums after term (t, k) in stepping order."""
+        return self._add(self.row_start(t), self._sums(t, k, t))
+
+    def term(self, t: int, k: int) -> Any:
+        """The single term (t, k)'s contribution to every parameter but V and c."""
+        return self._sums(t, k, k)
+
+    def params_during_update(self, index: int) -> Any:
+        """Parameters after the updates update_order[0..index] (V, c, ...)."""
+        p = self.params
+        for name in self.update_order[: index + 1]:
+            p = p.replace(name, self.params_after.get(name))
+        return p
+
+    def output_sums(self, t: int) -> tuple[Array, Array]:
+        """dV (K, H), dc (K,) after the output-gradient steps 1..t."""
+        with np.errstate(all="ignore"):
+            d = self.delta[:t]  # (t, K)
+            return d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0)
+
+
+class Epoch(BaseEpoch):
     """Everything one epoch computes from the parameters at its start.
 
     The canonical gradient (used for the update, for training and for
@@ -114,41 +236,28 @@ class Epoch:
     stepping through BPTT agree with it to ~1e-12 relative (tested).
 
     With truncated BPTT (issue 16) the same object is one chunk ``j`` of an
-    epoch (see :class:`~rnn_tui.core.chunked.EpochRun`): its own inputs
-    from text position ``start``, the carried ``h0``, and the optimizer
+    epoch (see :class:`~rnn_tui.core.chunked.EpochRun`): its own span of the
+    text from position ``start``, the carried ``h0``, and the optimizer
     state before and after its update. The defaults (chunk 0, h_0 = 0,
     SGD, no clipping) are the handout's epoch, bit for bit.
     """
 
-    # Memory budget for the row-start sums of the BPTT triangle.
-    CHECKPOINT_BYTES = 32 * 2**20
+    update_order = UPDATE_ORDER
 
-    def __init__(
-        self,
-        number: int,
-        params: Params,
-        inputs: NDArray[np.intp],
-        targets: NDArray[np.intp],
-        mode: EmbeddingRows,
-        learning_rate: float,
-        *,
-        options: TrainOptions | None = None,
-        state: OptimizerState | None = None,
-        h0: Array | None = None,
-        j: int = 0,
-        start: int = 0,
-    ) -> None:
+    def __init__(self, number: int, params: Params, training: Training, *,
+                 state: OptimizerState | None = None, h0: Array | None = None,
+                 j: int = 0, start: int = 0) -> None:
         self.number = number
         self.j = j  # 0-based chunk within the epoch
         self.start = start  # text position of the chunk's first input
         self.params = params
-        self.mode: EmbeddingRows = mode
-        self.lr = learning_rate
-        self.options = options or TrainOptions()
+        self.mode: EmbeddingRows = training.mode
+        self.lr = training.learning_rate
+        self.options = training.options
         self.state_before: OptimizerState = (
             initial_state(self.options.optimizer, params) if state is None else state)
         self.h0: Array = np.zeros(params.W.shape[0]) if h0 is None else h0  # (H,)
-        self.fwd: Forward = forward(params, inputs, targets, h0)
+        self.fwd: Forward = forward(params, training.inputs, training.targets, h0)
         self.delta: Array = output_delta(self.fwd)  # (T, K)
         self.grads: Grads = backward(params, self.fwd, self.mode)  # raw, before clipping
         self.clipped: Clipped = clip(self.options, self.grads)
@@ -160,10 +269,8 @@ class Epoch:
         else:
             self.params_after, self.state_after = step(
                 self.options, params, self.clipped.grads, self.state_before, self.lr)
-        T = self.fwd.T
-        size = sum(params.get(n).size for n in BPTT_PARAMS) * 8
-        self._stride = max(1, math.ceil(T * size / self.CHECKPOINT_BYTES))
-        self._row_start: dict[int, BpttSums] = {1: BpttSums.zeros(params)}
+        self._start_triangle(sum(params.get(n).size for n in BPTT_PARAMS) * 8,
+                             BpttSums.zeros(params))
         self._first_nonfinite: object = _UNKNOWN
 
     n_chunks = 1
@@ -173,20 +280,6 @@ class Epoch:
         if j != self.j:
             raise IndexError(f"chunk {j + 1} of a single-chunk epoch")
         return self
-
-    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
-                           ) -> tuple[int, str, int] | None:
-        """(chunk, phase, index) of the first step that is not finite, or None."""
-        found = self.first_nonfinite(should_stop)
-        return None if found is None else (self.j, *found)
-
-    @cached_property
-    def total_loss(self) -> float:
-        return self.fwd.total_loss
-
-    @cached_property
-    def all_correct(self) -> bool:
-        return bool((self.fwd.predictions == self.fwd.targets).all())
 
     @cached_property
     def finite(self) -> bool:
@@ -206,42 +299,11 @@ class Epoch:
         """|term(t, k)| for k = 1..t of each row t, the rows computed together."""
         return bptt_norms(self.params, self.fwd, self.delta, list(rows))
 
-    def row_start(self, t: int) -> BpttSums:
-        """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
-
-        Always the same chain of additions from row 1, so the result does
-        not depend on how the position was reached."""
-        base = max(r for r in self._row_start if r <= t)
-        acc = self._row_start[base]
-        for r in range(base, t):
-            acc = acc + self._sums(r, 1, r)
-            if r % self._stride == 0:
-                self._row_start[r + 1] = acc
-        return acc
-
     def _sums(self, t: int, k_lo: int, k_hi: int) -> BpttSums:
         return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
 
-    def bptt_sums(self, t: int, k: int) -> BpttSums:
-        """Partial sums after term (t, k) in stepping order."""
-        return self.row_start(t) + self._sums(t, k, t)
-
-    def term(self, t: int, k: int) -> BpttSums:
-        """The single term (t, k)'s contribution to dW, dU, db, dE."""
-        return self._sums(t, k, k)
-
-    def params_during_update(self, index: int) -> Params:
-        """Parameters after the updates V, c, ... up to UPDATE_ORDER[index]."""
-        p = self.params
-        for name in UPDATE_ORDER[: index + 1]:
-            p = p.replace(name, self.params_after.get(name))
-        return p
-
-    def output_sums(self, t: int) -> tuple[Array, Array]:
-        """dV, dc after the output-gradient steps 1..t."""
-        with np.errstate(all="ignore"):
-            d = self.delta[:t]
-            return d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0)
+    def _row_sums(self, t: int) -> BpttSums:
+        return self._sums(t, 1, t)
 
     # ------------------------------------------------ first non-finite step
 
@@ -355,85 +417,3 @@ class Epoch:
         )
         g = backward(self.params, head, self.mode)
         return BpttSums(W=g.W, U=g.U, b=g.b, E=g.E)
-
-
-# ---------------------------------------------------- epoch checkpoints
-
-
-@dataclass
-class EpochCheckpoints:
-    """Parameters at the start of epochs, in bounded memory.
-
-    ``sparse`` keeps epochs 1, 1+s, 1+2s, ... (s = stride); when it holds
-    more than ``limit`` entries the stride doubles and every other one is
-    dropped. ``recent`` keeps the last few epochs touched. ``losses`` keeps
-    one float per epoch computed so far, for the loss plot.
-
-    Unless given, ``limit`` (at most 64) and ``recent_size`` (at most 16)
-    come from ``budget``, the bytes of parameters kept: three quarters for
-    the sparse ones, a quarter for the recent ones. A small model keeps 80
-    sets; K=64, D=32, H=128 (250 KB a set) keeps 16, about 4 MB, so a long
-    jump leaves memory flat; the price is a longer recomputation when
-    jumping far back (at most ``stride`` epochs).
-    """
-
-    first: Params
-    limit: int = 0  # 0: from the budget
-    recent_size: int = 0  # 0: from the budget
-    stride: int = 16
-    budget: int = 4 * 2**20
-    sparse: dict[int, Params] = field(default_factory=dict)
-    recent: OrderedDict[int, Params] = field(default_factory=OrderedDict)
-    losses: list[float] = field(default_factory=list)
-    correct: list[bool] = field(default_factory=list)
-    first_nonfinite_epoch: int | None = None
-    nonfinite: Any = None  # that Epoch or EpochRun, kept whole: where it went wrong is asked often
-    states: dict[int, OptimizerState] = field(default_factory=dict)
-    """The optimizer's state at the start of the epochs kept (none for SGD)."""
-
-    def __post_init__(self) -> None:
-        size = max(1, sum(self.first.get(n).nbytes for n in FILE_ORDER))
-        if not self.limit:
-            self.limit = max(8, min(64, self.budget * 3 // 4 // size))
-        if not self.recent_size:
-            self.recent_size = max(4, min(16, self.budget // 4 // size))
-        self.sparse[1] = self.first
-
-    @property
-    def known(self) -> int:
-        """Epochs 1..known have been computed at least once."""
-        return len(self.losses)
-
-    def nearest_below(self, epoch: int) -> tuple[int, Params]:
-        cands = [e for e in self.sparse if e <= epoch] + [e for e in self.recent if e <= epoch]
-        best = max(cands)
-        return best, self.recent.get(best, self.sparse.get(best))  # type: ignore[return-value]
-
-    def state(self, epoch: int) -> OptimizerState | None:
-        """The optimizer state kept with epoch ``epoch``'s parameters (None: SGD's)."""
-        return self.states.get(epoch)
-
-    def remember(self, epoch: int, params: Params, state: OptimizerState | None = None) -> None:
-        if state is not None and not isinstance(state, SgdState):
-            self.states[epoch] = state
-        self.recent[epoch] = params
-        self.recent.move_to_end(epoch)
-        while len(self.recent) > self.recent_size:
-            self.recent.popitem(last=False)
-        if (epoch - 1) % self.stride == 0:
-            self.sparse[epoch] = params
-            if len(self.sparse) > self.limit:
-                self.stride *= 2
-                self.sparse = {e: p for e, p in self.sparse.items() if (e - 1) % self.stride == 0}
-        if self.states:
-            self.states = {e: s for e, s in self.states.items()
-                           if e in self.sparse or e in self.recent}
-
-    def record(self, epoch: Any) -> None:
-        """Loss history and first divergence, for epochs seen in order."""
-        if epoch.number == self.known + 1:
-            self.losses.append(epoch.total_loss)
-            self.correct.append(epoch.all_correct)
-            if self.first_nonfinite_epoch is None and not epoch.finite:
-                self.first_nonfinite_epoch = epoch.number
-                self.nonfinite = epoch

@@ -14,8 +14,8 @@ position), which is why a position reached forwards and one reached
 backwards hold bit-identical numbers.
 
 The numbers of an epoch come from :class:`~rnn_tui.core.epochs.Epoch`, the
-parameters at its start from :class:`~rnn_tui.core.epochs.EpochCheckpoints`
-(epochs.py holds all the caching); what a position shows is a
+parameters at its start from :class:`~rnn_tui.core.checkpoints.EpochCheckpoints`
+(epochs.py lists all the caching); what a position shows is a
 :class:`~rnn_tui.core.view.StepView`.
 """
 
@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rnn_tui.core.checkpoints import EpochCheckpoints
 from rnn_tui.core.chunked import EpochRun
 from rnn_tui.core.epochs import Cancelled as Cancelled  # raised here too
-from rnn_tui.core.epochs import Epoch, EpochCheckpoints, ShouldStop
+from rnn_tui.core.epochs import Epoch, ShouldStop, Training
 from rnn_tui.core.maths import EmbeddingRows, Params
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.optim import OptimizerState, SgdState, initial_state
@@ -190,6 +191,8 @@ Progress = Callable[[int, int], None]
 class Stepper:
     """Walks one model through training, one handout step at a time."""
 
+    checkpoints_class = EpochCheckpoints  # the cells' are sized by their own names
+
     def __init__(self, spec: ModelSpec, mode: EmbeddingRows | None = None) -> None:
         self.spec = spec
         self.mode: EmbeddingRows = mode or spec.bptt.embedding_rows
@@ -203,7 +206,7 @@ class Stepper:
         self.position = Position(epoch=1, phase=Phase.FORWARD, index=0)
 
     def _reset_caches(self) -> None:
-        self.checkpoints = EpochCheckpoints(first=self._init)
+        self.checkpoints = self.checkpoints_class(first=self._init)
         if not isinstance(self._init_state, SgdState):
             self.checkpoints.states[1] = self._init_state
         self._run = self._new_epoch(1, self._init, self._init_state)
@@ -212,12 +215,15 @@ class Stepper:
 
     # ------------------------------------------------------------ epochs
 
+    @property
+    def training(self) -> Training:
+        """What every epoch trains on (the mode as it stands)."""
+        return Training(self.inputs, self.targets, self.mode, self.learning_rate, self.options)
+
     def _new_epoch(self, number: int, params: Params, state: OptimizerState) -> Run:
         if self.layout.seq_length is None:  # the whole text is one chunk
-            return Epoch(number, params, self.inputs, self.targets, self.mode,
-                         self.learning_rate, options=self.options, state=state)
-        return EpochRun(number, params, state, self.inputs, self.targets, self.mode,
-                        self.learning_rate, self.options, self.layout.spans())
+            return Epoch(number, params, self.training, state=state)
+        return EpochRun(number, params, state, self.training, self.layout.spans())
 
     def _state_at(self, epoch: int) -> OptimizerState:
         state = self.checkpoints.state(epoch)

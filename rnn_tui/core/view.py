@@ -8,12 +8,12 @@ panels show, on demand. Widgets read its attributes and format them.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rnn_tui.core.epochs import Epoch, finite
-from rnn_tui.core.maths import Array, BpttRow, BpttSums, Params
+from rnn_tui.core.maths import Array, BpttRow, BpttSums, Forward, Params
 from rnn_tui.core.params import OUTPUT_PARAMS
 from rnn_tui.core.stepper import Layout, Phase, Position
 
@@ -21,13 +21,15 @@ if TYPE_CHECKING:
     from rnn_tui.core.stepper import Stepper
 
 
-class StepView:
-    """What the screen shows at one position: read-only, derived on demand.
+class PositionView:
+    """Where a position stands in its epoch, and the sums shown there: what the
+    RNN's :class:`StepView` and the cells' CellView (core/cells/view.py) share.
 
-    Widgets read these attributes and format them; they never compute.
+    ``epoch`` is an :class:`~rnn_tui.core.epochs.Epoch` or a CellEpoch (both
+    have output_sums, bptt_sums, term and params_during_update).
     """
 
-    def __init__(self, stepper: Stepper, epoch: Epoch, pos: Position) -> None:
+    def __init__(self, stepper: Stepper, epoch: Any, pos: Position) -> None:
         self.stepper = stepper
         self.spec = stepper.spec
         # The chunk's own layout (T = its steps); the whole epoch's is stepper.layout.
@@ -36,7 +38,7 @@ class StepView:
         self.pos = pos
         self.mode = stepper.mode
         self.fwd = epoch.fwd
-        self.delta = epoch.delta
+        self.delta: Array = epoch.delta  # (T, K)
 
     @property
     def phase(self) -> Phase:
@@ -71,12 +73,6 @@ class StepView:
             return float(self.fwd.loss[: self.visible_t].sum())
 
     @cached_property
-    def correct_count(self) -> int:
-        """How many of the forward steps taken so far predicted their target."""
-        n = self.visible_t
-        return int((self.fwd.predictions[:n] == self.fwd.targets[:n]).sum())
-
-    @cached_property
     def visible_deltas(self) -> int:
         """How many delta_t have been computed (0..T)."""
         if self.phase is Phase.FORWARD:
@@ -87,19 +83,61 @@ class StepView:
 
     @cached_property
     def output_sums(self) -> tuple[Array, Array] | None:
+        """dV (K, H), dc (K,) after the output-gradient steps taken (from OUTPUT on)."""
         n = self.visible_deltas
-        return self.epoch.output_sums(n) if n else None
+        return self.epoch.output_sums(n) if n else None  # type: ignore[no-any-return]
 
     @cached_property
-    def bptt_sums(self) -> BpttSums | None:
+    def bptt_sums(self) -> Any:
+        """The BPTT partial sums after the current term (None outside BPTT)."""
         if self.phase is Phase.BPTT:
             return self.epoch.bptt_sums(*self.term)
         return None
 
     @cached_property
-    def term_sums(self) -> BpttSums | None:
-        """The current term's own contribution."""
+    def term_sums(self) -> Any:
+        """The current term's own contribution (None outside BPTT)."""
         return self.epoch.term(*self.term) if self.phase is Phase.BPTT else None
+
+    @cached_property
+    def updated(self) -> int:
+        """How many parameters have been updated at this step (0 before UPDATE)."""
+        return self.pos.index + 1 if self.phase is Phase.UPDATE else 0
+
+    @cached_property
+    def params(self) -> Any:
+        """The parameters as they stand at this step."""
+        if self.updated:
+            return self.epoch.params_during_update(self.updated - 1)
+        return self.epoch.params
+
+    @property
+    def loss_history(self) -> list[float]:
+        """Total loss of epochs 1..current (the current one once its forward
+        pass is complete: of its last chunk with seq_length)."""
+        done = (self.visible_t == self.layout.T
+                and self.pos.chunk == self.stepper.layout.chunks - 1)
+        n = self.pos.epoch if done else self.pos.epoch - 1
+        return self.stepper.checkpoints.losses[:n]
+
+
+class StepView(PositionView):
+    """What the screen shows at one position: read-only, derived on demand.
+
+    Widgets read these attributes and format them; they never compute.
+    """
+
+    epoch: Epoch
+    fwd: Forward
+    bptt_sums: BpttSums | None  # type: ignore[assignment]
+    term_sums: BpttSums | None  # type: ignore[assignment]
+    params: Params  # type: ignore[assignment]
+
+    @cached_property
+    def correct_count(self) -> int:
+        """How many of the forward steps taken so far predicted their target."""
+        n = self.visible_t
+        return int((self.fwd.predictions[:n] == self.fwd.targets[:n]).sum())
 
     @cached_property
     def row(self) -> BpttRow | None:
@@ -131,18 +169,6 @@ class StepView:
         with np.errstate(all="ignore"):
             return 1.0 - self.fwd.h**2
 
-    @cached_property
-    def updated(self) -> int:
-        """How many of V, c, W, U, b, E have been updated (0..6)."""
-        return self.pos.index + 1 if self.phase is Phase.UPDATE else 0
-
-    @cached_property
-    def params(self) -> Params:
-        """The parameters as they stand at this step."""
-        if self.updated:
-            return self.epoch.params_during_update(self.updated - 1)
-        return self.epoch.params
-
     def grad(self, name: str) -> Array | None:
         """The gradient of ``name`` as accumulated so far (None: not started)."""
         ph = self.phase
@@ -173,15 +199,6 @@ class StepView:
         if ok and self.phase is Phase.UPDATE:
             ok = self.epoch.grads.is_finite()
         return ok
-
-    @property
-    def loss_history(self) -> list[float]:
-        """Total loss of epochs 1..current (the current one once its forward
-        pass is complete: of its last chunk with seq_length)."""
-        done = (self.visible_t == self.layout.T
-                and self.pos.chunk == self.stepper.layout.chunks - 1)
-        n = self.pos.epoch if done else self.pos.epoch - 1
-        return self.stepper.checkpoints.losses[:n]
 
     @property
     def nonfinite_epoch(self) -> Epoch | None:

@@ -84,9 +84,13 @@ class Explainer:
             lambda: [self.y_hat(t, j)],
         )
 
-    def y_hat_vec(self, t: int) -> Why:
+    def per_char(self, label: str, entry: Callable[[int], Why]) -> Why:
+        """A (K,) vector: one entry a character, k = 0..K-1, as the children."""
         K = len(self.vocab)
-        return Why(f"ŷ_{t} = softmax(Ω_{t})", lambda: [self.y_hat(t, k) for k in range(K)])
+        return Why(label, lambda: [entry(k) for k in range(K)])
+
+    def y_hat_vec(self, t: int) -> Why:
+        return self.per_char(f"ŷ_{t} = softmax(Ω_{t})", lambda k: self.y_hat(t, k))
 
     def y_hat(self, t: int, k: int) -> Why:
         f = self.f
@@ -100,8 +104,7 @@ class Explainer:
         )
 
     def omega_vec(self, t: int) -> Why:
-        K = len(self.vocab)
-        return Why(f"Ω_{t} = V h_{t} + c", lambda: [self.omega(t, k) for k in range(K)])
+        return self.per_char(f"Ω_{t} = V h_{t} + c", lambda k: self.omega(t, k))
 
     def omega(self, t: int, k: int) -> Why:
         V, c, h = self.p.V, self.p.c, self.f.h[t]
@@ -150,8 +153,7 @@ class Explainer:
     # ---------------------------------------------------------- output
 
     def delta_vec(self, t: int) -> Why:
-        K = len(self.vocab)
-        return Why(f"δ_{t} = ŷ_{t} − y_{t}", lambda: [self.delta(t, k) for k in range(K)])
+        return self.per_char(f"δ_{t} = ŷ_{t} − y_{t}", lambda k: self.delta(t, k))
 
     def delta(self, t: int, k: int) -> Why:
         y = 1.0 if int(self.f.targets[t - 1]) == k else 0.0
@@ -250,15 +252,15 @@ class Explainer:
         dt = self.v.dtanh
 
         def chain() -> list[Why]:
-            kids = [Why(f"δ_{t}ᵀV = ∂L_{t}/∂h_{t} = {_vec(row.dh[t - 1])}",
+            kids = [Why(f"δ_{t}ᵀV = ∂L_{t}/∂h_{t} = {vec(row.dh[t - 1])}",
                         lambda: [self.delta_vec(t)])]
             for j in range(t - 1, k - 1, -1):
-                kids.append(Why(f"× Wᵀ(1−h_{j + 1}²), 1−h_{j + 1}² = {_vec(dt[j + 1])} → "
-                                f"∂L_{t}/∂h_{j} = {_vec(row.dh[j - 1])}"))
+                kids.append(Why(f"× Wᵀ(1−h_{j + 1}²), 1−h_{j + 1}² = {vec(dt[j + 1])} → "
+                                f"∂L_{t}/∂h_{j} = {vec(row.dh[j - 1])}"))
                 if len(kids) >= MAX_CHILDREN:
                     kids.append(Why("⋮ (more factors)"))
                     break
-            kids.append(Why(f"× (1−h_{k}²) = {_vec(dt[k])} → term = {_vec(row.da[k - 1])}"))
+            kids.append(Why(f"× (1−h_{k}²) = {vec(dt[k])} → term = {vec(row.da[k - 1])}"))
             return kids
 
         size = float(row.norms()[k - 1])
@@ -284,6 +286,6 @@ class Explainer:
         return Why(f"{name}_new = {name} − η·d{name}", entries)
 
 
-def _vec(a: Array) -> str:
+def vec(a: Array) -> str:
     shown = " ".join(fmt(float(x)) for x in np.ravel(a)[:8])
     return f"[{shown}{' …' if a.size > 8 else ''}]"

@@ -16,7 +16,6 @@ output gradients: Σ δ_t h_t^T, Σ δ_t); the row-start sums are kept every
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from functools import cached_property
 
@@ -28,7 +27,8 @@ from rnn_tui.core.cells.common import gate_sums_finite
 from rnn_tui.core.cells.optim import initial_state
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.cells.tbptt import CellChunk, chunk_step
-from rnn_tui.core.epochs import Cancelled, ShouldStop, finite
+from rnn_tui.core.chunked import BaseRun
+from rnn_tui.core.epochs import BaseEpoch, Cancelled, ShouldStop, Training, finite
 from rnn_tui.core.maths import Array, EmbeddingRows, output_delta
 from rnn_tui.core.optim import OptimizerState
 from rnn_tui.core.train_options import TrainOptions
@@ -46,11 +46,13 @@ def sums_finite(s: Sums) -> bool:
     return finite(*s.values())
 
 
-class CellEpoch:
+class CellEpoch(BaseEpoch):
     """One chunk of an epoch (the whole epoch without seq_length): forward,
-    δ_t, gradients, clipping and the update, and the BPTT terms on demand."""
+    δ_t, gradients, clipping and the update, and the BPTT terms on demand
+    (caches: core/epochs.py's docstring)."""
 
-    CHECKPOINT_BYTES = 32 * 2**20
+    _add = staticmethod(add)
+    first_nonfinite_known = first_nonfinite_is_quick = True  # the status bar asks it at once
 
     def __init__(self, number: int, chunk: CellChunk, mode: EmbeddingRows) -> None:
         self.number = number
@@ -67,11 +69,10 @@ class CellEpoch:
         self.params_after: CellParams = chunk.after
         self.state_before: OptimizerState = chunk.state_before
         self.state_after: OptimizerState = chunk.state
+        self.update_order = self.params.names
         self.bptt_names = tuple(n for n in self.params.names if n not in ("V", "c"))
-        size = sum(self.params[n].nbytes for n in self.bptt_names)
-        self._stride = max(1, math.ceil(self.fwd.T * size / self.CHECKPOINT_BYTES))
-        zeros = {n: np.zeros_like(self.params[n]) for n in self.bptt_names}
-        self._row_start: dict[int, Sums] = {1: zeros}
+        self._start_triangle(sum(self.params[n].nbytes for n in self.bptt_names),
+                             {n: np.zeros_like(self.params[n]) for n in self.bptt_names})
         self._row: CellRow | None = None
         self._last_start: tuple[int, Sums] | None = None
         self._jnorms: dict[int, float] = {}
@@ -80,14 +81,6 @@ class CellEpoch:
     @property
     def T(self) -> int:
         return self.fwd.T
-
-    @cached_property
-    def total_loss(self) -> float:
-        return self.fwd.total_loss
-
-    @cached_property
-    def all_correct(self) -> bool:
-        return bool((self.fwd.predictions == self.fwd.targets).all())
 
     @cached_property
     def finite(self) -> bool:
@@ -116,25 +109,17 @@ class CellEpoch:
     def _sums(self, t: int, k_lo: int, k_hi: int) -> Sums:
         return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
 
-    def row_start(self, t: int) -> Sums:
-        """Σ of all terms of rows 1..t−1, always added in the same order from row 1
-        (the last one asked is kept too: a row is stepped k by k)."""
-        if self._last_start is not None and self._last_start[0] == t:
-            return self._last_start[1]
-        base = max(r for r in self._row_start if r <= t)
-        acc = self._row_start[base]
-        for r in range(base, t):
-            acc = add(acc, row_sums(self.params, self.fwd, self._any_row(r), 1, r, self.mode))
-            if r % self._stride == 0:
-                self._row_start[r + 1] = acc
-        self._last_start = (t, acc)
-        return acc
+    def _row_sums(self, t: int) -> Sums:
+        """All of row t, without replacing the row kept for stepping."""
+        row = self._row if self._row is not None and self._row.t == t else bptt_row(
+            self.params, self.fwd, self.delta, t)
+        return row_sums(self.params, self.fwd, row, 1, t, self.mode)
 
-    def _any_row(self, t: int) -> CellRow:
-        """Row t without replacing the row kept for stepping."""
-        if self._row is not None and self._row.t == t:
-            return self._row
-        return bptt_row(self.params, self.fwd, self.delta, t)
+    def row_start(self, t: int) -> Sums:
+        """BaseEpoch's row-start sums, the last t asked kept (a row is stepped k by k)."""
+        if self._last_start is None or self._last_start[0] != t:
+            self._last_start = (t, super().row_start(t))
+        return self._last_start[1]
 
     def jacobian_norm(self, j: int) -> float:
         """‖∂s_{j+1}/∂s_j‖_F (kept: the same factor appears in every row's chain)."""
@@ -144,31 +129,14 @@ class CellEpoch:
                 self._jnorms[j] = float(np.sqrt(np.sum(J * J)))
         return self._jnorms[j]
 
-    def bptt_sums(self, t: int, k: int) -> Sums:
-        """The partial sums after term (t, k) in stepping order."""
-        return add(self.row_start(t), self._sums(t, k, t))
-
-    def term(self, t: int, k: int) -> Sums:
-        """Term (t, k)'s own contribution to every parameter but V and c."""
-        return self._sums(t, k, k)
-
     def output_sums(self, t: int) -> tuple[Array, Array]:
-        """dV, dc after the output-gradient steps 1..t (a few kept: every BPTT
+        """BaseEpoch's dV, dc after the output steps 1..t, a few kept (every BPTT
         and update step shows those at t = T)."""
         if t not in self._outputs:
             if len(self._outputs) > 4:
                 self._outputs = {T: v for T, v in self._outputs.items() if T == self.T}
-            with np.errstate(all="ignore"):
-                d = self.delta[:t]
-                self._outputs[t] = (d.T @ self.fwd.h[1 : t + 1], d.sum(axis=0))
+            self._outputs[t] = super().output_sums(t)
         return self._outputs[t]
-
-    def params_during_update(self, index: int) -> CellParams:
-        """Parameters after the updates of names[0..index] (PARAM_NAMES order)."""
-        p = self.params
-        for name in p.names[: index + 1]:
-            p = p.replace(name, self.params_after[name])
-        return p
 
     # --------------------------------------------------- first non-finite
 
@@ -198,20 +166,13 @@ class CellEpoch:
                 return ("update", i)
         return None
 
-    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
-                           ) -> tuple[int, str, int] | None:
-        found = self.first_nonfinite(should_stop)
-        return None if found is None else (self.j, *found)
 
-
-class CellRun:
+class CellRun(BaseRun):
     """One epoch: its chunks made in order from the parameters, optimizer
-    state and s_0 = 0 at its start (one chunk without seq_length)."""
+    state and s_0 = 0 at its start (one chunk without seq_length), all kept."""
 
     def __init__(self, number: int, params: CellParams, state: OptimizerState,
-                 inputs: NDArray[np.intp], targets: NDArray[np.intp], mode: EmbeddingRows,
-                 learning_rate: float, options: TrainOptions,
-                 spans: list[tuple[int, int]]) -> None:
+                 training: Training, spans: list[tuple[int, int]]) -> None:
         self.number = number
         self.params = params
         self.state_before = state
@@ -221,44 +182,20 @@ class CellRun:
         s0: tuple[Array, ...] = tuple(np.zeros(params.H) for _ in range(
             2 if params.cell == "lstm" else 1))
         for j, (i, stop) in enumerate(spans):
-            ch = chunk_step(p, s, s0, inputs[i:stop], targets[i:stop], learning_rate, options,
-                            mode, epoch=number, j=j, start=i)
-            chunks.append(CellEpoch(number, ch, mode))
-            p, s, s0 = ch.after, ch.state, tuple(st[-1] for st in ch.fwd.states)
+            text = training.span(i, stop)
+            ch = chunk_step(p, s, s0, text.inputs, text.targets, training.learning_rate,
+                            training.options, training.mode, epoch=number, j=j, start=i)
+            chunks.append(CellEpoch(number, ch, training.mode))
+            p, s, s0 = self._after(chunks[-1])
         self.chunks = chunks
-        self.params_after: CellParams = p
-        self.state_after: OptimizerState = s
+
+    def _after(self, ch: CellEpoch) -> tuple[CellParams, OptimizerState, tuple[Array, ...]]:
+        """The parameters, optimizer state and s_0 = (h,) or (h, C) a chunk leaves."""
+        return ch.params_after, ch.state_after, tuple(st[-1] for st in ch.fwd.states)
 
     def chunk(self, j: int) -> CellEpoch:
-        if not 0 <= j < self.n_chunks:
-            raise IndexError(f"chunk {j + 1} is out of range 1..{self.n_chunks}")
+        self._check_chunk(j)
         return self.chunks[j]
-
-    @cached_property
-    def total_loss(self) -> float:
-        total = 0.0
-        with np.errstate(all="ignore"):
-            for ch in self.chunks:
-                total += ch.total_loss
-        return total
-
-    @property
-    def all_correct(self) -> bool:
-        return all(ch.all_correct for ch in self.chunks)
-
-    @property
-    def finite(self) -> bool:
-        return all(ch.finite for ch in self.chunks)
-
-    first_nonfinite_known = True
-    first_nonfinite_is_quick = True
-
-    def first_nonfinite_at(self, should_stop: ShouldStop | None = None
-                           ) -> tuple[int, str, int] | None:
-        for ch in self.chunks:
-            if not ch.finite:
-                return ch.first_nonfinite_at(should_stop)
-        return None
 
 
 def first_state(options: TrainOptions, p: CellParams) -> OptimizerState:

@@ -9,7 +9,7 @@ The RNN's machinery (core/stepper.py) with the cells' numbers: an epoch is
 per chunk with ``[train] seq_length`` (h, and C for the LSTM, carried).
 Position, Phase and the navigation are the RNN stepper's; :class:`CellLayout`
 has the cell's number of updates; the epochs are cells/epochs.py's and the
-checkpoints core/epochs.py's EpochCheckpoints sized for the cell's names.
+checkpoints core/checkpoints.py's EpochCheckpoints sized for the cell's names.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from numpy.typing import NDArray
 
 from rnn_tui.core.cells.epochs import CellEpoch, CellRun, first_state
 from rnn_tui.core.cells.params import CellParams
-from rnn_tui.core.epochs import EpochCheckpoints
+from rnn_tui.core.checkpoints import EpochCheckpoints
 from rnn_tui.core.maths import EmbeddingRows
-from rnn_tui.core.optim import OptimizerState, SgdState
+from rnn_tui.core.optim import OptimizerState
 from rnn_tui.core.stepper import Layout, Phase, Position, Stepper
 from rnn_tui.core.train_options import TrainOptions
 
@@ -56,18 +56,15 @@ class CellLayout(Layout):
 class CellCheckpoints(EpochCheckpoints):
     """EpochCheckpoints sized by the cell's own parameters."""
 
-    def __post_init__(self) -> None:
-        first: Any = self.first
-        size = max(1, sum(a.nbytes for a in first.arrays.values()))
-        if not self.limit:
-            self.limit = max(8, min(64, self.budget * 3 // 4 // size))
-        if not self.recent_size:
-            self.recent_size = max(4, min(16, self.budget // 4 // size))
-        self.sparse[1] = self.first
+    @staticmethod
+    def set_bytes(p: Any) -> int:
+        return sum(a.nbytes for a in p.arrays.values())
 
 
 class CellStepper(Stepper):
     """Walks a GRU or an LSTM through training, one step at a time."""
+
+    checkpoints_class = CellCheckpoints
 
     def __init__(self, params: CellParams, inputs: NDArray[np.intp], targets: NDArray[np.intp],
                  learning_rate: float, options: TrainOptions | None = None,
@@ -93,17 +90,8 @@ class CellStepper(Stepper):
         return CellStepper(spec.initial_cell_params(), inputs, targets, spec.learning_rate,
                            spec.train, mode or spec.bptt.embedding_rows, spec=spec)  # type: ignore[arg-type]
 
-    def _reset_caches(self) -> None:
-        self.checkpoints = CellCheckpoints(first=self._init)
-        if not isinstance(self._init_state, SgdState):
-            self.checkpoints.states[1] = self._init_state
-        self._run = self._new_epoch(1, self._init, self._init_state)  # type: ignore[assignment]
-        self._epoch = self._run.chunk(0)  # type: ignore[assignment]
-        self.checkpoints.record(self._run)
-
     def _new_epoch(self, number: int, params: Any, state: OptimizerState) -> Any:
-        return CellRun(number, params, state, self.inputs, self.targets, self.mode,
-                       self.learning_rate, self.options, self.layout.spans())
+        return CellRun(number, params, state, self.training, self.layout.spans())
 
     @property
     def current(self) -> CellEpoch:  # type: ignore[override]

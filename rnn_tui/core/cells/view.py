@@ -21,7 +21,8 @@ from rnn_tui.core.cells.epochs import CellEpoch, Sums, sums_finite
 from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.epochs import finite
 from rnn_tui.core.maths import Array
-from rnn_tui.core.stepper import Layout, Phase, Position
+from rnn_tui.core.stepper import Phase, Position
+from rnn_tui.core.view import PositionView
 
 if TYPE_CHECKING:
     from rnn_tui.core.cells.stepper import CellStepper
@@ -58,48 +59,17 @@ class ChainStep:
     vector: Array  # (S,)
 
 
-class CellView:
+class CellView(PositionView):
     """What the screen shows at one position of a cell stepper."""
 
+    epoch: CellEpoch
+    term_sums: Sums | None  # type: ignore[assignment]
+    params: CellParams  # type: ignore[assignment]
+
     def __init__(self, stepper: CellStepper, epoch: CellEpoch, pos: Position) -> None:
-        self.stepper = stepper
-        self.spec = stepper.spec
-        self.layout = stepper.layout.chunk_layout(pos.chunk)
-        self.epoch = epoch
-        self.pos = pos
-        self.mode = stepper.mode
+        super().__init__(stepper, epoch, pos)
         self.cell = epoch.params.cell
         self.fwd: Any = epoch.fwd
-        self.delta = epoch.delta
-
-    @property
-    def phase(self) -> Phase:
-        return self.pos.phase
-
-    @property
-    def label(self) -> str:
-        return self.stepper.layout.label(self.pos)
-
-    @cached_property
-    def visible_t(self) -> int:
-        return self.pos.index + 1 if self.pos.phase is Phase.FORWARD else self.layout.T
-
-    @cached_property
-    def focus_t(self) -> int:
-        if self.phase in (Phase.FORWARD, Phase.OUTPUT):
-            return self.pos.index + 1
-        if self.phase is Phase.BPTT:
-            return self.term[0]
-        return self.layout.T
-
-    @cached_property
-    def term(self) -> tuple[int, int]:
-        return Layout.term(self.pos.index) if self.phase is Phase.BPTT else (0, 0)
-
-    @cached_property
-    def running_loss(self) -> float:
-        with np.errstate(all="ignore"):
-            return float(self.fwd.loss[: self.visible_t].sum())
 
     # ---------------------------------------------------------- forward
 
@@ -130,26 +100,12 @@ class CellView:
     # ------------------------------------------------------------- sums
 
     @cached_property
-    def output_sums(self) -> tuple[Array, Array] | None:
-        """dV, dc after the output-gradient steps taken (from OUTPUT on)."""
-        if self.phase is Phase.FORWARD:
-            return None
-        t = self.pos.index + 1 if self.phase is Phase.OUTPUT else self.layout.T
-        return self.epoch.output_sums(t)
-
-    @cached_property
     def bptt_sums(self) -> Sums | None:
         """The partial sums after the current term (complete from UPDATE on)."""
-        if self.phase is Phase.BPTT:
-            return self.epoch.bptt_sums(*self.term)
         if self.phase is Phase.UPDATE:
             g = self.epoch.grads
             return {n: g[n] for n in self.epoch.bptt_names}
-        return None
-
-    @cached_property
-    def term_sums(self) -> Sums | None:
-        return self.epoch.term(*self.term) if self.phase is Phase.BPTT else None
+        return self.epoch.bptt_sums(*self.term) if self.phase is Phase.BPTT else None
 
     # ------------------------------------------------------------ chain
 
@@ -175,17 +131,6 @@ class CellView:
         return out
 
     # ----------------------------------------------------------- update
-
-    @cached_property
-    def updated(self) -> int:
-        """How many parameters have been updated at this step."""
-        return self.pos.index + 1 if self.phase is Phase.UPDATE else 0
-
-    @cached_property
-    def params(self) -> CellParams:
-        if self.phase is Phase.UPDATE:
-            return self.epoch.params_during_update(self.pos.index)
-        return self.epoch.params
 
     @property
     def update_name(self) -> str:
@@ -223,10 +168,3 @@ class CellView:
         if ok and self.bptt_sums is not None:
             ok = sums_finite(self.bptt_sums)
         return ok
-
-    @property
-    def loss_history(self) -> list[float]:
-        done = (self.visible_t == self.layout.T
-                and self.pos.chunk == self.stepper.layout.chunks - 1)
-        n = self.pos.epoch if done else self.pos.epoch - 1
-        return self.stepper.checkpoints.losses[:n]

@@ -12,14 +12,9 @@ from rnn_tui.core.cells.view import CellView
 from rnn_tui.core.quiz import Question
 from rnn_tui.core.stepper import Phase
 from rnn_tui.core.text import char, fmt
-from rnn_tui.core.why import Why, largest
+from rnn_tui.core.why import Why, largest, vec
 
 MAX_ENTRIES = 24  # entries of a vector listed (the rest summarised)
-
-
-def _vec(a: np.ndarray) -> str:
-    shown = " ".join(fmt(float(v)) for v in a[:8])
-    return f"[{shown}{' …' if a.size > 8 else ''}]"
 
 
 class CellExplainer:
@@ -56,7 +51,7 @@ class CellExplainer:
             if a.size > MAX_ENTRIES:
                 out.append(Why(f"… {a.size - MAX_ENTRIES} more entries"))
             return out
-        return Why(f"{label} = {_vec(a)}", expand)
+        return Why(f"{label} = {vec(a)}", expand)
 
     def gate_vec(self, t: int, g: str) -> Why:
         part = next(x for x in self.v.gates(t) if x.gate == g)
@@ -77,7 +72,7 @@ class CellExplainer:
                     + " + ".join(f"{fmt(U[i, d])}·{fmt(x[d])}" for d in range(min(x.size, 6)))
                     + (" + …" if x.size > 6 else "") + f" = {fmt(part.Ux[i])}"),
                 Why(f"(W_{g} {arg})[{i + 1}] = Σ_j W_{g}[{i + 1},j] ({arg})[j], "
-                    f"{arg} = {_vec(W_in)}: {fmt(part.Wa[i])}"),
+                    f"{arg} = {vec(W_in)}: {fmt(part.Wa[i])}"),
                 Why(f"b_{g}[{i + 1}] = {fmt(part.b[i])}"),
             ]
         return Why(f"{part.symbol}_{t}[{i + 1}] = {part.act}({fmt(part.Ux[i])} + "
@@ -140,13 +135,13 @@ class CellExplainer:
 
         def expand() -> list[Why]:
             out = [Why(f"∂L_{t}/∂s_{t} = {'Vᵀ δ' if self.v.cell == 'gru' else '(Vᵀ δ, 0)'}"
-                       f"_{t} = {_vec(self.v.ds(t, t))}")]
+                       f"_{t} = {vec(self.v.ds(t, t))}")]
             for j in range(t - 1, k - 1, -1):
                 n = self.v.epoch.jacobian_norm(j)
                 out.append(Why(f"× (∂s_{j + 1}/∂s_{j})ᵀ (‖·‖_F = {fmt(n)}) → ∂L_{t}/∂s_{j} = "
-                               f"{_vec(self.v.ds(t, j))}"))
+                               f"{vec(self.v.ds(t, j))}"))
             return out
-        return Why(f"∂L_{t}/∂s_{k} = {_vec(ds)}  (‖·‖ = {fmt(float(np.linalg.norm(ds)))})",
+        return Why(f"∂L_{t}/∂s_{k} = {vec(ds)}  (‖·‖ = {fmt(float(np.linalg.norm(ds)))})",
                    expand)
 
     def da_vec(self, t: int, k: int, g: str) -> Why:
@@ -155,9 +150,9 @@ class CellExplainer:
 
         def expand() -> list[Why]:
             items = [(float(np.abs(term[f"{m}_{g}"]).sum()),
-                      Why(f"d{m}_{g} += {_vec(np.ravel(term[f'{m}_{g}']))}")) for m in "WUb"]
+                      Why(f"d{m}_{g} += {vec(np.ravel(term[f'{m}_{g}']))}")) for m in "WUb"]
             return largest(items)
-        return Why(f"∂L_{t}/∂a_{g} at step {k} = {_vec(da)}", expand)
+        return Why(f"∂L_{t}/∂a_{g} at step {k} = {vec(da)}", expand)
 
     # ---------------------------------------------------------- update
 
