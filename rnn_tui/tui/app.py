@@ -81,7 +81,8 @@ class RnnApp(ScreenLayout, Debugger):
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        self._phase_class = phase_class(self.stepper.position.phase)  # (see Debugger.compose)
+        # the phase's and the presenter's classes, before the panels are styled
+        self._phase_class = phase_class(self.stepper.position.phase)
         self.main_screen.set_class(self.present_on_start, "-presenter")
         yield from super().compose()
 
