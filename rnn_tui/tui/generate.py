@@ -19,7 +19,7 @@ from rnn_tui.core.text import char
 
 if TYPE_CHECKING:
     from rnn_tui.core.model_file import ModelSpec
-    from rnn_tui.tui.app import RnnApp
+    from rnn_tui.tui.debugger import Debugger
 
 MAX_LENGTH = 64
 
@@ -28,7 +28,7 @@ class GenerationMode:
     """The generation panel's settings and the one walk it shows (cached per
     parameters: the same step's repaints do not walk again)."""
 
-    def __init__(self, app: RnnApp) -> None:
+    def __init__(self, app: Debugger) -> None:
         self.app = app
         self.on = False
         self.prime_text: str | None = None  # None: the model text's first character

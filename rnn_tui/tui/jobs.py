@@ -176,8 +176,8 @@ def gradcheck(app: App[int], stepper: Stepper) -> Work:
 
 class LongJobs(App[int]):
     """The app's long jobs: their keys, and the one thread worker that runs
-    them (RnnApp derives from this; Textual's workers and message handlers
-    belong to a DOM node)."""
+    them (both debuggers derive from this, through debugger.Debugger;
+    Textual's workers and message handlers belong to a DOM node)."""
 
     if TYPE_CHECKING:
         stepper: Stepper
@@ -208,9 +208,12 @@ class LongJobs(App[int]):
 
     def action_until_correct(self) -> None:
         if self._guard():
-            self.start_job("until all right", until(
-                self.stepper, lambda st, **kw: st.run_until_correct(**kw),
-                "Every prediction right", self.run_limit))
+            self.run_until("until all right", "Every prediction right",
+                           lambda st, **kw: st.run_until_correct(**kw))
+
+    def run_until(self, label: str, what: str, find: Callable[..., Position | None]) -> None:
+        """A job that runs until ``find`` finds a position (see ``until``)."""
+        self.start_job(label, until(self.stepper, find, what, self.run_limit))
 
     def action_until_loss(self) -> None:
         from rnn_tui.tui.screens.prompt import PromptScreen, finite_number
@@ -218,9 +221,8 @@ class LongJobs(App[int]):
         def go(text: str | None) -> None:
             if text is not None:
                 x = float(text)
-                self.start_job(f"until loss < {x}", until(
-                    self.stepper, lambda st, **kw: st.run_until_loss_below(x, **kw),
-                    f"Total loss below {x}", self.run_limit))
+                self.run_until(f"until loss < {x}", f"Total loss below {x}",
+                               lambda st, **kw: st.run_until_loss_below(x, **kw))
 
         if self._guard():
             self.push_screen(PromptScreen("Run until the total loss is below:", "e.g. 2.5",
@@ -228,17 +230,26 @@ class LongJobs(App[int]):
 
     def action_until_nonfinite(self) -> None:
         if self._guard():
-            self.start_job("until not finite", until(
-                self.stepper, lambda st, **kw: st.run_until_nonfinite(**kw),
-                "A value that is not finite", self.run_limit))
+            self.run_until("until not finite", "A value that is not finite",
+                           lambda st, **kw: st.run_until_nonfinite(**kw))
 
     def action_toggle_mode(self) -> None:
+        """The exact dE or the handout's (the row of x_t): later epochs change,
+        recomputed in a thread."""
         if self._guard():
-            self.start_job("switching mode", switch_mode(self.stepper, self.comparison.prepare))
+            self.start_job("switching mode", switch_mode(self.stepper, self.mode_switched))
+
+    def mode_switched(self) -> None:
+        """In the job's thread, after a mode switch (the RNN app's comparison
+        prepares its report in the new mode)."""
 
     def action_gradcheck(self) -> None:
         if self._guard():
-            self.start_job("gradient check", gradcheck(self, self.stepper))
+            self.start_job("gradient check", self.gradcheck_job())
+
+    def gradcheck_job(self) -> Work:
+        """The gradient check of the stepper's current chunk (the cells' is cells/jobs.py's)."""
+        return gradcheck(self, self.stepper)
 
     def action_next_difference(self) -> None:
         if self._guard():

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import events
-
 from rnn_tui.core.stepper import Phase
 from rnn_tui.tui.widgets.network import NetworkPanel
 
@@ -27,7 +25,8 @@ def phase_class(phase: Phase) -> str:
 
 class ScreenLayout:
     """The app's layout classes: a mixin of RnnApp (an App: screen, size,
-    query_one), kept apart so that app.py is about stepping."""
+    query_one), kept apart so that app.py is about stepping. The size classes
+    (-too-small, -wide) are debugger.Debugger's, which both apps share."""
 
     screen: Screen
     screen_stack: list[Screen]
@@ -37,13 +36,9 @@ class ScreenLayout:
     _rows_for: tuple[int, int] | None = None  # the size the rows were last sized at
     main_screen: Screen  # stepping.StepKeys: the screen the panels are on
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit(event.size.width, event.size.height)
-
-    def _fit(self, width: int, height: int) -> None:
-        screen = self.main_screen
-        screen.set_class(width < MIN_WIDTH or height < MIN_HEIGHT, "-too-small")
-        screen.set_class(width >= WIDE_WIDTH and height >= WIDE_HEIGHT, "-wide")
+    def laid_out(self, width: int, height: int, was_wide: bool) -> None:
+        """debugger.Debugger._fit's hook, after the size classes: the phase's
+        class and the wide grid's rows for the new size."""
         self._set_phase_class()
         if self._mounted and (width, height) != self._rows_for:  # (mount sized them)
             self.size_rows((width, height))

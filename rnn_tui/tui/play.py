@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from textual.timer import Timer
 
 if TYPE_CHECKING:
-    from rnn_tui.tui.app import RnnApp
+    from rnn_tui.tui.debugger import Debugger
 
 SPEEDS = (2.0, 1.0, 0.5, 0.25, 0.1, 0.05, 0.02)  # seconds per step
 
 
 class Player:
-    def __init__(self, app: RnnApp) -> None:
+    def __init__(self, app: Debugger) -> None:
         self.app = app
         self.speed = 2  # an index into SPEEDS
         self._timer: Timer | None = None

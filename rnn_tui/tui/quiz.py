@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rnn_tui.tui.app import RnnApp
+    from rnn_tui.tui.debugger import Debugger
 
 
 class QuizMode:
-    def __init__(self, app: RnnApp, on: bool = False) -> None:
+    def __init__(self, app: Debugger, on: bool = False) -> None:
         self.app = app
         self.on = on
         self.right = 0

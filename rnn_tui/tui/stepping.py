@@ -1,7 +1,8 @@
 """The stepping keys both debuggers share (the RNN's, tui/app.py, and the
 GRU/LSTM's, tui/cells/app.py): next/prev, phases, the next epoch, reset,
-play and its speed, and the screen the panels are on. Each app supplies
-``stepper``, ``player``, ``quiz``, ``_guard()`` and ``moved()``."""
+play and its speed, and the screen the panels are on. Their base,
+debugger.Debugger, supplies ``stepper``, ``player``, ``quiz``, ``_guard()``
+and ``moved()``."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from rnn_tui.core.stepper import Layout, Phase, Position
 from rnn_tui.core.text import fmt, printable
 from rnn_tui.tui.cells.step import mat_inline
 from rnn_tui.tui.widgets import numbers as N
-from rnn_tui.tui.widgets.bptt import shade
+from rnn_tui.tui.widgets.bptt import Window, largest, shade
 from rnn_tui.tui.widgets.panel import Panel
 
 
@@ -154,26 +154,16 @@ class CellTriangle(Panel):
 
     def lines(self, view: CellView, width: int, height: int) -> list[Text]:  # type: ignore[override]
         T = view.layout.T
-        if view.phase is Phase.BPTT:
-            t_cur, k_cur = view.term
-            done_upto = view.pos.index
-        else:
-            t_cur, k_cur = 0, 0
-            done_upto = -1 if view.phase in (Phase.FORWARD, Phase.OUTPUT) else 10**9
+        w = Window.of(view, width)
+        t_cur, k_cur, label_w, numeric, cell_w = w.t, w.k, w.label_w, w.numeric, w.cell_w
         rows_room = max(1, height - 1)
         center = t_cur or T
         lo = max(1, min(center - rows_room // 2, T - rows_room + 1))
         rows = list(range(lo, min(T, lo + rows_room - 1) + 1))
-        label_w = len(str(T)) + 4
-        numeric = label_w + 7 * T <= width
-        cell_w = 7 if numeric else 1
-        cols_room = max(1, (width - label_w) // cell_w)
-        k_lo = max(1, min((k_cur or 1) - cols_room // 2, T - cols_room + 1))
-        k_hi = min(T, k_lo + cols_room - 1)
-        done = {t: min(t, max(0, done_upto - Layout.term_index(t, t) + 1)) for t in rows}
+        k_lo, k_hi = w.k_lo, w.k_hi
+        done = w.done(rows)
         norms = self.norms(view, [t for t in rows if done[t]])
-        top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
-                  default=0.0)
+        top = largest(norms)
         head = Text(" " * label_w)
         for k in range(k_lo, k_hi + 1):
             head.append(f"{'k=' + str(k):<7}" if numeric else ("k" if k == k_lo else " "),

@@ -1,11 +1,12 @@
 """A one-line question (an epoch number, a loss threshold, a model to open)
-in a modal, and the checks of what is typed."""
+in a modal, and the checks of what is typed; the base of every modal that
+asks for a line (this one, the quiz's)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -16,8 +17,20 @@ from textual.widgets import Input, Label
 if TYPE_CHECKING:
     from rnn_tui.core.model_file import ModelSpec
 
+R = TypeVar("R")
 
-class PromptScreen(ModalScreen[str | None]):
+
+class InputModal(ModalScreen[R]):
+    """A modal around one Input, focused at once, its cursor blinking as the
+    app's does (snapshot tests turn it off)."""
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.cursor_blink = getattr(self.app, "cursor_blink", True)
+        field.focus()
+
+
+class PromptScreen(InputModal[str | None]):
     """Returns the text typed, or None when cancelled; ``check`` returns an
     error message for bad text, shown in place without closing."""
 
@@ -34,11 +47,6 @@ class PromptScreen(ModalScreen[str | None]):
             yield Label(self.question)
             yield Input(placeholder=self.placeholder, id="prompt-input")
             yield Label("", id="prompt-error")
-
-    def on_mount(self) -> None:
-        field = self.query_one(Input)
-        field.cursor_blink = getattr(self.app, "cursor_blink", True)
-        field.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         error = self.check(event.value) if self.check else None

@@ -6,13 +6,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from rnn_tui.core.quiz import Question
+from rnn_tui.tui.screens.prompt import InputModal
 
 
-class QuizScreen(ModalScreen[bool | None]):
+class QuizScreen(InputModal[bool | None]):
     """Dismisses with True/False (answered right/wrong) or None (skipped)."""
 
     BINDINGS = [Binding("escape", "skip", "Skip the question", id="quiz_skip")]
@@ -29,11 +29,6 @@ class QuizScreen(ModalScreen[bool | None]):
             yield Input(placeholder="your answer, then enter (esc skips)", id="quiz-input")
             yield Static("", id="quiz-result")
             yield Static("", id="quiz-why")
-
-    def on_mount(self) -> None:
-        field = self.query_one(Input)
-        field.cursor_blink = getattr(self.app, "cursor_blink", True)
-        field.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if self.result is not None:  # second enter: reveal the step

@@ -4,6 +4,9 @@ how big each one is, so vanishing or exploding products show at a glance."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
@@ -12,6 +15,9 @@ from rnn_tui.core.stepper import Layout, Phase
 from rnn_tui.core.view import StepView
 from rnn_tui.tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, fmt
 from rnn_tui.tui.widgets.panel import Panel
+
+if TYPE_CHECKING:
+    from rnn_tui.core.cells.view import CellView
 
 SHADES = " ·░▒▓█"
 LEGENDS = ("█ largest, each shade 10x smaller; ! not finite; · not yet",
@@ -32,20 +38,59 @@ def shade(size: float, top: float) -> str:
     return SHADES[max(0, min(len(SHADES) - 1, level))]
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What both triangles (this panel and the cells', cells/panels.py) draw
+    from: the current term (t, k) ((0, 0) outside BPTT), the index of the
+    last term reached (-1 before BPTT, all after it), and the columns k_lo..k_hi
+    that fit around k, each a number (cell_w 7: "0.1234 ") or a shade (1)."""
+
+    t: int
+    k: int
+    upto: int
+    label_w: int  # "t=12  "
+    numeric: bool  # every term as a number, else a shade each
+    cell_w: int
+    k_lo: int
+    k_hi: int
+
+    @classmethod
+    def of(cls, view: StepView | CellView, width: int) -> Window:
+        T = view.layout.T
+        if view.phase is Phase.BPTT:
+            (t, k), upto = view.term, view.pos.index
+        else:
+            t, k = 0, 0
+            upto = -1 if view.phase in (Phase.FORWARD, Phase.OUTPUT) else 10**9
+        label_w = len(str(T)) + 4
+        numeric = label_w + 7 * T <= width
+        cell_w = 7 if numeric else 1
+        cols_room = max(1, (width - label_w) // cell_w)
+        k_lo = max(1, min((k or 1) - cols_room // 2, T - cols_room + 1))
+        return cls(t, k, upto, label_w, numeric, cell_w, k_lo, min(T, k_lo + cols_room - 1))
+
+    def done(self, rows: Iterable[int]) -> dict[int, int]:
+        """How many terms of each row BPTT has reached (row t runs k = t..1).
+        A term's size is shown once it is reached: rows not started are dots,
+        so the forward pass of a big model computes no row at all."""
+        return {t: min(t, max(0, self.upto - Layout.term_index(t, t) + 1)) for t in rows}
+
+
+def largest(norms: Mapping[int, Array]) -> float:
+    """The largest finite term size among the rows (0 without any): the
+    shades' top."""
+    return max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
+               default=0.0)
+
+
 class BpttPanel(Panel):
     TITLE = "BPTT terms |∂L_t/∂a_k|"
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         T = view.layout.T
         self.border_title = next((t for t in TITLES if len(t) <= width - 2), TITLES[-1])
-        if view.phase is Phase.BPTT:
-            t_cur, k_cur = view.term
-            done_upto = view.pos.index
-        else:
-            t_cur, k_cur = 0, 0
-            done_upto = -1 if view.phase in (Phase.FORWARD, Phase.OUTPUT) else 10**9
-        label_w = len(str(T)) + 4
-        numeric = label_w + 7 * T <= width  # every term as a number, else a shade each
+        w = Window.of(view, width)
+        t_cur, k_cur, label_w, numeric, cell_w = w.t, w.k, w.label_w, w.numeric, w.cell_w
         # rows t = lo..hi around the current one; a ⋮ line for the rows above
         # and below that have no room (never a row hidden without saying so)
         room = max(1, height - 1 - (0 if numeric else 1))
@@ -58,18 +103,10 @@ class BpttPanel(Panel):
                 break
             k -= 1
         rows = range(lo, hi + 1)
-        cell_w = 7 if numeric else 1  # "0.1234 "
-        cols_room = max(1, (width - label_w) // cell_w)
-        k_center = k_cur or 1
-        k_lo = max(1, min(k_center - cols_room // 2, T - cols_room + 1))
-        k_hi = min(T, k_lo + cols_room - 1)
-        # How many terms of each row BPTT has reached (row t runs k = t..1).
-        # A term's size is shown once it is reached: rows not started are
-        # dots, so the forward pass of a big model computes no row at all.
-        done = {t: min(t, max(0, done_upto - Layout.term_index(t, t) + 1)) for t in rows}
+        k_lo, k_hi = w.k_lo, w.k_hi
+        done = w.done(rows)
         norms = view.epoch.row_norms(t for t in rows if done[t])
-        top = max((float(n.max()) for n in norms.values() if len(n) and math.isfinite(n.max())),
-                  default=0.0)
+        top = largest(norms)
         out: list[Text] = []
         head = Text(" " * label_w)
         for k in range(k_lo, k_hi + 1):
