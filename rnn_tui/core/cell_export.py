@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rnn_tui.core.cell_report import training
 from rnn_tui.core.cells.bptt import CellForward
 from rnn_tui.core.cells.params import PARAM_NAMES, CellParams
 from rnn_tui.core.export import (
@@ -73,8 +72,7 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
                    minima: Iterable[int] = (50, 100)) -> str:
     """The Markdown document for a cell model (export.worked_example's shape)."""
     emb: EmbeddingRows = mode or spec.bptt.embedding_rows  # type: ignore[assignment]
-    return document(spec, network(spec.cell), emb, spec.initial_cell_params(),
-                    training(spec, emb), epochs, minima)
+    return document(spec, network(spec.cell), emb, epochs, minima)
 
 
 def _gate_lines(p: CellParams, f: CellForward, s: int) -> list[str]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_tui.core.cell_report import CellEpoch
 from rnn_tui.core.cells import fast
 from rnn_tui.core.cells.params import PARAM_NAMES, CellParams
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.model_init import file_order, size_label
 from rnn_tui.core.notebook import Code, lit, output_checks
+from rnn_tui.core.report import EpochResult
 
 FORWARD = {
     "gru": [
@@ -75,7 +75,7 @@ def _parameters(spec: ModelSpec, p: CellParams) -> str:
                       f"eta = {spec.learning_rate!r}  # the learning rate"])
 
 
-def _step(spec: ModelSpec, r: CellEpoch, t: int) -> str:
+def _step(spec: ModelSpec, r: EpochResult, t: int) -> str:
     f, vocab, cell = r.fwd, spec.alphabet, spec.cell
     i = t - 1
     lines = [f"t = {t}  # input {vocab[f.inputs[i]]!r}, target {vocab[f.targets[i]]!r}"]
@@ -131,7 +131,7 @@ s = {{"x": x, {values}}}
 grads = gradients(P, s, delta)'''
 
 
-def _update(r: CellEpoch, name: str) -> str:
+def _update(r: EpochResult, name: str) -> str:
     first = ["P_new = {}  # the parameters after epoch 1's update"] \
         if name == r.params.names[0] else []
     return "\n".join([

@@ -15,7 +15,7 @@ a few tens of megabytes, not gigabytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -151,13 +151,12 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
                    minima: Iterable[int] = (50, 100)) -> str:
     """The Markdown document of an RNN model."""
     emb = mode or spec.bptt.embedding_rows
-    return document(spec, RNN, emb, spec.initial_params(), training(spec, emb), epochs, minima)
+    return document(spec, RNN, emb, epochs, minima)
 
 
-def document(spec: ModelSpec, net: Network, emb: str, p: Any, runs: Iterator[Any],
-             epochs: int = 2, minima: Iterable[int] = (50, 100)) -> str:
-    """The Markdown document of any network: ``p`` its initial parameters,
-    ``runs`` its epochs (report.training or cell_report.training)."""
+def document(spec: ModelSpec, net: Network, emb: str, epochs: int = 2,
+             minima: Iterable[int] = (50, 100)) -> str:
+    """The Markdown document of any network, from its first epochs (report.training)."""
     vocab = spec.alphabet
     K = len(vocab)
     inputs, targets = spec.indices()
@@ -182,6 +181,7 @@ def document(spec: ModelSpec, net: Network, emb: str, p: Any, runs: Iterator[Any
         out.append(f"$$x_{{{t + 1}}}^o = {onehot_row(int(inputs[t]), K)} \\quad "
                    f"y_{{{t + 1}}} = {onehot_row(int(targets[t]), K)}$$\n")
     out.append("## 2 Parameters initialized\n")
+    p = spec.initial_params() if spec.cell == "rnn" else spec.initial_cell_params()
     big = [n for n in net.names if p.get(n).size > MAX_INLINE]
     if big:
         out.append(f"{', '.join(f'${tex_name(n)}$' for n in big)} "
@@ -190,7 +190,7 @@ def document(spec: ModelSpec, net: Network, emb: str, p: Any, runs: Iterator[Any
     for name in net.names:
         out.append(f"$${tex_name(name)} = {bmatrix(p.get(name))}$$\n")
     totals: list[float] = []
-    for r in islice(runs, n_max):
+    for r in islice(training(spec, emb), n_max):
         f = r.fwd
         totals.append(f.total_loss)
         if r.number == 1:

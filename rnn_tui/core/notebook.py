@@ -290,10 +290,10 @@ def _sections(md: str) -> Iterator[tuple[tuple[int, ...] | None, str]]:
         yield key, part.strip()
 
 
-def code_cells(spec: ModelSpec, mode: str, minima: list[int], code: Code, results: list[Any]
+def code_cells(spec: ModelSpec, mode: str, minima: list[int], code: Code
                ) -> list[tuple[tuple[int, ...], str]]:
-    """Each code cell with the heading it follows, in the order they run;
-    ``results`` the first epochs (report.training or cell_report.training)."""
+    """Each code cell with the heading it follows, in the order they run."""
+    results = list(islice(training(spec, mode), max([2, *minima])))
     first = results[0]
     cells: list[tuple[tuple[int, ...], str]] = [((1,), _preprocess(spec)),
                                                 ((2,), code.parameters(spec, first.params))]
@@ -326,15 +326,13 @@ def worked_notebook(spec: ModelSpec, mode: str | None = None,
     emb = mode or spec.bptt.embedding_rows
     wanted = sorted(set(minima))
     if spec.cell != "rnn":  # a GRU or an LSTM: its own sections and code (cell_notebook)
-        from rnn_tui.core import cell_export, cell_notebook, cell_report
+        from rnn_tui.core import cell_export, cell_notebook
 
         md = cell_export.worked_example(spec, epochs=2, mode=emb, minima=wanted)
-        code = code_cells(spec, emb, wanted, cell_notebook.code(spec, emb),
-                          list(islice(cell_report.training(spec, emb), max([2, *wanted]))))
+        code = code_cells(spec, emb, wanted, cell_notebook.code(spec, emb))
     else:
         md = worked_example(spec, epochs=2, mode=emb, minima=wanted)
-        code = code_cells(spec, emb, wanted, rnn_code(emb),
-                          list(islice(training(spec, emb), max([2, *wanted]))))
+        code = code_cells(spec, emb, wanted, rnn_code(emb))
     cells = []
     intro = ("Run the cells from the top: each code cell recomputes the numbers above it "
              "with NumPy and checks them against the values rnn-tui computed "
