@@ -7,17 +7,14 @@ rnn-tui's, to 1e-12.
 
 from __future__ import annotations
 
-import math
-from itertools import islice
-
 import numpy as np
 
-from rnn_tui.core.cell_report import CellEpoch, training
 from rnn_tui.core.cells import fast
-from rnn_tui.core.cells.params import CellParams
+from rnn_tui.core.cells.params import PARAM_NAMES, CellParams
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.model_init import file_order, size_label
-from rnn_tui.core.notebook import ATOL, MARKDOWN, _deltas, _finite_min, _preprocess, lit
+from rnn_tui.core.notebook import Code, lit, output_checks
+from rnn_tui.core.report import EpochResult
 
 FORWARD = {
     "gru": [
@@ -78,7 +75,7 @@ def _parameters(spec: ModelSpec, p: CellParams) -> str:
                       f"eta = {spec.learning_rate!r}  # the learning rate"])
 
 
-def _step(spec: ModelSpec, r: CellEpoch, t: int) -> str:
+def _step(spec: ModelSpec, r: EpochResult, t: int) -> str:
     f, vocab, cell = r.fwd, spec.alphabet, spec.cell
     i = t - 1
     lines = [f"t = {t}  # input {vocab[f.inputs[i]]!r}, target {vocab[f.targets[i]]!r}"]
@@ -98,13 +95,7 @@ def _step(spec: ModelSpec, r: CellEpoch, t: int) -> str:
         ours = f.C[t] if v == "C" else getattr(f, v)[i]  # type: ignore[union-attr]
         lines.append(f"check({v}[t], {lit(ours)})")
     lines += [f"check(h[t], {lit(f.h[t])})",
-              f"check(Omega[t], {lit(f.omega[i])})",
-              f"check(y_hat[t], {lit(f.y_hat[i])})",
-              f"check(np.argmax(y_hat[t]), {int(f.predictions[i])})  # predicts "
-              f"{vocab[int(f.predictions[i])]!r}",
-              f"check(L[t], {lit(f.loss[i])})"]
-    if t == f.T:
-        lines.append(f"check(sum(L.values()), {lit(f.total_loss)})  # the total loss")
+              *output_checks(vocab, f, t)]
     return "\n".join(lines)
 
 
@@ -140,7 +131,7 @@ s = {{"x": x, {values}}}
 grads = gradients(P, s, delta)'''
 
 
-def _update(r: CellEpoch, name: str) -> str:
+def _update(r: EpochResult, name: str) -> str:
     first = ["P_new = {}  # the parameters after epoch 1's update"] \
         if name == r.params.names[0] else []
     return "\n".join([
@@ -151,30 +142,12 @@ def _update(r: CellEpoch, name: str) -> str:
     ])
 
 
-def _drift(spec: ModelSpec, mode: str, n: int, minima: list[int]) -> dict[int, float]:
-    """notebook._drift for a cell: how far each minimum moves when every
-    initial value moves by one unit in the last place."""
-    inputs, targets = spec.indices()
-    p = spec.initial_cell_params()
-    nudged = CellParams(p.cell, {k: np.nextafter(p[k], np.inf) for k in p.names})
-    a, _ = fast.train(p, inputs, targets, spec.learning_rate, n, mode)  # type: ignore[arg-type]
-    b, _ = fast.train(nudged, inputs, targets, spec.learning_rate, n, mode)  # type: ignore[arg-type]
-    out = {}
-    for m in minima:
-        lo = [_finite_min(v[:m]) for v in (a, b)]
-        same = math.isnan(lo[0]) and math.isnan(lo[1])
-        out[m] = 0.0 if same else abs(lo[0] - lo[1])
-    return out
-
-
-def _later(spec: ModelSpec, mode: str, results: list[CellEpoch], minima: list[int]
-           ) -> tuple[str, str | None]:
-    cell = spec.cell
-    second = results[1].fwd
+def _epoch(cell: str) -> list[str]:
+    """Section 5's ``def epoch(P)`` for the cell, then epoch 2 from P_new."""
     gates = [v for v in VALUES[cell] if v != "C"]
     state = "h, C = {0: np.zeros(H)}, {0: np.zeros(H)}" if cell == "lstm" else \
         "h = {0: np.zeros(H)}"
-    lines = [
+    return [
         "def epoch(P):",
         '    """One epoch from the parameters P: section 3, then 4 (the SGD step)."""',
         f"    {state}",
@@ -192,51 +165,13 @@ def _later(spec: ModelSpec, mode: str, results: list[CellEpoch], minima: list[in
         "params = P_new  # after epoch 1",
         "y_hat_2, L_2, _ = epoch(params)",
     ]
-    lines += [f"check(y_hat_2[{t}], {lit(second.y_hat[t - 1])})" for t in range(1, second.T + 1)]
-    lines += [f"check(L_2[{t}], {lit(second.loss[t - 1])})" for t in range(1, second.T + 1)]
-    lines.append(f"check(sum(L_2.values()), {lit(second.total_loss)})")
-    if not minima:
-        return "\n".join(lines), None
-    lines += ["", "totals = [sum(L.values())]  # the total loss of epoch 1, 2, ...",
-              f"while len(totals) < {max(minima)}:",
-              "    _, L_n, params = epoch(params)",
-              "    totals.append(sum(L_n.values()))"]
-    drift = _drift(spec, mode, max(minima), minima)
-    unchecked = []
-    for n in minima:
-        best = _finite_min(r.fwd.total_loss for r in results[:n])
-        ours = f"min([v for v in totals[:{n}] if np.isfinite(v)], default=np.nan)"
-        if drift[n] <= ATOL / 10:
-            lines.append(f"check({ours}, {lit(best)})  # the minimum up to epoch {n}")
-        else:
-            unchecked.append(f"{n} ({drift[n]:.1e})")
-            lines.append(f"print('minimum up to epoch {n}:', {ours}, 'rnn-tui:', {lit(best)})"
-                         f"  # not checked: chaotic (see above)")
-    note = None
-    if unchecked:
-        note = ("On this model the loss curve is chaotic: moving every initial value by one "
-                "unit in the last place moves the minimum up to epoch "
-                + ", ".join(unchecked) + f", more than the {ATOL:g} of the checks. The "
-                "notebook's sums round differently from rnn-tui's, so the cell below prints "
-                "those minima next to rnn-tui's instead of checking them.")
-    return "\n".join(lines), note
 
 
-def code_cells(spec: ModelSpec, mode: str, minima: list[int]
-               ) -> list[tuple[tuple[int, ...], str]]:
-    """Each code cell with the heading it follows (notebook._code_cells for a cell)."""
-    n_max = max([2, *minima])
-    results = list(islice(training(spec, mode), n_max))  # type: ignore[arg-type]
-    first = results[0]
-    cells: list[tuple[tuple[int, ...], str]] = [
-        ((1,), _preprocess(spec)), ((2,), _parameters(spec, first.params))]
-    cells += [((3, t), _step(spec, first, t)) for t in range(1, first.fwd.T + 1)]
-    cells.append(((4, 1), _deltas(first)))  # type: ignore[arg-type]
-    for i, name in enumerate(first.params.names):
-        code = _update(first, name)
-        cells.append(((4, i + 2), _gradients(spec, mode) + "\n\n" + code if i == 0 else code))
-    code, note = _later(spec, mode, results, minima)
-    if note is not None:
-        cells.append(((5,), MARKDOWN + note))
-    cells.append(((5,), code))
-    return cells
+def code(spec: ModelSpec, mode: str) -> Code:
+    """The code cells of a GRU or an LSTM (notebook.rnn_code for a cell)."""
+    return Code(parameters=_parameters, step=_step, gradients=_gradients(spec, mode),
+                update=_update, updates=PARAM_NAMES[spec.cell],  # type: ignore[index]
+                epoch=_epoch(spec.cell), again="    _, L_n, params = epoch(params)",
+                nudged=lambda p: CellParams(p.cell, {k: np.nextafter(p[k], np.inf)
+                                                     for k in p.names}),
+                train=fast.train)

@@ -15,12 +15,15 @@ a few tens of megabytes, not gigabytes.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
-from rnn_tui.core.maths import Array, output_delta
+from rnn_tui.core.cells.params import CellParams
+from rnn_tui.core.maths import Array, Forward, Params, output_delta
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
 from rnn_tui.core.report import training
@@ -91,23 +94,82 @@ def block(lines: Iterable[str]) -> str:
     return "$$\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}$$\n"
 
 
+def tex_name(name: str) -> str:
+    """W_z -> W_{z}; E (and every RNN parameter) stays as it is."""
+    base, _, gate = name.partition("_")
+    return f"{base}_{{{gate}}}" if gate else base
+
+
+def param(p: Params | CellParams, name: str) -> str:
+    """A parameter in a step: its numbers, or its name when it is large."""
+    value = p.get(name)
+    return tex_name(name) if value.size > MAX_INLINE else bmatrix(value)
+
+
+OUTPUT_SUMS = {"V": "\\sum_t \\delta_t h_t^\\top", "c": "\\sum_t \\delta_t"}
+"""dL/dV and dL/dc, the same for every network (the output layer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """What sets one network's worked example apart; :func:`document` writes
+    the rest, the same for all (cell_export.network: a GRU's, an LSTM's)."""
+
+    kind: str  # the introduction's subject: "A vanilla RNN", "A GRU", ...
+    intro: str  # said after the introduction's first sentences ("" for the RNN)
+    equations: tuple[str, ...]  # blocks after the introduction (the cell's equations)
+    names: tuple[str, ...]  # the parameters in the file's order (section 2)
+    updates: tuple[str, ...]  # ... in the handout's update order (section 4)
+    new: str  # an updated parameter's superscript or subscript: "_{new}", "^{new}"
+    hidden: Callable[[Any, Any, int], list[str]]  # (p, f, s): step s's lines up to h_s
+    bptt_intro: tuple[str, ...]  # paragraphs between section 4's heading and 4.1
+    sums: dict[str, str]  # each parameter's dL/d(name) as a formula
+
+
+def _rnn_hidden(p: Params, f: Forward, s: int) -> list[str]:
+    """h_s = tanh(U x_s + W h_(s-1) + b): the formula, the numbers, the value."""
+    return [
+        f"h_{{{s}}} &= \\tanh(U \\cdot x_{{{s}}} + W \\cdot h_{{{s - 1}}} + b)",
+        f"&= \\tanh\\left({param(p, 'U')} \\cdot {bmatrix(f.x[s - 1])} + {param(p, 'W')} "
+        f"\\cdot {bmatrix(f.h[s - 1])} + {param(p, 'b')}\\right)",
+        f"h_{{{s}}} &= {row(f.h[s])}",
+    ]
+
+
+RNN = Network(
+    kind="A vanilla RNN", intro="", equations=(), names=FILE_ORDER, updates=UPDATE_ORDER,
+    new="_{new}", hidden=_rnn_hidden, bptt_intro=(),
+    sums={**OUTPUT_SUMS,
+          "W": "\\sum_t \\sum_{k \\le t} \\delta_t^\\top V \\prod_{j=k}^{t-1} W^\\top "
+               "(1 - h_{j+1}^2)\\,(1 - h_k^2)\\,h_{k-1}",
+          "U": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,x_k",
+          "b": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)",
+          "E": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,U x_k^o"})
+
+
 def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
                    minima: Iterable[int] = (50, 100)) -> str:
-    """The Markdown document."""
+    """The Markdown document of an RNN model."""
     emb = mode or spec.bptt.embedding_rows
+    return document(spec, RNN, emb, epochs, minima)
+
+
+def document(spec: ModelSpec, net: Network, emb: str, epochs: int = 2,
+             minima: Iterable[int] = (50, 100)) -> str:
+    """The Markdown document of any network, from its first epochs (report.training)."""
     vocab = spec.alphabet
     K = len(vocab)
     inputs, targets = spec.indices()
     T = len(inputs)
-    p = spec.initial_params()
     n_max = max([epochs, *minima])
     eta = f"{spec.learning_rate:g}"
     out: list[str] = [
         f"# Worked example: {printable(spec.name)}\n",
-        f"A vanilla RNN with an embedding layer trained on \"{printable(spec.text)}\" "
+        f"{net.kind} with an embedding layer trained on \"{printable(spec.text)}\" "
         f"(K = {K}, D = {spec.embedding_dim}, H = {spec.hidden_size}, T = {T}, "
         f"$\\eta$ = {eta}; dE rows: {emb}). Numbers computed by rnn-tui in float64, "
-        f"printed to {PLACES} decimals.\n",
+        f"printed to {PLACES} decimals.{net.intro}\n",
+        *net.equations,
         "## 1 Preprocess\n",
         f"Alphabet size: $|\\mathcal{{A}}| = {K}$\n",
         "One-hot encoding:\n",
@@ -119,29 +181,28 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
         out.append(f"$$x_{{{t + 1}}}^o = {onehot_row(int(inputs[t]), K)} \\quad "
                    f"y_{{{t + 1}}} = {onehot_row(int(targets[t]), K)}$$\n")
     out.append("## 2 Parameters initialized\n")
-    big = [n for n in FILE_ORDER if p.get(n).size > MAX_INLINE]
+    p = spec.initial_params() if spec.cell == "rnn" else spec.initial_cell_params()
+    big = [n for n in net.names if p.get(n).size > MAX_INLINE]
     if big:
-        out.append(f"{', '.join(f'${n}$' for n in big)} {'has' if len(big) == 1 else 'have'} "
-                   f"more than {MAX_INLINE} entries: shown here once, and by name in the "
-                   "steps below.\n")
-    for name in FILE_ORDER:
-        out.append(f"$${name} = {bmatrix(p.get(name))}$$\n")
-
+        out.append(f"{', '.join(f'${tex_name(n)}$' for n in big)} "
+                   f"{'has' if len(big) == 1 else 'have'} more than {MAX_INLINE} entries: "
+                   "shown here once, and by name in the steps below.\n")
+    for name in net.names:
+        out.append(f"$${tex_name(name)} = {bmatrix(p.get(name))}$$\n")
     totals: list[float] = []
     for r in islice(training(spec, emb), n_max):
-        e, p, f, g, after = r.number, r.params, r.fwd, r.grads, r.after
+        f = r.fwd
         totals.append(f.total_loss)
-        if e == 1:
-            out += _forward_section(spec, p, f)
-            out += _bptt_section(spec, p, f, g, after)
-        elif e == 2:
+        if r.number == 1:
+            out += _forward_section(spec, net, r.params, f)
+            out += _bptt_section(spec, net, r.params, f, r.grads, r.after)
+        elif r.number == 2:
             out.append("## 5 Following epochs\n")
             out.append("Epoch 2, with the updated parameters:\n")
             for t in range(T):
-                pred = int(f.predictions[t])
                 out.append(block([
                     f"L_{{{t + 1}}} &= -y_{{{t + 1}}} \\cdot \\ln\\left("
-                    f"{bmatrix(f.y_hat[t], bold=pred)}\\right)",
+                    f"{bmatrix(f.y_hat[t], bold=int(f.predictions[t]))}\\right)",
                     f"L_{{{t + 1}}} &= {num(float(f.loss[t]))}",
                 ]))
             out.append(f"$$\\sum_t L_t = {' + '.join(num(float(v)) for v in f.loss)} = "
@@ -153,13 +214,7 @@ def worked_example(spec: ModelSpec, epochs: int = 2, mode: str | None = None,
     return "\n".join(out)
 
 
-def param(p, name: str) -> str:
-    """A parameter in a step: its numbers, or its name when it is large."""
-    value = p.get(name)
-    return name if value.size > MAX_INLINE else bmatrix(value)
-
-
-def _forward_section(spec: ModelSpec, p, f) -> list[str]:
+def _forward_section(spec: ModelSpec, net: Network, p: Any, f: Any) -> list[str]:
     vocab = spec.alphabet
     out = ["## 3 Forward pass\n"]
     for t in range(f.T):
@@ -171,10 +226,7 @@ def _forward_section(spec: ModelSpec, p, f) -> list[str]:
             f"x_{{{s}}} &= x_{{{s}}}^o \\cdot E = {onehot_row(i_in, len(vocab))} \\cdot "
             f"{param(p, 'E')}",
             f"x_{{{s}}} &= {row(f.x[t])}",
-            f"h_{{{s}}} &= \\tanh(U \\cdot x_{{{s}}} + W \\cdot h_{{{s - 1}}} + b)",
-            f"&= \\tanh\\left({param(p, 'U')} \\cdot {bmatrix(f.x[t])} + {param(p, 'W')} \\cdot "
-            f"{bmatrix(f.h[t])} + {param(p, 'b')}\\right)",
-            f"h_{{{s}}} &= {row(f.h[s])}",
+            *net.hidden(p, f, s),
             f"\\Omega_{{{s}}} &= V \\cdot h_{{{s}}} + c = {param(p, 'V')} \\cdot {bmatrix(f.h[s])}"
             f" + {param(p, 'c')}",
             f"\\Omega_{{{s}}} &= {bmatrix(f.omega[t])}",
@@ -195,10 +247,12 @@ def _forward_section(spec: ModelSpec, p, f) -> list[str]:
     return out
 
 
-def _bptt_section(spec: ModelSpec, p, f, g, after) -> list[str]:
+def _bptt_section(spec: ModelSpec, net: Network, p: Any, f: Any, g: Any, after: Any
+                  ) -> list[str]:
     eta = f"{spec.learning_rate:g}"
-    delta = output_delta(f)
-    out = ["## 4 Backpropagation through time\n", "### 4.1 Gradient of L w.r.t. the output\n"]
+    delta = output_delta(f)  # (T, K)
+    out = ["## 4 Backpropagation through time\n", *net.bptt_intro,
+           "### 4.1 Gradient of L w.r.t. the output\n"]
     for t in range(f.T):
         s = t + 1
         y = np.zeros(len(spec.alphabet))
@@ -208,21 +262,16 @@ def _bptt_section(spec: ModelSpec, p, f, g, after) -> list[str]:
             f"{bmatrix(y)}",
             f"\\delta_{{{s}}} &= {bmatrix(delta[t])}",
         ]))
-    sub = {"V": "\\sum_t \\delta_t h_t^\\top", "c": "\\sum_t \\delta_t",
-           "W": "\\sum_t \\sum_{k \\le t} \\delta_t^\\top V \\prod_{j=k}^{t-1} W^\\top "
-                "(1 - h_{j+1}^2)\\,(1 - h_k^2)\\,h_{k-1}",
-           "U": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,x_k",
-           "b": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)",
-           "E": "\\sum_t \\sum_{k \\le t} \\cdots (1 - h_k^2)\\,U x_k^o"}
-    for i, name in enumerate(UPDATE_ORDER):
-        out.append(f"### 4.{i + 2} Update ${name}$\n")
+    for i, name in enumerate(net.updates):
+        n = tex_name(name)
+        out.append(f"### 4.{i + 2} Update ${n}$\n")
         out.append(block([
-            f"\\frac{{\\partial L}}{{\\partial {name}}} &= {sub[name]}",
-            f"\\frac{{\\partial L}}{{\\partial {name}}} &= {bmatrix(g.get(name))}",
-            f"{name}_{{new}} &= {name} - \\eta \\frac{{\\partial L}}{{\\partial {name}}}"
+            f"\\frac{{\\partial L}}{{\\partial {n}}} &= {net.sums[name]}",
+            f"\\frac{{\\partial L}}{{\\partial {n}}} &= {bmatrix(g.get(name))}",
+            f"{n}{net.new} &= {n} - \\eta \\frac{{\\partial L}}{{\\partial {n}}}"
             + ("" if p.get(name).size > MAX_INLINE else
                f" = {bmatrix(p.get(name))} - {eta} \\cdot {bmatrix(g.get(name))}"),
-            f"{name}_{{new}} &= {bmatrix(after.get(name))}",
+            f"{n}{net.new} &= {bmatrix(after.get(name))}",
         ]))
     return out
 

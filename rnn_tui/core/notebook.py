@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
 from rnn_tui.core.export import worked_example
 from rnn_tui.core.fast_train import train
-from rnn_tui.core.maths import Params, output_delta
+from rnn_tui.core.maths import Array, Params, output_delta
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.params import UPDATE_ORDER
 from rnn_tui.core.report import EpochResult, training
@@ -67,6 +69,22 @@ def lit(a: object, indent: str = "    ") -> str:
 # ----------------------------------------------------------- code cells
 
 
+@dataclass(frozen=True, slots=True)
+class Code:
+    """What sets one network's code cells apart; :func:`code_cells` places
+    them and writes the rest, the same for all (cell_notebook.code: a cell's)."""
+
+    parameters: Callable[[ModelSpec, Any], str]  # section 2, from the initial values
+    step: Callable[[ModelSpec, Any, int], str]  # section 3.t, from epoch 1
+    gradients: str  # the gradients function, defined before the first update
+    update: Callable[[Any, str], str]  # section 4.(i + 2): one parameter's update
+    updates: tuple[str, ...]  # the parameters in the handout's update order
+    epoch: list[str]  # section 5: ``def epoch``, then epoch 2 from the updated values
+    again: str  # the next epoch, inside the loop of totals
+    nudged: Callable[[Any], Any]  # every initial value one unit in the last place up
+    train: Callable[..., tuple[Array, Any]]  # fast_train.train, cells.fast.train
+
+
 def _preprocess(spec: ModelSpec) -> str:
     inputs, targets = spec.indices()
     K = spec.K
@@ -84,14 +102,28 @@ def _preprocess(spec: ModelSpec) -> str:
     ])
 
 
-def _parameters(spec: ModelSpec) -> str:
-    p = spec.initial_params()
+def _parameters(spec: ModelSpec, p: Params) -> str:
     shapes = {"E": "K x D", "U": "H x D", "W": "H x H", "b": "H", "V": "K x H", "c": "K"}
     lines = [f"{n} = np.array({lit(p.get(n))})  # {shapes[n]}" if p.get(n).shape[0] == 1
              or p.get(n).ndim == 1 else f"# {shapes[n]}\n{n} = np.array({lit(p.get(n))})"
              for n in ORDER]
     return "\n".join([*lines, "D = E.shape[1]", "H = W.shape[0]",
                       f"eta = {spec.learning_rate!r}  # the learning rate"])
+
+
+def output_checks(vocab: str, f: Any, t: int) -> list[str]:
+    """Step t's checks from Omega_t on (and the total loss after the last step)."""
+    i = t - 1
+    lines = [
+        f"check(Omega[t], {lit(f.omega[i])})",
+        f"check(y_hat[t], {lit(f.y_hat[i])})",
+        f"check(np.argmax(y_hat[t]), {int(f.predictions[i])})  # predicts "
+        f"{vocab[int(f.predictions[i])]!r}",
+        f"check(L[t], {lit(f.loss[i])})",
+    ]
+    if t == f.T:
+        lines.append(f"check(sum(L.values()), {lit(f.total_loss)})  # the total loss")
+    return lines
 
 
 def _step(spec: ModelSpec, r: EpochResult, t: int) -> str:
@@ -108,14 +140,8 @@ def _step(spec: ModelSpec, r: EpochResult, t: int) -> str:
         "L[t] = -np.log(y_hat[t] @ y[t])  # -y_t . ln(y_hat_t)",
         f"check(x[t], {lit(f.x[i])})",
         f"check(h[t], {lit(f.h[t])})",
-        f"check(Omega[t], {lit(f.omega[i])})",
-        f"check(y_hat[t], {lit(f.y_hat[i])})",
-        f"check(np.argmax(y_hat[t]), {int(f.predictions[i])})  # predicts "
-        f"{vocab[int(f.predictions[i])]!r}",
-        f"check(L[t], {lit(f.loss[i])})",
+        *output_checks(vocab, f, t),
     ]
-    if t == f.T:
-        lines.append(f"check(sum(L.values()), {lit(f.total_loss)})  # the total loss")
     return "\n".join(lines)
 
 
@@ -159,21 +185,49 @@ def _update(r: EpochResult, name: str) -> str:
     ])
 
 
+RNN_EPOCH = [
+    "def epoch(E, U, W, b, V, c):",
+    '    """One epoch from these parameters: section 3, then 4 (the SGD step)."""',
+    "    x, h, y_hat, L = {}, {0: np.zeros(H)}, {}, {}",
+    "    for t in range(1, T + 1):",
+    "        x[t] = x_o[t] @ E",
+    "        h[t] = np.tanh(U @ x[t] + W @ h[t - 1] + b)",
+    "        y_hat[t] = softmax(V @ h[t] + c)",
+    "        L[t] = -np.log(y_hat[t] @ y[t])",
+    "    g = gradients(U, W, V, x, h, {t: y_hat[t] - y[t] for t in L})",
+    "    new = [p - eta * g[n] for n, p in zip('EUWbVc', (E, U, W, b, V, c))]",
+    "    return y_hat, L, new",
+    "",
+    "",
+    "params = [E_new, U_new, W_new, b_new, V_new, c_new]  # after epoch 1",
+    "y_hat_2, L_2, _ = epoch(*params)",
+]
+
+
+def rnn_code(mode: str) -> Code:
+    """The RNN's code cells: the handout's equations with its E, U, W, b, V, c."""
+    return Code(parameters=_parameters, step=_step, gradients=_gradients(mode),
+                update=_update, updates=UPDATE_ORDER, epoch=RNN_EPOCH,
+                again="    _, L_n, params = epoch(*params)",
+                nudged=lambda p: Params(**{k: np.nextafter(p.get(k), np.inf)
+                                           for k in UPDATE_ORDER}),
+                train=train)
+
+
 def _finite_min(values: Iterable[float]) -> float:
     finite = [float(v) for v in values if math.isfinite(v)]
     return min(finite) if finite else math.nan
 
 
-def _drift(spec: ModelSpec, mode: str, n: int, minima: list[int]) -> dict[int, float]:
+def _drift(spec: ModelSpec, mode: str, code: Code, p: Any, n: int, minima: list[int]
+           ) -> dict[int, float]:
     """How far each minimum moves when every initial value moves by one unit
     in the last place: rounding of that size is all that separates the
     notebook's sums from rnn-tui's. On a chaotic loss curve it grows to
     1e-6 or more within 50 epochs; such a minimum cannot be checked to ATOL."""
     inputs, targets = spec.indices()
-    p = spec.initial_params()
-    nudged = Params(**{k: np.nextafter(p.get(k), np.inf) for k in UPDATE_ORDER})
-    a, _ = train(p, inputs, targets, spec.learning_rate, n, mode)  # type: ignore[arg-type]
-    b, _ = train(nudged, inputs, targets, spec.learning_rate, n, mode)  # type: ignore[arg-type]
+    a, _ = code.train(p, inputs, targets, spec.learning_rate, n, mode)
+    b, _ = code.train(code.nudged(p), inputs, targets, spec.learning_rate, n, mode)
     out = {}
     for m in minima:
         lo = [_finite_min(v[:m]) for v in (a, b)]
@@ -182,27 +236,11 @@ def _drift(spec: ModelSpec, mode: str, n: int, minima: list[int]) -> dict[int, f
     return out
 
 
-def _later(spec: ModelSpec, mode: str, results: list[EpochResult], minima: list[int]
+def _later(spec: ModelSpec, mode: str, code: Code, results: list[Any], minima: list[int]
            ) -> tuple[str, str | None]:
     """The code of section 5, and a note when a minimum is not checked."""
     second = results[1].fwd
-    lines = [
-        "def epoch(E, U, W, b, V, c):",
-        '    """One epoch from these parameters: section 3, then 4 (the SGD step)."""',
-        "    x, h, y_hat, L = {}, {0: np.zeros(H)}, {}, {}",
-        "    for t in range(1, T + 1):",
-        "        x[t] = x_o[t] @ E",
-        "        h[t] = np.tanh(U @ x[t] + W @ h[t - 1] + b)",
-        "        y_hat[t] = softmax(V @ h[t] + c)",
-        "        L[t] = -np.log(y_hat[t] @ y[t])",
-        "    g = gradients(U, W, V, x, h, {t: y_hat[t] - y[t] for t in L})",
-        "    new = [p - eta * g[n] for n, p in zip('EUWbVc', (E, U, W, b, V, c))]",
-        "    return y_hat, L, new",
-        "",
-        "",
-        "params = [E_new, U_new, W_new, b_new, V_new, c_new]  # after epoch 1",
-        "y_hat_2, L_2, _ = epoch(*params)",
-    ]
+    lines = list(code.epoch)
     lines += [f"check(y_hat_2[{t}], {lit(second.y_hat[t - 1])})" for t in range(1, second.T + 1)]
     lines += [f"check(L_2[{t}], {lit(second.loss[t - 1])})" for t in range(1, second.T + 1)]
     lines.append(f"check(sum(L_2.values()), {lit(second.total_loss)})")
@@ -212,10 +250,10 @@ def _later(spec: ModelSpec, mode: str, results: list[EpochResult], minima: list[
         "",
         "totals = [sum(L.values())]  # the total loss of epoch 1, 2, ...",
         f"while len(totals) < {max(minima)}:",
-        "    _, L_n, params = epoch(*params)",
+        code.again,
         "    totals.append(sum(L_n.values()))",
     ]
-    drift = _drift(spec, mode, max(minima), minima)
+    drift = _drift(spec, mode, code, results[0].params, max(minima), minima)
     unchecked = []
     for n in minima:
         best = _finite_min(r.fwd.total_loss for r in results[:n])
@@ -252,23 +290,22 @@ def _sections(md: str) -> Iterator[tuple[tuple[int, ...] | None, str]]:
         yield key, part.strip()
 
 
-def _code_cells(spec: ModelSpec, mode: str, minima: list[int]
-                ) -> list[tuple[tuple[int, ...], str]]:
+def code_cells(spec: ModelSpec, mode: str, minima: list[int], code: Code
+               ) -> list[tuple[tuple[int, ...], str]]:
     """Each code cell with the heading it follows, in the order they run."""
-    n_max = max([2, *minima])
-    results = list(islice(training(spec, mode), n_max))
+    results = list(islice(training(spec, mode), max([2, *minima])))
     first = results[0]
     cells: list[tuple[tuple[int, ...], str]] = [((1,), _preprocess(spec)),
-                                                ((2,), _parameters(spec))]
-    cells += [((3, t), _step(spec, first, t)) for t in range(1, first.fwd.T + 1)]
+                                                ((2,), code.parameters(spec, first.params))]
+    cells += [((3, t), code.step(spec, first, t)) for t in range(1, first.fwd.T + 1)]
     cells.append(((4, 1), _deltas(first)))
-    for i, name in enumerate(UPDATE_ORDER):
-        code = _update(first, name)
-        cells.append(((4, i + 2), _gradients(mode) + "\n\n" + code if i == 0 else code))
-    code, note = _later(spec, mode, results, minima)
+    for i, name in enumerate(code.updates):
+        update = code.update(first, name)
+        cells.append(((4, i + 2), code.gradients + "\n\n" + update if i == 0 else update))
+    later, note = _later(spec, mode, code, results, minima)
     if note is not None:
         cells.append(((5,), MARKDOWN + note))
-    cells.append(((5,), code))
+    cells.append(((5,), later))
     return cells
 
 
@@ -292,10 +329,10 @@ def worked_notebook(spec: ModelSpec, mode: str | None = None,
         from rnn_tui.core import cell_export, cell_notebook
 
         md = cell_export.worked_example(spec, epochs=2, mode=emb, minima=wanted)
-        code = cell_notebook.code_cells(spec, emb, wanted)
+        code = code_cells(spec, emb, wanted, cell_notebook.code(spec, emb))
     else:
         md = worked_example(spec, epochs=2, mode=emb, minima=wanted)
-        code = _code_cells(spec, emb, wanted)
+        code = code_cells(spec, emb, wanted, rnn_code(emb))
     cells = []
     intro = ("Run the cells from the top: each code cell recomputes the numbers above it "
              "with NumPy and checks them against the values rnn-tui computed "

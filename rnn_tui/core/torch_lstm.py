@@ -22,6 +22,7 @@ from rnn_tui.core.cells.params import CellParams
 from rnn_tui.core.maths import Array
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.text import printable
+from rnn_tui.core.torch_script import script
 
 TORCH_GATES = ("i", "f", "g", "o")  # nn.LSTM's order of the stacked gates
 METADATA = {"format": "pt", "cell": "lstm", "written_by": "rnn-tui export-torch"}
@@ -78,10 +79,8 @@ def sources_of(emb: str, prefix: str, lin: str, biased: bool, bias: str | None
     return out
 
 
-TEMPLATE = '''\
-"""{title}
-
-Written by rnn-tui export-torch. The LSTM of docs/cells.md, from PyTorch's nn
+LSTM_NETWORK = """\
+The LSTM of docs/cells.md, from PyTorch's nn
 modules in float64, with the weights of model.safetensors (beside this file):
 
     x_t = E[x_t^o]                              nn.Embedding(K, D)   E = embedding.weight
@@ -95,77 +94,27 @@ modules in float64, with the weights of model.safetensors (beside this file):
 
 It runs one epoch of training (forward, backward, one SGD step) and prints
 the total loss, the gradients and the updated parameters, one per line
-(NAME JSON) by rnn-tui's names, equal to `rnn-tui trace` of the same model.
-Needs: pip install torch safetensors
-"""
+(NAME JSON) by rnn-tui's names, equal to `rnn-tui trace` of the same model."""
 
-import json
-from pathlib import Path
-
-import torch
-from safetensors.torch import load_file
-from torch import nn
-
-TEXT = {text}
-VOCAB = {vocab}
-K, D, H = {K}, {D}, {H}
-LEARNING_RATE = {lr}
-GATES = "ifgo"  # nn.LSTM's order of the stacked gates
-
-
-class CharLSTM(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.embedding = nn.Embedding(K, D)
-        self.lstm = nn.LSTM(D, H, batch_first=True)
-        self.linear = nn.Linear(H, K)
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:  # inputs (1, T) indices
-        x = self.embedding(inputs)  # (1, T, D)
-        h, _ = self.lstm(x)  # (1, T, H), from h_0 = C_0 = 0
-        return self.linear(h)  # (1, T, K): Omega_t
-
-
-def show(name: str, value: torch.Tensor) -> None:
-    print(name, json.dumps(value.detach().tolist()))
-
-
+LSTM_HELPERS = '''\
 def by_gate(kind: str, stacked: torch.Tensor) -> dict:
     """rnn-tui's names for nn.LSTM's stacked rows: U_i = weight_ih_l0[0:H], ..."""
-    return {{f"{{kind}}_{{g}}": stacked[n * H:(n + 1) * H] for n, g in enumerate(GATES)}}
+    return {f"{kind}_{g}": stacked[n * H:(n + 1) * H] for n, g in enumerate(GATES)}
 
 
-model = CharLSTM().double()
-model.load_state_dict(load_file(Path(__file__).with_name("model.safetensors")))
-# rnn-tui has one bias per gate, b = b_ih + b_hh: keep b_hh (zero) out of the
-# update, or SGD would move b by 2 * eta * db.
-model.lstm.bias_hh_l0.requires_grad_(False)
+'''
 
-index = {{ch: i for i, ch in enumerate(VOCAB)}}
-ids = torch.tensor([[index[ch] for ch in TEXT]])
-inputs, targets = ids[:, :-1], ids[0, 1:]  # x_t^o = TEXT[t - 1], y_t = TEXT[t]
-
-optimizer = torch.optim.SGD(
-    [p for p in model.parameters() if p.requires_grad], lr=LEARNING_RATE
-)
-optimizer.zero_grad()
-omega = model(inputs)[0]  # (T, K)
-losses = nn.functional.cross_entropy(omega, targets, reduction="none")  # (T,) L_t
-loss = losses.sum()  # L = sum_t L_t
-loss.backward()
-print("total_loss", repr(loss.item()))
-show("losses", losses)
-
+LSTM_PRINTED = '''
 
 def named(get) -> dict:
     """E, then U_g, W_g, b_g gate by gate (i, f, o, g), then V, c: the model file's order."""
-    parts = {{"E": get(model.embedding.weight), "V": get(model.linear.weight),
-              "c": get(model.linear.bias)}}
+    parts = {"E": get(model.embedding.weight), "V": get(model.linear.weight),
+              "c": get(model.linear.bias)}
     for kind, p in (("U", model.lstm.weight_ih_l0), ("W", model.lstm.weight_hh_l0),
                     ("b", model.lstm.bias_ih_l0)):
         parts.update(by_gate(kind, get(p)))
-    order = ["E"] + [f"{{k}}_{{g}}" for g in "ifog" for k in "UWb"] + ["V", "c"]
-    return {{n: parts[n] for n in order}}
+    order = ["E"] + [f"{k}_{g}" for g in "ifog" for k in "UWb"] + ["V", "c"]
+    return {n: parts[n] for n in order}
 
 
 for name, g in named(lambda p: p.grad).items():
@@ -177,10 +126,10 @@ for name, p in named(lambda p: p.detach().clone()).items():
 
 
 def torch_script(spec: ModelSpec) -> str:
-    """model.py for an LSTM model (its text, vocabulary, sizes and learning rate)."""
-    title = f"rnn-tui model {printable(spec.name)!r} (an LSTM) as a PyTorch program."
-    return TEMPLATE.format(
-        title=title.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'),
-        text=repr(spec.text), vocab=repr(spec.alphabet),
-        K=spec.K, D=spec.embedding_dim, H=spec.hidden_size, lr=repr(spec.learning_rate),
-    )
+    """model.py for an LSTM model: torch_script.SKELETON with nn.LSTM's parts."""
+    return script(spec, f"rnn-tui model {printable(spec.name)!r} (an LSTM) as a PyTorch program.",
+                  network=LSTM_NETWORK,
+                  constants="GATES = \"ifgo\"  # nn.LSTM's order of the stacked gates\n",
+                  cls="CharLSTM", layer="lstm", module="nn.LSTM(D, H, batch_first=True)",
+                  start="from h_0 = C_0 = 0", helpers=LSTM_HELPERS, biases="one bias per gate, b",
+                  printed=LSTM_PRINTED)

@@ -24,24 +24,10 @@ from rnn_tui.core.text import printable
 PRINTED = ("total_loss", "losses", "dE", "dU", "dW", "db", "dV", "dc",
            "E_new", "U_new", "W_new", "b_new", "V_new", "c_new")
 
-TEMPLATE = '''\
+SKELETON = '''\
 """{title}
 
-Written by rnn-tui export-torch. The network of the handout, from PyTorch's
-nn modules in float64, with the weights of model.safetensors (beside this file):
-
-    x_t = E[x_t^o]                             nn.Embedding(K, D)      E = embedding.weight
-    h_t = tanh(U x_t + W h_(t-1) + b)          nn.RNN(D, H)            U = rnn.weight_ih_l0
-                                                                       W = rnn.weight_hh_l0
-                                                                       b = rnn.bias_ih_l0
-                                                                           + rnn.bias_hh_l0
-    Omega_t = V h_t + c                        nn.Linear(H, K)         V = linear.weight
-                                                                       c = linear.bias
-    L = sum_t -ln softmax(Omega_t)[y_t]        cross_entropy(reduction="sum")
-
-It runs one epoch of training (forward, backward, one SGD step) and prints
-the total loss, the gradients and the updated parameters, one per line
-(NAME JSON), equal to `rnn-tui trace` of the same model to 1e-9.
+Written by rnn-tui export-torch. {network}
 Needs: pip install torch safetensors
 """
 
@@ -56,18 +42,18 @@ TEXT = {text}
 VOCAB = {vocab}
 K, D, H = {K}, {D}, {H}
 LEARNING_RATE = {lr}
+{constants}
 
-
-class CharRNN(nn.Module):
+class {cls}(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.embedding = nn.Embedding(K, D)
-        self.rnn = nn.RNN(D, H, nonlinearity="tanh", batch_first=True)
+        self.{layer} = {module}
         self.linear = nn.Linear(H, K)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:  # inputs (1, T) indices
         x = self.embedding(inputs)  # (1, T, D)
-        h, _ = self.rnn(x)  # (1, T, H), starting from h_0 = 0
+        h, _ = self.{layer}(x)  # (1, T, H), {start}
         return self.linear(h)  # (1, T, K): Omega_t
 
 
@@ -75,11 +61,11 @@ def show(name: str, value: torch.Tensor) -> None:
     print(name, json.dumps(value.detach().tolist()))
 
 
-model = CharRNN().double()
+{helpers}model = {cls}().double()
 model.load_state_dict(load_file(Path(__file__).with_name("model.safetensors")))
-# rnn-tui has one hidden bias b = b_ih + b_hh: keep b_hh (zero) out of the
+# rnn-tui has {biases} = b_ih + b_hh: keep b_hh (zero) out of the
 # update, or SGD would move b by 2 * eta * db.
-model.rnn.bias_hh_l0.requires_grad_(False)
+model.{layer}.bias_hh_l0.requires_grad_(False)
 
 index = {{ch: i for i, ch in enumerate(VOCAB)}}
 ids = torch.tensor([[index[ch] for ch in TEXT]])
@@ -95,28 +81,64 @@ loss = losses.sum()  # L = sum_t L_t
 loss.backward()
 print("total_loss", repr(loss.item()))
 show("losses", losses)
-params = {{
+{printed}'''
+"""The program of every network export-torch writes (nn.RNN, nn.LSTM): the
+sizes, an nn.Module of embedding, recurrent layer and linear output, the
+weights loaded, b_hh frozen, one epoch of SGD, the printed values; each
+network fills in its own fields (see :func:`script`)."""
+
+RNN_NETWORK = """\
+The network of the handout, from PyTorch's
+nn modules in float64, with the weights of model.safetensors (beside this file):
+
+    x_t = E[x_t^o]                             nn.Embedding(K, D)      E = embedding.weight
+    h_t = tanh(U x_t + W h_(t-1) + b)          nn.RNN(D, H)            U = rnn.weight_ih_l0
+                                                                       W = rnn.weight_hh_l0
+                                                                       b = rnn.bias_ih_l0
+                                                                           + rnn.bias_hh_l0
+    Omega_t = V h_t + c                        nn.Linear(H, K)         V = linear.weight
+                                                                       c = linear.bias
+    L = sum_t -ln softmax(Omega_t)[y_t]        cross_entropy(reduction="sum")
+
+It runs one epoch of training (forward, backward, one SGD step) and prints
+the total loss, the gradients and the updated parameters, one per line
+(NAME JSON), equal to `rnn-tui trace` of the same model to 1e-9."""
+
+RNN_PRINTED = """\
+params = {
     "E": model.embedding.weight,
     "U": model.rnn.weight_ih_l0,
     "W": model.rnn.weight_hh_l0,
     "b": model.rnn.bias_ih_l0,
     "V": model.linear.weight,
     "c": model.linear.bias,
-}}
+}
 for name, p in params.items():
     show("d" + name, p.grad)
 optimizer.step()
 params["b"] = model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0
 for name, p in params.items():
     show(name + "_new", p)
-'''
+"""
+
+
+def script(spec: ModelSpec, title: str, **parts: str) -> str:
+    """model.py from :data:`SKELETON`: the model's text, vocabulary, sizes and
+    learning rate, and the network's ``parts``: network (the docstring's
+    middle), constants, cls, layer, module, start (the comment on h_0),
+    helpers, biases (the comment on b), printed (the code after the losses)."""
+    return SKELETON.format(
+        title=title.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'),
+        text=repr(spec.text), vocab=repr(spec.alphabet),
+        K=spec.K, D=spec.embedding_dim, H=spec.hidden_size, lr=repr(spec.learning_rate),
+        **parts,
+    )
 
 
 def torch_script(spec: ModelSpec) -> str:
     """model.py for this model (its text, vocabulary, sizes and learning rate)."""
-    title = f"rnn-tui model {printable(spec.name)!r} as a PyTorch program."
-    return TEMPLATE.format(
-        title=title.replace("\\", "\\\\").replace('"""', '\\"\\"\\"'),
-        text=repr(spec.text), vocab=repr(spec.alphabet),
-        K=spec.K, D=spec.embedding_dim, H=spec.hidden_size, lr=repr(spec.learning_rate),
-    )
+    return script(spec, f"rnn-tui model {printable(spec.name)!r} as a PyTorch program.",
+                  network=RNN_NETWORK, constants="", cls="CharRNN", layer="rnn",
+                  module='nn.RNN(D, H, nonlinearity="tanh", batch_first=True)',
+                  start="starting from h_0 = 0", helpers="", biases="one hidden bias b",
+                  printed=RNN_PRINTED)
