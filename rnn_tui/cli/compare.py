@@ -21,7 +21,7 @@ from rnn_tui.cli.args import (
 from rnn_tui.core.compare import Report, compare_file
 from rnn_tui.core.diagnosis import Diagnosis, diagnose
 from rnn_tui.core.model_file import ModelSpec, load
-from rnn_tui.core.report import _num as spelled  # JSON's names for NaN and inf
+from rnn_tui.core.text import json_number
 from rnn_tui.core.theirs import MAX_EPOCHS, InputError
 
 HELP = "compare a trace of your own implementation with rnn-tui's, value by value"
@@ -96,7 +96,7 @@ def as_dict(report: Report, diagnosis: Diagnosis | None) -> dict[str, Any]:
         pos = first.position
         where = {"epoch": pos.epoch, "phase": pos.phase.value, "step": first.step,
                  "quantity": first.quantity, "entry": [i + 1 for i in first.entry],
-                 "expected": spelled(first.expected), "got": spelled(first.got),
+                 "expected": json_number(first.expected), "got": json_number(first.got),
                  "text": first.describe()}
     return {
         "agree": report.all_agree, "compared": report.compared, "differ": report.differ,

@@ -21,7 +21,7 @@ from rnn_tui.core.cell_compare import (
     compare,
     summary_lines,
 )
-from rnn_tui.core.text import printable
+from rnn_tui.core.text import json_number, printable
 
 HELP = "the RNN's and the LSTM's or GRU's BPTT triangles for one text, side by side"
 DESCRIPTION = """Build an RNN and a GRU and/or an LSTM for TEXT with comparable initial values (the
@@ -106,12 +106,6 @@ def run(args: argparse.Namespace) -> int:
     return run_view(result, theme=args.theme)
 
 
-def _num(x: float) -> float | str:
-    """JSON has no NaN/inf: named as the trace names them."""
-    if math.isnan(x):
-        return "NaN"
-    return x if math.isfinite(x) else ("Infinity" if x > 0 else "-Infinity")
-
 
 def as_json(c: Comparison) -> dict[str, Any]:
     """The comparison as JSON: norms[cell][t−1] is row t, its t entries k = 1..t."""
@@ -120,12 +114,12 @@ def as_json(c: Comparison) -> dict[str, Any]:
         "text": c.text, "cells": list(tri), "hidden": c.hidden, "embed": c.embed,
         "seed": c.seed, "scale": c.scale, "forget_bias": c.forget_bias, "epochs": c.epochs,
         "learning_rate": c.learning_rate, "vocab": c.vocab, "T": len(c.text) - 1,
-        "norms": {m: [[_num(float(v)) for v in tr.norms[t, :t + 1]] for t in range(tr.T)]
+        "norms": {m: [[json_number(float(v)) for v in tr.norms[t, :t + 1]] for t in range(tr.T)]
                   for m, tr in tri.items()},
-        "by_lag": {m: [_num(float(v)) for v in tr.by_lag()] for m, tr in tri.items()},
-        "ratio": {m: _num(tr.ratio()) for m, tr in tri.items()},
-        "per_step": {m: _num(tr.per_step()) for m, tr in tri.items()},
-        "loss": {m: _num(float(tr.losses[-1])) for m, tr in tri.items()},
+        "by_lag": {m: [json_number(float(v)) for v in tr.by_lag()] for m, tr in tri.items()},
+        "ratio": {m: json_number(tr.ratio()) for m, tr in tri.items()},
+        "per_step": {m: json_number(tr.per_step()) for m, tr in tri.items()},
+        "loss": {m: json_number(float(tr.losses[-1])) for m, tr in tri.items()},
     }
 
 

@@ -8,6 +8,7 @@ import math
 import sys
 
 from rnn_tui.cli.args import PROG, UsageError, int_in, mode_args, model_and_epochs
+from rnn_tui.core.text import json_number
 
 HELP = "train N epochs, then generate text from a starting text"
 DESCRIPTION = """Train N epochs exactly as `train` does, feed the starting text from h_0 = 0, then
@@ -94,15 +95,9 @@ def run(args: argparse.Namespace) -> int:
         "temperature": args.temperature,
         "seed": args.seed,
         "text": text,
-        "steps": [{"input": vocab[s.input], "y_hat": [_num(float(v)) for v in s.y_hat],
+        "steps": [{"input": vocab[s.input], "y_hat": [json_number(float(v)) for v in s.y_hat],
                    "next": vocab[s.next]} for s in steps],
     }
     sys.stdout.write(json.dumps(doc, allow_nan=False) + "\n")
     return 0
 
-
-def _num(x: float) -> float | str:
-    """JSON has no NaN/inf: named as the trace names them."""
-    if math.isnan(x):
-        return "NaN"
-    return x if math.isfinite(x) else ("Infinity" if x > 0 else "-Infinity")

@@ -24,8 +24,8 @@ from rnn_tui.core.chunk_loop import spans
 from rnn_tui.core.maths import Array, EmbeddingRows
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.model_init import file_order
-from rnn_tui.core.report import EpochResult as CellEpoch  # noqa: F401  (cell_trace_compare's name)
-from rnn_tui.core.report import _arr, loss_and_params, training  # noqa: F401  (training: as before)
+from rnn_tui.core.report import loss_and_params
+from rnn_tui.core.text import json_array
 
 STEP_KEYS: dict[str, tuple[str, ...]] = {
     "gru": ("z", "r", "h_tilde"),
@@ -36,7 +36,7 @@ STEP_KEYS: dict[str, tuple[str, ...]] = {
 
 def named(p: CellParams) -> dict[str, Any]:
     """Every parameter (or gradient) by name, in the file's order."""
-    return {n: _arr(p[n]) for n in file_order(p.cell)}
+    return {n: json_array(p[n]) for n in file_order(p.cell)}
 
 
 def step_values(f: CellForward, cell: str, t: int) -> dict[str, Array]:
@@ -58,10 +58,10 @@ def bptt_terms(p: CellParams, f: CellForward, delta: Array, mode: EmbeddingRows
         row = bptt.bptt_row(p, f, delta, t)
         for k in range(t, 0, -1):
             sums = bptt.row_sums(p, f, row, k, k, mode)
-            doc: dict[str, Any] = {"t": t, "k": k, "dh": _arr(row.ds[0][k - 1])}
+            doc: dict[str, Any] = {"t": t, "k": k, "dh": json_array(row.ds[0][k - 1])}
             if p.cell == "lstm":
-                doc["dC"] = _arr(row.ds[1][k - 1])
-            doc.update({f"d{n}": _arr(sums[n]) for n in file_order(p.cell) if n in sums})
+                doc["dC"] = json_array(row.ds[1][k - 1])
+            doc.update({f"d{n}": json_array(sums[n]) for n in file_order(p.cell) if n in sums})
             terms.append(doc)
     return terms
 

@@ -16,13 +16,15 @@ from itertools import islice
 
 import numpy as np
 
-from rnn_tui.core.cell_report import STEP_KEYS, CellEpoch, training
+from rnn_tui.core.cell_report import STEP_KEYS
 from rnn_tui.core.cells import bptt
 from rnn_tui.core.compare import Block, Report, relative
 from rnn_tui.core.diagnosis import Diagnosis
 from rnn_tui.core.maths import Array, EmbeddingRows, output_delta
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.model_init import file_order, size_label
+from rnn_tui.core.report import EpochResult as CellEpoch
+from rnn_tui.core.report import training
 from rnn_tui.core.stepper import Layout, Phase, Position
 from rnn_tui.core.theirs import OUTPUT_FIELDS, InputError, TheirEpoch, Theirs
 

@@ -13,7 +13,6 @@ parameters by name, its BPTT terms, its epochs of chunks in the loss table)."""
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -30,24 +29,11 @@ from rnn_tui.core.maths import Array, EmbeddingRows, Forward, Params
 from rnn_tui.core.model_file import ModelSpec
 from rnn_tui.core.optim import AdagradState, AdamState, MomentumState, OptimizerState
 from rnn_tui.core.params import FILE_ORDER, UPDATE_ORDER
-from rnn_tui.core.text import char, fmt, mat, printable, vec
+from rnn_tui.core.text import char, fmt, json_array, json_number, mat, printable, vec
 
 AnyParams = Params | CellParams  # the RNN's six, or a GRU's or an LSTM's by name
 AnyForward = Forward | CellForward
 SYMBOLS = {"h_tilde": "h~"}  # how the text trace writes a step key
-
-
-def _num(x: float) -> float | str:
-    """Full precision (repr) floats; JSON has no NaN/inf, so name them."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    return x
-
-
-def _arr(a: Array) -> Any:
-    return [_arr(r) for r in a] if a.ndim > 1 else [_num(float(v)) for v in a]
 
 
 def _params(p: AnyParams) -> dict[str, Any]:
@@ -55,7 +41,7 @@ def _params(p: AnyParams) -> dict[str, Any]:
         from rnn_tui.core.cell_report import named
 
         return named(p)
-    return {n: _arr(p.get(n)) for n in FILE_ORDER}
+    return {n: json_array(p.get(n)) for n in FILE_ORDER}
 
 
 def _initial(spec: ModelSpec) -> AnyParams:
@@ -114,7 +100,7 @@ def epochs(spec: ModelSpec, n: int, mode: str | None = None,
     for r in islice(training(spec, emb), n):
         doc = {
             "epoch": r.number,
-            "total_loss": _num(r.fwd.total_loss),
+            "total_loss": json_number(r.fwd.total_loss),
             "steps": _steps(r.fwd, vocab, spec.cell),
             "params": _params(r.params),
             "grads": _params(r.grads),
@@ -145,11 +131,11 @@ def _steps(f: AnyForward, vocab: str, cell: str = "rnn") -> list[dict[str, Any]]
             "input": vocab[f.inputs[t]],
             "target": vocab[f.targets[t]],
             "prediction": vocab[int(f.predictions[t])],
-            "x": _arr(f.x[t]),
+            "x": json_array(f.x[t]),
         }
-        doc.update({k: _arr(v) for k, v in _gates(f, cell, t).items()})
-        doc.update({"h": _arr(f.h[t + 1]), "omega": _arr(f.omega[t]),
-                    "y_hat": _arr(f.y_hat[t]), "loss": _num(float(f.loss[t]))})
+        doc.update({k: json_array(v) for k, v in _gates(f, cell, t).items()})
+        doc.update({"h": json_array(f.h[t + 1]), "omega": json_array(f.omega[t]),
+                    "y_hat": json_array(f.y_hat[t]), "loss": json_number(float(f.loss[t]))})
         out.append(doc)
     return out
 
@@ -197,21 +183,22 @@ def chunked_epochs(spec: ModelSpec, n: int, mode: EmbeddingRows,
                 total += ch.fwd.total_loss
             doc: dict[str, Any] = {
                 "chunk": ch.j + 1, "start": ch.start,
-                **{f"{name}0": _arr(s) for name, s in zip(("h", "C"), _carried(ch),
+                **{f"{name}0": json_array(s) for name, s in zip(("h", "C"), _carried(ch),
                                                           strict=False)},
-                "total_loss": _num(ch.fwd.total_loss), "steps": _steps(ch.fwd, vocab, spec.cell),
+                "total_loss": json_number(ch.fwd.total_loss),
+                "steps": _steps(ch.fwd, vocab, spec.cell),
                 "params": _params(ch.params), "grads": _params(ch.grads),
             }
             if clipping:
                 doc["grads_clipped"] = _params(ch.clipped.grads)
             if ch.clipped.norm is not None:
-                doc["grad_norm"] = _num(ch.clipped.norm)
+                doc["grad_norm"] = json_number(ch.clipped.norm)
             doc["params_after"] = _params(ch.after)
             doc["optimizer"] = optimizer_dict(ch.state)
             if terms:
                 doc["outputs"], doc["terms"] = term_dicts(ch.params, ch.fwd, mode)
             docs.append(doc)
-        yield {"epoch": e, "total_loss": _num(total), "params": _params(chunks[0].params),
+        yield {"epoch": e, "total_loss": json_number(total), "params": _params(chunks[0].params),
                "params_after": _params(chunks[-1].after), "chunks": docs}
 
 
@@ -226,8 +213,8 @@ def term_dicts(p: AnyParams, f: AnyForward, mode: EmbeddingRows
     cell_report.bptt_terms."""
     delta = maths.output_delta(f)  # type: ignore[arg-type]  # (T, K)
     outputs = [
-        {"t": t, "delta": _arr(delta[t - 1]), "dV": _arr(np.outer(delta[t - 1], f.h[t])),
-         "dc": _arr(delta[t - 1])}
+        {"t": t, "delta": json_array(delta[t - 1]),
+         "dV": json_array(np.outer(delta[t - 1], f.h[t])), "dc": json_array(delta[t - 1])}
         for t in range(1, f.T + 1)
     ]
     if isinstance(p, CellParams):
@@ -239,8 +226,8 @@ def term_dicts(p: AnyParams, f: AnyForward, mode: EmbeddingRows
         row = maths.bptt_row(p, f, delta, t)  # type: ignore[arg-type]
         for k in range(t, 0, -1):
             s = maths.row_sums(p, f, row, k, k, mode)  # type: ignore[arg-type]
-            terms.append({"t": t, "k": k, "term": _arr(row.da[k - 1]), "dW": _arr(s.W),
-                          "dU": _arr(s.U), "db": _arr(s.b), "dE": _arr(s.E)})
+            terms.append({"t": t, "k": k, "term": json_array(row.da[k - 1]), "dW": json_array(s.W),
+                          "dU": json_array(s.U), "db": json_array(s.b), "dE": json_array(s.E)})
     return outputs, terms
 
 

@@ -143,3 +143,18 @@ def factored(a: NDArray[np.float64]) -> tuple[str, NDArray[np.float64]]:
         return "", a
     e = math.floor(math.log10(top))
     return f"1e{e}·", a / 10.0**e
+
+
+def json_number(x: float) -> float | str:
+    """A float for JSON at full precision (repr); JSON has no NaN or inf, so
+    they are named as JavaScript and the trace files name them."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    return x
+
+
+def json_array(a: NDArray[np.float64]) -> list[object]:
+    """An array as nested JSON lists of json_number."""
+    return [json_array(r) for r in a] if a.ndim > 1 else [json_number(float(v)) for v in a]
