@@ -24,7 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
-from rnn_tui.tui.widgets.formula_cells import MAX_STACK, Atom, Mat, Segment, Vec, matrix, vector_row
+from rnn_tui.tui.widgets.formula_cells import (
+    MAX_STACK,
+    Atom,
+    Mat,
+    Segment,
+    Vec,
+    matrix_rows,
+    vector_row,
+)
 from rnn_tui.tui.widgets.formula_rows import (
     EMPTY,
     NUMBER,
@@ -103,7 +111,7 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
     done = memo.segments.get((id(seg), budgets))
     if done is not None:
         return done
-    block = Block([EMPTY], 0)
+    block: Block | None = None  # the first atom's rows as they are (EMPTY beside b is b)
     for atom, b in zip(seg, budgets, strict=True):
         if isinstance(atom, Vec):
             v = atom
@@ -112,13 +120,15 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
         elif isinstance(atom, Mat):
             a = atom
             k = ("m", key(a.m), styles_key(a.styles), a.post, b)
-            rows = memo.atom(k, lambda a=a, b=b: [  # type: ignore[misc]
-                Row.of(t) for t in matrix(a, *b, memo)])
+            rows = memo.atom(k, lambda a=a, b=b: matrix_rows(a, *b, memo))  # type: ignore[misc]
         elif isinstance(atom, Text):
             rows = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
         else:
             rows = memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])  # type: ignore[misc]
-        block = beside(block, Block(rows, (len(rows) - 1) // 2))
+        here = Block(rows, (len(rows) - 1) // 2)
+        block = here if block is None and rows else beside(block or Block([EMPTY], 0), here)
+    if block is None:
+        block = Block([EMPTY], 0)
     memo.segments[id(seg), budgets] = block
     return block
 
@@ -361,9 +371,12 @@ def _gap(rows: list[tuple[Callable[[], Text], Eq]], room: int, what: str,
         default = chain[0] + max(0, (len(chain) - gap + 1) // 2)
         default = min(default, n - gap)
         starts = [0] + [y for y in range(1, n) if rows[y][1] is not rows[y - 1][1]] + [n]
+        run = [n] * (n + 1)  # run[y]: the first row from y on that is not in a chain
+        for y in range(n - 1, -1, -1):
+            run[y] = run[y + 1] if rows[y][1].chain else y
         # whole chain equations, as few rows more than needed as can be
         whole = [(e - s, abs(s - default), s) for s in starts for e in starts
-                 if e - s >= gap and all(rows[y][1].chain for y in range(s, e))]
+                 if e - s >= gap and e <= run[s]]
         ends = [s - gap for s in starts if 0 <= s - gap <= default]  # rows after it whole
         if whole:
             gap, _, default = min(whole)

@@ -24,6 +24,7 @@ class SequenceStrip(Panel):
         hi = min(len(text), lo + cols)
         top = Text.assemble(("text   ", LABEL))
         bottom = Text.assemble(("pred   ", LABEL))
+        predictions, targets = f.predictions, f.targets  # (T,): argmax once, not per cell
         if lo > 0:
             top.append("…", style=MUTED)
             bottom.append(" ")
@@ -32,8 +33,8 @@ class SequenceStrip(Panel):
             top.append(char(text[i]), style=style).append(" ")
             step = i  # the prediction made at step i (1-based) is for text[i]
             if 1 <= step <= view.visible_t:
-                pred = int(f.predictions[step - 1])
-                ok = pred == int(f.targets[step - 1])
+                pred = int(predictions[step - 1])
+                ok = pred == int(targets[step - 1])
                 bottom.append(char(vocab[pred]), style=RIGHT if ok else WRONG).append(" ")
             else:
                 bottom.append("  ")
