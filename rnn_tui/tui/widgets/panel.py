@@ -7,7 +7,11 @@ style changes, and ``show`` repaints only the rows whose line changed (and
 the title's row when the title changed). This is the widget layer's one
 cache, kept because it matters: without it (every changed panel repainted
 whole through Rich) a key costs 1.9x the CPU time at K64 D32 H128 T200
-(bench/latency.py). ``render()`` returns the whole
+(bench/latency.py). The one other: a panel that says what its lines
+depend on (``memo``) keeps them while that, its size and its marks stay the
+same; the loss chart and the update panel do (their lines change on about 1
+key in 8 of the benchmark's walk; building them on every key makes their
+median cost per key 6-10x as much). ``render()`` returns the whole
 panel as a Rich Group (tests read panels through it)."""
 
 from __future__ import annotations
@@ -65,17 +69,21 @@ def themed(text: Text, styles: dict[str, Style]) -> Text:
     of one style that touch: Rich renders a line in time proportional to its
     spans (a row of 50 shaded BPTT terms, one span each, takes 8x as long
     as the same row as one span), and the result is the same."""
+    text.spans[:] = _themed_spans(text.spans, styles)
+    if isinstance(text.style, str) and text.style in styles:
+        text.style = styles[text.style]
+    return text
+
+
+def _themed_spans(spans: list[Span], styles: dict[str, Style]) -> list[Span]:
     merged: list[Span] = []
-    for s in text.spans:
+    for s in spans:
         style = styles.get(s.style, s.style) if isinstance(s.style, str) else s.style
         if merged and merged[-1].end == s.start and merged[-1].style == style:
             merged[-1] = Span(merged[-1].start, s.end, style)
         else:
             merged.append(Span(s.start, s.end, style))
-    text.spans[:] = merged
-    if isinstance(text.style, str) and text.style in styles:
-        text.style = styles[text.style]
-    return text
+    return merged
 
 
 class Panel(Widget):
@@ -97,6 +105,7 @@ class Panel(Widget):
         self._painted_with: tuple[int, Style, str] | None = None  # width, style, theme
         self._title_changed = False
         self._palette: dict[str, Style] = {}
+        self._shown: object = None  # (memo, marks, room) of the lines shown, if memo says
 
     def _room(self) -> tuple[int, int]:
         return max(10, self.content_size.width), max(1, self.content_size.height)
@@ -134,9 +143,16 @@ class Panel(Widget):
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
+    def memo(self, view: StepView) -> object:
+        """What lines() reads of ``view``, for a panel whose lines seldom
+        change: while it (and the size and marks) stays equal, show() keeps
+        the lines. None, the default: lines() runs on every show."""
+        return None
+
     def forget(self) -> None:
         """Paint every row again (after a theme or layout change)."""
         self._built_for = None
+        self._shown = None
         self._strips.clear()
         self.refresh()
 
@@ -144,6 +160,11 @@ class Panel(Widget):
         """Show ``view``: repaint only the rows whose line changed (a repaint
         costs per row, and most rows of a tall panel stay the same)."""
         self.view = view
+        memo = self.memo(view)
+        shown = None if memo is None else (memo, self.marks, self._room())
+        if shown is not None and shown == self._shown and self._built_for == shown[2]:
+            return  # the same lines
+        self._shown = shown
         old = self._lines
         self._title_changed = False
         self._showing = True
@@ -185,8 +206,12 @@ class Panel(Widget):
         """Row y as Rich renders it from render()'s Group: one line that never wraps."""
         if self.view is None or y >= len(self._lines):
             return Strip([]) if self.view is None and y == 0 else Strip.blank(width, base)
-        # join() turns the line's own style into a span, as Rich's render does
-        text = Text("\n").join([themed(self._lines[y].copy(), self._palette)])
+        # themed(line) with the line's own style turned into a first span, as
+        # Text.join does (and Rich's render), built without copying the line
+        line, styles = self._lines[y], self._palette
+        style = styles.get(line.style, line.style) if isinstance(line.style, str) else line.style
+        spans = [Span(0, len(line), style)] if style else []
+        text = Text(line.plain, spans=spans + _themed_spans(line.spans, styles))
         if "\t" in text.plain:
             text.expand_tabs(8)
         text.truncate(width, overflow="ellipsis")

@@ -23,6 +23,9 @@ from rnn_tui.tui.widgets.panel import Panel
 class UpdatePanel(Panel):
     TITLE = "Updates θ ← θ − η·∂L/∂θ"
 
+    def memo(self, view: StepView) -> object:
+        return view.epoch, view.updated  # (the epoch's parameters, its updates so far)
+
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         params = [view.epoch.params.get(n) for n in UPDATE_ORDER]
         vocab = view.spec.alphabet
