@@ -115,11 +115,11 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
     for atom, b in zip(seg, budgets, strict=True):
         if isinstance(atom, Vec):
             v = atom
-            k = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw, b)
+            k = (_numbers_key(v, memo), b)
             rows = memo.atom(k, lambda v=v, b=b: [vector_row(v, b)])  # type: ignore[misc]
         elif isinstance(atom, Mat):
             a = atom
-            k = ("m", key(a.m), styles_key(a.styles), a.post, b)
+            k = (_numbers_key(a, memo), b)
             rows = memo.atom(k, lambda a=a, b=b: matrix_rows(a, *b, memo))  # type: ignore[misc]
         elif isinstance(atom, Text):
             rows = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
@@ -131,6 +131,20 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
         block = Block([EMPTY], 0)
     memo.segments[id(seg), budgets] = block
     return block
+
+
+def _numbers_key(atom: Vec | Mat, memo: Memo) -> tuple[object, ...]:
+    """What the atom's layout depends on but its budget (the same for two
+    atoms of the same numbers and styles); worked out once per atom and fit."""
+    got = memo.keys.get(id(atom))
+    if got is None:
+        if isinstance(atom, Vec):
+            v = atom
+            got = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw)
+        else:
+            got = ("m", key(atom.m), styles_key(atom.styles), atom.post)
+        memo.keys[id(atom)] = got
+    return got
 
 
 def _hard_split(text: Text, width: int) -> list[Text]:

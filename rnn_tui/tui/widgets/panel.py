@@ -108,7 +108,8 @@ class Panel(Widget):
         self._shown: object = None  # (memo, marks, room) of the lines shown, if memo says
 
     def _room(self) -> tuple[int, int]:
-        return max(10, self.content_size.width), max(1, self.content_size.height)
+        size = self.content_size
+        return max(10, size.width), max(1, size.height)
 
     def _build(self) -> None:
         if self.view is None:
@@ -180,17 +181,25 @@ class Panel(Widget):
         if not self.region:
             self.refresh()
             return
-        x0, y0 = self.content_offset  # regions are relative to the content
+        regions = []  # relative to the content; one refresh for them all
         if self._title_changed:  # the top border row, where the title is
-            self.refresh(Region(-x0, -y0, self.outer_size.width, 1))
-        for y in changed:
-            self.refresh(Region(0, y, self.content_size.width, 1))
+            x0, y0 = self.content_offset
+            regions.append(Region(-x0, -y0, self.outer_size.width, 1))
+        width = self.content_size.width
+        start = 0
+        for n, y in enumerate(changed):  # each run of changed rows as one region
+            if n + 1 == len(changed) or changed[n + 1] != y + 1:
+                regions.append(Region(0, changed[start], width, y - changed[start] + 1))
+                start = n + 1
+        if regions:
+            self.refresh(*regions)
 
     def render_line(self, y: int) -> Strip:
         """Row y of the content, painted once and kept until it changes."""
-        width = self.size.width
+        size = self.size  # the content's, as _room() reads it
+        width = size.width
         base = self.visual_style.rich_style
-        if self.view is not None and self._built_for != self._room():
+        if self.view is not None and self._built_for != (max(10, width), max(1, size.height)):
             self._build()  # resized since the last show
             self._strips.clear()
         if self._painted_with != (width, base, self.app.theme):
