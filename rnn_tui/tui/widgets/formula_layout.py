@@ -116,17 +116,16 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
         if isinstance(atom, Vec):
             v = atom
             k = (_numbers_key(v, memo), b)
-            rows = memo.atom(k, lambda v=v, b=b: [vector_row(v, b)])  # type: ignore[misc]
+            here = memo.atom(k, lambda v=v, b=b: [vector_row(v, b)])  # type: ignore[misc]
         elif isinstance(atom, Mat):
             a = atom
             k = (_numbers_key(a, memo), b)
-            rows = memo.atom(k, lambda a=a, b=b: matrix_rows(a, *b, memo))  # type: ignore[misc]
+            here = memo.atom(k, lambda a=a, b=b: matrix_rows(a, *b, memo))  # type: ignore[misc]
         elif isinstance(atom, Text):
-            rows = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
+            here = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
         else:
-            rows = memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])  # type: ignore[misc]
-        here = Block(rows, (len(rows) - 1) // 2)
-        block = here if block is None and rows else beside(block or Block([EMPTY], 0), here)
+            here = memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])  # type: ignore[misc]
+        block = here if block is None and here.rows else beside(block or Block([EMPTY], 0), here)
     if block is None:
         block = Block([EMPTY], 0)
     memo.segments[id(seg), budgets] = block
@@ -262,7 +261,7 @@ def _signature(eq: Eq, memo: Memo) -> tuple[object, ...]:
             elif isinstance(atom, Mat):
                 out.append(("m", key(atom.m), atom.post, atom.keep))
             else:
-                out.append((memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])[0]
+                out.append((memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))]).rows[0]
                             if isinstance(atom, str) else Row.of(atom)).measures)  # type: ignore
         out.append(None)  # (segments end)
     if eq.beside is not None:

@@ -42,6 +42,8 @@ def widths(a: Array) -> list[int]:
 
 def widest(a: Array) -> int:
     """The widest padded() cell of ``a`` (any shape, not empty)."""
+    if (np.abs(a) < SHORT).all():  # the usual case, in one pass
+        return 7
     return max(widths(a.reshape(1, -1)))
 
 
@@ -147,7 +149,7 @@ class Memo:
     """One fit()'s matrix cell widths, atoms, text pieces and segments."""
 
     def __init__(self) -> None:
-        self.atoms: dict[tuple[object, ...], list[Row]] = {}
+        self.atoms: dict[tuple[object, ...], Block] = {}
         self.widths: dict[tuple[object, ...], list[int]] = {}
         self.segments: dict[tuple[object, ...], Block] = {}
         self.keys: dict[int, tuple[object, ...]] = {}  # an atom's numbers, by the atom's id
@@ -166,8 +168,10 @@ class Memo:
                 upto.append(most)
         return upto[cols - 1]
 
-    def atom(self, k: tuple[object, ...], make: Callable[[], list[Row]]) -> list[Row]:
+    def atom(self, k: tuple[object, ...], make: Callable[[], list[Row]]) -> Block:
+        """The atom's rows as a block, its base the middle row."""
         got = self.atoms.get(k)
         if got is None:
-            got = self.atoms[k] = make()
+            rows = make()
+            got = self.atoms[k] = Block(rows, (len(rows) - 1) // 2)
         return got
