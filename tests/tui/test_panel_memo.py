@@ -12,9 +12,11 @@ from rnn_tui.tui.widgets.update import UpdatePanel
 from helpers.scenarios import make_app, settle, student_file, student_model
 
 N = "right_square_bracket"
-# every phase, both updates and the epoch boundary, back again, a resize, the mode
+# every phase, the updates and the epoch boundary, back again, a resize, presenting,
+# the other dE convention (m: the epoch is recomputed)
 PLAN = ["n"] * 3 + [N, "n", N, "n", "p", N] + ["n"] * 7 + ["p", "p", (80, 24), "n", "n",
-                                                          (160, 50), "z", "n", "e", "p"]
+                                                          (160, 50), "z", "n", "e", "p", "m",
+                                                          "n", N, N, "n"]
 
 
 def drawn(panel: Panel) -> list[tuple[object, ...]]:
