@@ -4,16 +4,16 @@ its own size, so a resize re-fits the numbers instead of wrapping them.
 Panels paint through Textual's line API (``render_line``): each row is
 rendered to a Strip once and kept until its line, the panel's width or its
 style changes, and ``show`` repaints only the rows whose line changed (and
-the title's row when the title changed). This is the widget layer's one
-cache, kept because it matters: without it (every changed panel repainted
-whole through Rich) a key costs 1.9x the CPU time at K64 D32 H128 T200
-(bench/latency.py). The one other: a panel that says what its lines
-depend on (``memo``) keeps them while that, its size and its marks stay the
-same. The loss chart and the update panel do: their lines change on about
-1 key in 8 of the latency benchmark's walk, and kept, their median cost per
-key at K64 falls from 0.6 and 0.4 ms to under 0.05 ms (over 10x); the other
-panels change on most keys. ``render()`` returns the whole
-panel as a Rich Group (tests read panels through it)."""
+the title's row when the title changed). The widget layer's two caches are
+here, each kept because it matters (bench/latency.py, K64 D32 H128 T200):
+the painted rows (without them, every changed panel repainted whole
+through Rich, a key costs 1.9x the CPU time), and the lines of a panel that
+says what they depend on (``memo``), kept while that and its size stay the
+same: the loss chart's and the update panel's change on about 1 key in 8
+of the benchmark's walk, and kept, their median cost per key falls from
+0.6 and 0.4 ms to under 0.05 ms (over 10x; the other panels change on most
+keys). ``render()`` returns the whole panel as a Rich Group (tests read
+panels through it)."""
 
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ class Panel(Widget):
         self._painted_with: tuple[int, Style, str] | None = None  # width, style, theme
         self._title_changed = False
         self._palette: dict[str, Style] = {}
-        self._shown: object = None  # (memo, marks, room) of the lines shown, if memo says
+        self._shown: object = None  # (memo, room) of the lines shown, if memo says
 
     def _room(self) -> tuple[int, int]:
         size = self.content_size
@@ -146,9 +146,10 @@ class Panel(Widget):
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def memo(self, view: StepView) -> object:
-        """What lines() reads of ``view``, for a panel whose lines seldom
-        change: while it (and the size and marks) stays equal, show() keeps
-        the lines. None, the default: lines() runs on every show."""
+        """Everything lines() reads but the size (the view's parts, and
+        ``marks`` if it reads them), for a panel whose lines seldom change:
+        while it and the size stay equal, show() keeps the lines. None, the
+        default: lines() runs on every show."""
         return None
 
     def forget(self) -> None:
@@ -163,8 +164,8 @@ class Panel(Widget):
         costs per row, and most rows of a tall panel stay the same)."""
         self.view = view
         memo = self.memo(view)
-        shown = None if memo is None else (memo, self.marks, self._room())
-        if shown is not None and shown == self._shown and self._built_for == shown[2]:
+        shown = None if memo is None else (memo, self._room())
+        if shown is not None and shown == self._shown and self._built_for == shown[1]:
             return  # the same lines
         self._shown = shown
         old = self._lines
