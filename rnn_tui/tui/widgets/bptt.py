@@ -13,7 +13,7 @@ from rich.text import Text
 from rnn_tui.core.maths import Array
 from rnn_tui.core.stepper import Layout, Phase
 from rnn_tui.core.view import StepView
-from rnn_tui.tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, fmt
+from rnn_tui.tui.widgets.numbers import CURRENT, DONE, LABEL, MUTED, NONFINITE, assembled, fmt
 from rnn_tui.tui.widgets.panel import Panel
 
 if TYPE_CHECKING:
@@ -134,20 +134,20 @@ class BpttPanel(Panel):
         """Row t of the triangle: terms k_lo..k_hi, the first ``done`` of the
         row (k = t, t-1, ...) with their size, the rest dots."""
         numeric = cell_w > 1
-        line = Text.assemble((f"t={t:<{label_w - 3}} ", LABEL))
+        line = [(f"t={t:<{label_w - 3}} ", LABEL)]
         for k in range(k_lo, k_hi + 1):
             if k > t:
-                line.append(" " * cell_w)
+                line.append((" " * cell_w, ""))
                 continue
             if t - k >= done or norms is None:
-                line.append(f"{'·':>{cell_w - 1}}" + (" " if numeric else ""), style=MUTED)
+                line.append((f"{'·':>{cell_w - 1}}" + (" " if numeric else ""), MUTED))
                 continue
             size = float(norms[k - 1])
             style = CURRENT if k == k_cur else DONE
             if not math.isfinite(size):
                 style = NONFINITE
             glyph = f"{fmt(size):>{cell_w - 1}}" if numeric else shade(size, top)
-            line.append(glyph, style=style)
+            line.append((glyph, style))
             if numeric:
-                line.append(" ")
-        return line
+                line.append((" ", ""))
+        return assembled(line)

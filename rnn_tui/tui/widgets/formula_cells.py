@@ -129,15 +129,63 @@ def vector_row(v: Vec, budget: int) -> Row:
 
 
 def _vector_text(v: Vec, lo: int, hi: int, cw: int) -> Text:
-    values, n, post = v.values, len(v.values), v.post
+    return _inside(v, lo, hi, cw, Text("[")).append("]" + v.post)
+
+
+def _inside(v: Vec, lo: int, hi: int, cw: int, out: Text) -> Text:
+    """``out`` with the vector's cells lo..hi-1 appended, without its brackets."""
+    values, n = v.values, len(v.values)
     cells = _cells(values, lo, hi, v.cell)
-    out = Text("[")
     if lo > 0:
         out.append(ELLIPSIS + " ", style=MUTED)
     out.append_text(_styled(cells, cw, v.styles, lo, values))
     if hi < n:
         out.append(" " + ELLIPSIS, style=MUTED)
-    return out.append("]" + post)
+    return out
+
+
+def matrix_rows(a: Mat, budget: int, stack: bool, memo: Memo) -> list[Row]:
+    """matrix(a, budget, stack, memo) measured; its one-row form (the usual
+    one: a matrix that does not fit elides) is built when its row is."""
+    m = np.atleast_2d(a.m)
+    r, c = m.shape
+    shown = min(r, MAX_STACK + 1)
+    cols = min(c, budget // 2 + 1)
+    if c == 1 or r == 1 or a.post.rstrip() != a.post or (
+            stack and r <= MAX_STACK
+            and c * (memo.cw(m, shown, cols) + 1) + 1 + len(a.post) <= budget):
+        return [Row.of(t) for t in matrix(a, budget, stack, memo)]
+    cw = memo.cw(m, shown, cols)
+    room = budget - 2 - len(a.post)
+    row_w = c * (cw + 1) - 1
+    length, numbers, ellipses = 1, 0, 0  # so far: "["
+    for i in range(r):
+        sep = 2 if i else 0
+        tail = 3 if i < r - 1 else 0
+        if length - 1 + sep + row_w + tail <= room:
+            length += sep + row_w
+            numbers += c
+            continue
+        if i == 0:  # the first row elided, as matrix() does
+            first = Vec(m[0], {j: s for (i0, j), s in a.styles.items() if i0 == 0})
+            plan = _plan(first, room - 3, cw)
+            if isinstance(plan, Text):
+                return [Row.of(t) for t in matrix(a, budget, stack, memo)]
+            lo, hi, w = plan
+            length += (hi - lo) * (w + 1) - 1 + 2 * (lo > 0) + 2 * (hi < c)
+            numbers += hi - lo
+            ellipses += (lo > 0) + (hi < c)
+        length += 3 if length > 1 else 1  # "; …" or "…"
+        ellipses += 1
+        break
+    length += 1 + len(a.post)  # "]" + post
+    width = length - ellipses - len(a.post) + ellipses * cell_len(ELLIPSIS) + cell_len(a.post)
+    return [Row(width, width, length, numbers, False, "[", (a.post or "]")[-1], False,
+                (functools.partial(_one_row, a, budget, memo),))]
+
+
+def _one_row(a: Mat, budget: int, memo: Memo) -> Text:
+    return matrix(a, budget, False, memo)[0]
 
 
 def matrix(a: Mat, budget: int, stack: bool, memo: Memo | None = None) -> list[Text]:
@@ -179,9 +227,13 @@ def matrix(a: Mat, budget: int, stack: bool, memo: Memo | None = None) -> list[T
                 out.append("; ")
             out.append_text(_styled(_cells(m[i], 0, c, padded), cw, rows.get(i, {}), 0, m[i]))
             continue
-        if i == 0:  # not even the first row: it elided
-            inner = vector(Vec(m[0], rows.get(0, {})), room - 3, cw)
-            out.append_text(inner[1:-1])
+        if i == 0:  # not even the first row: it elided, without its brackets
+            first = Vec(m[0], rows.get(0, {}))
+            plan = _plan(first, room - 3, cw)
+            if isinstance(plan, Text):
+                out.append_text(plan[1:-1])
+            else:
+                _inside(first, *plan, out)
         out.append(("; " if out.cell_len > 1 else "") + ELLIPSIS, style=MUTED)
         break
     return [out.append("]" + a.post)]

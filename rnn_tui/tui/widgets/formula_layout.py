@@ -24,7 +24,15 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
-from rnn_tui.tui.widgets.formula_cells import MAX_STACK, Atom, Mat, Segment, Vec, matrix, vector_row
+from rnn_tui.tui.widgets.formula_cells import (
+    MAX_STACK,
+    Atom,
+    Mat,
+    Segment,
+    Vec,
+    matrix_rows,
+    vector_row,
+)
 from rnn_tui.tui.widgets.formula_rows import (
     EMPTY,
     NUMBER,
@@ -103,24 +111,39 @@ def _segment(seg: Segment, budget: int, stack: bool, avail: int, memo: Memo,
     done = memo.segments.get((id(seg), budgets))
     if done is not None:
         return done
-    block = Block([EMPTY], 0)
+    block: Block | None = None  # the first atom's rows as they are (EMPTY beside b is b)
     for atom, b in zip(seg, budgets, strict=True):
         if isinstance(atom, Vec):
             v = atom
-            k = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw, b)
-            rows = memo.atom(k, lambda v=v, b=b: [vector_row(v, b)])  # type: ignore[misc]
+            k = (_numbers_key(v, memo), b)
+            here = memo.atom(k, lambda v=v, b=b: [vector_row(v, b)])  # type: ignore[misc]
         elif isinstance(atom, Mat):
             a = atom
-            k = ("m", key(a.m), styles_key(a.styles), a.post, b)
-            rows = memo.atom(k, lambda a=a, b=b: [  # type: ignore[misc]
-                Row.of(t) for t in matrix(a, *b, memo)])
+            k = (_numbers_key(a, memo), b)
+            here = memo.atom(k, lambda a=a, b=b: matrix_rows(a, *b, memo))  # type: ignore[misc]
         elif isinstance(atom, Text):
-            rows = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
+            here = memo.atom(("t", id(atom)), lambda t=atom: [Row.of(t)])  # type: ignore[misc]
         else:
-            rows = memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])  # type: ignore[misc]
-        block = beside(block, Block(rows, (len(rows) - 1) // 2))
+            here = memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])  # type: ignore[misc]
+        block = here if block is None and here.rows else beside(block or Block([EMPTY], 0), here)
+    if block is None:
+        block = Block([EMPTY], 0)
     memo.segments[id(seg), budgets] = block
     return block
+
+
+def _numbers_key(atom: Vec | Mat, memo: Memo) -> tuple[object, ...]:
+    """What the atom's layout depends on but its budget (the same for two
+    atoms of the same numbers and styles); worked out once per atom and fit."""
+    got = memo.keys.get(id(atom))
+    if got is None:
+        if isinstance(atom, Vec):
+            v = atom
+            got = ("v", key(v.values), styles_key(v.styles), v.focus, v.post, v.cell, v.cw)
+        else:
+            got = ("m", key(atom.m), styles_key(atom.styles), atom.post)
+        memo.keys[id(atom)] = got
+    return got
 
 
 def _hard_split(text: Text, width: int) -> list[Text]:
@@ -238,7 +261,7 @@ def _signature(eq: Eq, memo: Memo) -> tuple[object, ...]:
             elif isinstance(atom, Mat):
                 out.append(("m", key(atom.m), atom.post, atom.keep))
             else:
-                out.append((memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))])[0]
+                out.append((memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))]).rows[0]
                             if isinstance(atom, str) else Row.of(atom)).measures)  # type: ignore
         out.append(None)  # (segments end)
     if eq.beside is not None:
@@ -361,9 +384,12 @@ def _gap(rows: list[tuple[Callable[[], Text], Eq]], room: int, what: str,
         default = chain[0] + max(0, (len(chain) - gap + 1) // 2)
         default = min(default, n - gap)
         starts = [0] + [y for y in range(1, n) if rows[y][1] is not rows[y - 1][1]] + [n]
+        run = [n] * (n + 1)  # run[y]: the first row from y on that is not in a chain
+        for y in range(n - 1, -1, -1):
+            run[y] = run[y + 1] if rows[y][1].chain else y
         # whole chain equations, as few rows more than needed as can be
         whole = [(e - s, abs(s - default), s) for s in starts for e in starts
-                 if e - s >= gap and all(rows[y][1].chain for y in range(s, e))]
+                 if e - s >= gap and e <= run[s]]
         ends = [s - gap for s in starts if 0 <= s - gap <= default]  # rows after it whole
         if whole:
             gap, _, default = min(whole)

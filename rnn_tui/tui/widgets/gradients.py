@@ -22,7 +22,10 @@ def touched(view: StepView, name: str, g: Array) -> dict[tuple[int, int], str]:
         cells = np.ndindex(g.shape) if g.size <= 256 else iter(())
     elif ph is Phase.BPTT and name in BPTT_PARAMS and view.term_sums is not None:
         part = getattr(view.term_sums, name)
-        cells = iter(np.argwhere(part != 0)[:256].tolist())
+        first = np.flatnonzero(part)[:256].tolist()  # the first 256 nonzero, row by row
+        if part.ndim == 1:
+            return {(0, i): CHANGED for i in first}
+        return {divmod(i, part.shape[1]): CHANGED for i in first}
     else:
         return {}
     out = {}

@@ -222,8 +222,8 @@ class LossChart(Panel):
     TITLE = "Total loss per epoch"
 
     def memo(self, view: StepView) -> object:
-        history = view.loss_history
-        return (len(history), history[-1] if history else None, view.epoch, view.visible_t)
+        history = view.loss_history  # (the chart of the history; before it, of the L_t so far)
+        return tuple(history) if history else (view.epoch, view.visible_t)
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         room = width - 2  # the top border's room for a title (two cells less than inside)

@@ -73,9 +73,6 @@ class NetworkPanel(Panel):
         super().__init__(id=id, classes=classes)
         self._steps: tuple[object, tuple[Step, ...]] | None = None
 
-    def memo(self, view: StepView) -> object:
-        return (view.epoch, view.pos)
-
     def scene(self, view: StepView) -> Scene:
         """The scene at a view, its per-step labels built once per epoch."""
         if self._steps is None or self._steps[0] is not view.epoch:

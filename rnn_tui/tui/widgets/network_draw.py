@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 from rich.cells import cell_len
 from rich.text import Span, Text
@@ -268,6 +270,11 @@ class _Canvas:
         if not self.fits(x, pieces):
             return
         for text, style in pieces:
+            if text.isascii() and text.isprintable():  # one cell a character
+                self.chars[row][x:x + len(text)] = text
+                self.styles[row][x:x + len(text)] = [style] * len(text)
+                x += len(text)
+                continue
             for ch in text:
                 w = cell_len(ch)
                 self.chars[row][x] = ch
@@ -281,18 +288,19 @@ class _Canvas:
         end = len(chars)
         while end and chars[end - 1] == " " and not styles[end - 1]:
             end -= 1
-        out: list[str] = []
         spans: list[Span] = []
         at = 0
-        for ch, style in zip(chars[:end], styles[:end], strict=True):
+        narrow = "" not in chars[:end]  # else a wide character: the cell after it is ""
+        for style, run in groupby(zip(chars[:end], styles[:end], strict=True), itemgetter(1)):
+            cells = [ch for ch, _ in run]
+            n = len(cells) if narrow else len("".join(cells))
             if style:
                 if spans and spans[-1].end == at and spans[-1].style == style:
-                    spans[-1] = Span(spans[-1].start, at + len(ch), style)
+                    spans[-1] = Span(spans[-1].start, at + n, style)
                 else:
-                    spans.append(Span(at, at + len(ch), style))
-            out.append(ch)
-            at += len(ch)
-        return Text("".join(out), spans=spans)
+                    spans.append(Span(at, at + n, style))
+            at += n
+        return Text("".join(chars[:end]), spans=spans)
 
 
 def _legend(d: _Draw, kind: str) -> list[Piece]:

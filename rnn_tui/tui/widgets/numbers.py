@@ -34,6 +34,20 @@ LABEL = "label"
 DIFFERS = "differs"  # theirs differs from ours here (widgets/marks.py)
 
 
+def assembled(pieces: Sequence[tuple[str, str]]) -> Text:
+    """Text.assemble(*pieces) in one go: a strip of hundreds of one-character
+    pieces is built in a fraction of the time of appending them one by one."""
+    plain: list[str] = []
+    spans: list[Span] = []
+    at = 0
+    for piece, style in pieces:
+        if piece and style:
+            spans.append(Span(at, at + len(piece), style))
+        plain.append(piece)
+        at += len(piece)
+    return Text("".join(plain), spans=spans)
+
+
 def cell(x: float, style: str = "") -> Text:
     text = fmt(float(x))
     if not math.isfinite(x):

@@ -4,11 +4,16 @@ its own size, so a resize re-fits the numbers instead of wrapping them.
 Panels paint through Textual's line API (``render_line``): each row is
 rendered to a Strip once and kept until its line, the panel's width or its
 style changes, and ``show`` repaints only the rows whose line changed (and
-the title's row when the title changed). This is the widget layer's one
-cache, kept because it matters: without it (every changed panel repainted
-whole through Rich) a key costs 1.9x the CPU time at K64 D32 H128 T200
-(bench/latency.py). ``render()`` returns the whole
-panel as a Rich Group (tests read panels through it)."""
+the title's row when the title changed). The widget layer's two caches are
+here, each kept because it matters (bench/latency.py, K64 D32 H128 T200):
+the painted rows (without them, every changed panel repainted whole
+through Rich, a key costs 1.9x the CPU time), and the lines of a panel that
+says what they depend on (``memo``), kept while that and its size stay the
+same: the loss chart's and the update panel's change on about 1 key in 8
+of the benchmark's walk, and kept, their median cost per key falls from
+0.6 and 0.4 ms to under 0.05 ms (over 10x; the other panels change on most
+keys). ``render()`` returns the whole panel as a Rich Group (tests read
+panels through it)."""
 
 from __future__ import annotations
 
@@ -65,17 +70,21 @@ def themed(text: Text, styles: dict[str, Style]) -> Text:
     of one style that touch: Rich renders a line in time proportional to its
     spans (a row of 50 shaded BPTT terms, one span each, takes 8x as long
     as the same row as one span), and the result is the same."""
+    text.spans[:] = _themed_spans(text.spans, styles)
+    if isinstance(text.style, str) and text.style in styles:
+        text.style = styles[text.style]
+    return text
+
+
+def _themed_spans(spans: list[Span], styles: dict[str, Style]) -> list[Span]:
     merged: list[Span] = []
-    for s in text.spans:
+    for s in spans:
         style = styles.get(s.style, s.style) if isinstance(s.style, str) else s.style
         if merged and merged[-1].end == s.start and merged[-1].style == style:
             merged[-1] = Span(merged[-1].start, s.end, style)
         else:
             merged.append(Span(s.start, s.end, style))
-    text.spans[:] = merged
-    if isinstance(text.style, str) and text.style in styles:
-        text.style = styles[text.style]
-    return text
+    return merged
 
 
 class Panel(Widget):
@@ -97,9 +106,11 @@ class Panel(Widget):
         self._painted_with: tuple[int, Style, str] | None = None  # width, style, theme
         self._title_changed = False
         self._palette: dict[str, Style] = {}
+        self._shown: object = None  # (memo, room) of the lines shown, if memo says
 
     def _room(self) -> tuple[int, int]:
-        return max(10, self.content_size.width), max(1, self.content_size.height)
+        size = self.content_size
+        return max(10, size.width), max(1, size.height)
 
     def _build(self) -> None:
         if self.view is None:
@@ -134,9 +145,17 @@ class Panel(Widget):
             return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
+    def memo(self, view: StepView) -> object:
+        """Everything lines() reads but the size (the view's parts, and
+        ``marks`` if it reads them), for a panel whose lines seldom change:
+        while it and the size stay equal, show() keeps the lines. None, the
+        default: lines() runs on every show."""
+        return None
+
     def forget(self) -> None:
         """Paint every row again (after a theme or layout change)."""
         self._built_for = None
+        self._shown = None
         self._strips.clear()
         self.refresh()
 
@@ -144,6 +163,11 @@ class Panel(Widget):
         """Show ``view``: repaint only the rows whose line changed (a repaint
         costs per row, and most rows of a tall panel stay the same)."""
         self.view = view
+        memo = self.memo(view)
+        shown = None if memo is None else (memo, self._room())
+        if shown is not None and shown == self._shown and self._built_for == shown[1]:
+            return  # the same lines
+        self._shown = shown
         old = self._lines
         self._title_changed = False
         self._showing = True
@@ -159,17 +183,25 @@ class Panel(Widget):
         if not self.region:
             self.refresh()
             return
-        x0, y0 = self.content_offset  # regions are relative to the content
+        regions = []  # relative to the content; one refresh for them all
         if self._title_changed:  # the top border row, where the title is
-            self.refresh(Region(-x0, -y0, self.outer_size.width, 1))
-        for y in changed:
-            self.refresh(Region(0, y, self.content_size.width, 1))
+            x0, y0 = self.content_offset
+            regions.append(Region(-x0, -y0, self.outer_size.width, 1))
+        width = self.content_size.width
+        start = 0
+        for n, y in enumerate(changed):  # each run of changed rows as one region
+            if n + 1 == len(changed) or changed[n + 1] != y + 1:
+                regions.append(Region(0, changed[start], width, y - changed[start] + 1))
+                start = n + 1
+        if regions:
+            self.refresh(*regions)
 
     def render_line(self, y: int) -> Strip:
         """Row y of the content, painted once and kept until it changes."""
-        width = self.size.width
+        size = self.size  # the content's, as _room() reads it
+        width = size.width
         base = self.visual_style.rich_style
-        if self.view is not None and self._built_for != self._room():
+        if self.view is not None and self._built_for != (max(10, width), max(1, size.height)):
             self._build()  # resized since the last show
             self._strips.clear()
         if self._painted_with != (width, base, self.app.theme):
@@ -185,8 +217,12 @@ class Panel(Widget):
         """Row y as Rich renders it from render()'s Group: one line that never wraps."""
         if self.view is None or y >= len(self._lines):
             return Strip([]) if self.view is None and y == 0 else Strip.blank(width, base)
-        # join() turns the line's own style into a span, as Rich's render does
-        text = Text("\n").join([themed(self._lines[y].copy(), self._palette)])
+        # themed(line) with the line's own style turned into a first span, as
+        # Text.join does (and Rich's render), built without copying the line
+        line, styles = self._lines[y], self._palette
+        style = styles.get(line.style, line.style) if isinstance(line.style, str) else line.style
+        spans = [Span(0, len(line), style)] if style else []
+        text = Text(line.plain, spans=spans + _themed_spans(line.spans, styles))
         if "\t" in text.plain:
             text.expand_tabs(8)
         text.truncate(width, overflow="ellipsis")

@@ -23,6 +23,11 @@ from rnn_tui.tui.widgets.panel import Panel
 class UpdatePanel(Panel):
     TITLE = "Updates θ ← θ − η·∂L/∂θ"
 
+    def memo(self, view: StepView) -> object:
+        # the epoch's parameters, its updates so far, and the comparison's
+        # differences (marks with none all mark nothing, whatever the object)
+        return view.epoch, view.updated, self.marks or None
+
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         params = [view.epoch.params.get(n) for n in UPDATE_ORDER]
         vocab = view.spec.alphabet
