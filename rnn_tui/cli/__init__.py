@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from rnn_tui.cli import streams
 from rnn_tui.cli.args import (
@@ -28,12 +29,12 @@ from rnn_tui.cli.args import (
     positive_float,
     write_output,
 )
-from rnn_tui.cli.training import cmd_check, cmd_train
-from rnn_tui.core.files import WriteError
-from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
-from rnn_tui.core.params import FILE_ORDER
-from rnn_tui.core.text import printable
-from rnn_tui.core.train_options import MAX_SEQ_LENGTH, OPTIMIZERS
+
+if TYPE_CHECKING:
+    from rnn_tui.core.model_file import ModelSpec
+
+# NumPy, pydantic and the model classes load when a command needs a model (lazy
+# imports below), so that --help and usage errors answer in a few milliseconds.
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
@@ -114,6 +115,9 @@ def build_command_parser(command: str | None = None) -> Parser:
         module.add_arguments(plugin)
         plugin.set_defaults(handler=module.run)
         return root
+
+    from rnn_tui.core.model_file import MAX_DIM
+    from rnn_tui.core.train_options import MAX_SEQ_LENGTH, OPTIMIZERS
 
     trace = sub.add_parser("trace", help="print every step of N epochs",
                            description="Run N epochs and print every forward step, the "
@@ -216,6 +220,8 @@ def build_command_parser(command: str | None = None) -> Parser:
 
 
 def _load(model: str, mode: str | None = None) -> tuple[ModelSpec, str]:
+    from rnn_tui.core.model_file import load
+
     spec, _ = load(model)
     return spec, mode or spec.bptt.embedding_rows
 
@@ -243,6 +249,7 @@ def default_lr(T: int) -> float:
 def cmd_new(args: argparse.Namespace) -> int:
     from rnn_tui.core.model_file import seeded_params, validate
     from rnn_tui.core.model_writer import model_toml
+    from rnn_tui.core.params import FILE_ORDER
 
     name = args.name or ((args.output.stem[:64] or "model") if args.output else "model")
     doc = {
@@ -283,6 +290,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     from rnn_tui.core import gradcheck
     from rnn_tui.core.stepper import Stepper
+    from rnn_tui.core.text import printable
 
     spec, mode = _load(args.model, args.mode)
     if spec.cell != "rnn":
@@ -343,6 +351,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     presenter = None
     if args.present:
         from rnn_tui.core.follow import FollowError, Presenter, default_room
+        from rnn_tui.core.model_file import load
 
         _, path = load(args.model)
         try:
@@ -366,6 +375,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def cmd_follow(args: argparse.Namespace) -> int:
     from rnn_tui.core.follow import default_room
+    from rnn_tui.core.model_file import load
     from rnn_tui.tui.app import run_app
 
     streams.for_terminal()
@@ -379,6 +389,18 @@ def cmd_follow(args: argparse.Namespace) -> int:
     room = args.room or default_room(args.owner)
     spec, _ = load("hello")  # shown until the lecturer's model is read from the room
     return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from rnn_tui.cli import training
+
+    return training.cmd_train(args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from rnn_tui.cli import training
+
+    return training.cmd_check(args)
 
 
 HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new,
@@ -408,6 +430,17 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """What a user causes (one line, exit 2): a usage error, and a model file's
+    or a write's error once their module is loaded (it raised none before)."""
+    errors: list[type[Exception]] = [UsageError]
+    for module, name in (("rnn_tui.core.model_errors", "ModelFileError"),
+                         ("rnn_tui.core.files", "WriteError")):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
+
+
 def _main(argv: Sequence[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -417,7 +450,9 @@ def _main(argv: Sequence[str] | None) -> int:
             return handler(args)
         args = build_parser().parse_args(args_in)
         return cmd_tui(args)
-    except (ModelFileError, UsageError, WriteError) as err:
+    except _user_errors() as err:
+        from rnn_tui.core.text import printable
+
         return _fail(printable(str(err)))
     except BrokenPipeError:
         streams.silence()

@@ -9,9 +9,6 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from rnn_tui.core.files import write_atomic
-from rnn_tui.core.text import printable
-
 PROG = "rnn-tui"
 EXIT_USAGE = 2
 
@@ -83,6 +80,9 @@ def write_output(text: str, output: Path | None, force: bool, note: str = "") ->
     if output is None:
         sys.stdout.write(text)
         return 0
+    from rnn_tui.core.files import write_atomic  # NumPy only when a command writes
+    from rnn_tui.core.text import printable
+
     write_atomic(output, text, force=force)
     print(f"wrote {printable(str(output))}{note}", file=sys.stderr)
     return 0
