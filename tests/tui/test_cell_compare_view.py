@@ -82,7 +82,7 @@ async def test_resizes_do_not_crash_and_narrow_shows_one_at_a_time(comparison) -
                 if tri.display:
                     assert all(cell_len(r) <= tri.content_size.width for r in lines_of(tri))
         await pilot.resize_terminal(50, 16)
-        await pilot.pause()
+        await pause_until(pilot, lambda: shown(app) != ["cells-rnn", "cells-lstm"])  # a refresh
         assert shown(app) == ["cells-rnn"]  # 2 x (5 + 21 + 2) > 50
 
 
