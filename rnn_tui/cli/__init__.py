@@ -27,14 +27,13 @@ from rnn_tui.cli.args import (
     mode_args,
     model_and_epochs,
     positive_float,
+    user_errors,
     write_output,
 )
 
 if TYPE_CHECKING:
     from rnn_tui.core.model_file import ModelSpec
-
-# NumPy, pydantic and the model classes load when a command needs a model (lazy
-# imports below), so that --help and usage errors answer in a few milliseconds.
+# NumPy, pydantic and the model classes load when a command needs a model.
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
@@ -391,20 +390,8 @@ def cmd_follow(args: argparse.Namespace) -> int:
     return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from rnn_tui.cli import training
-
-    return training.cmd_train(args)
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from rnn_tui.cli import training
-
-    return training.cmd_check(args)
-
-
-HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new,
-            "gradcheck": cmd_gradcheck, "export": cmd_export, "follow": cmd_follow}
+HANDLERS = {"trace": cmd_trace, "new": cmd_new, "gradcheck": cmd_gradcheck,
+            "export": cmd_export, "follow": cmd_follow}  # and cli/training.py: train, check
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -430,27 +417,19 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """What a user causes (one line, exit 2): a usage error, and a model file's
-    or a write's error once their module is loaded (it raised none before)."""
-    errors: list[type[Exception]] = [UsageError]
-    for module, name in (("rnn_tui.core.model_errors", "ModelFileError"),
-                         ("rnn_tui.core.files", "WriteError")):
-        if module in sys.modules:
-            errors.append(getattr(sys.modules[module], name))
-    return tuple(errors)
-
-
 def _main(argv: Sequence[str] | None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
         if args_in and args_in[0] in COMMANDS:
             args = build_command_parser(args_in[0]).parse_args(args_in)
-            handler = getattr(args, "handler", None) or HANDLERS[args.command]
+            handler = getattr(args, "handler", None) or HANDLERS.get(args.command)
+            if handler is None:  # train, check
+                handler = getattr(importlib.import_module("rnn_tui.cli.training"),
+                                  f"cmd_{args.command}")
             return handler(args)
         args = build_parser().parse_args(args_in)
         return cmd_tui(args)
-    except _user_errors() as err:
+    except user_errors() as err:
         from rnn_tui.core.text import printable
 
         return _fail(printable(str(err)))

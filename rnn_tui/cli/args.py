@@ -17,6 +17,17 @@ class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
 
 
+def user_errors() -> tuple[type[Exception], ...]:
+    """What a user causes (one line, exit 2): a usage error, and a model file's
+    or a write's error once their module is loaded (it raised none before)."""
+    errors: list[type[Exception]] = [UsageError]
+    for module, name in (("rnn_tui.core.model_errors", "ModelFileError"),
+                         ("rnn_tui.core.files", "WriteError")):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but its errors are one line and never a usage dump."""
 
