@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from rnn_tui.core.model_file import ModelSpec, load
+
+from helpers import cli
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -13,6 +18,30 @@ def pytest_configure(config: pytest.Config) -> None:
     full suite (the README's command, CI) still fails on an unused snapshot."""
     if "not slow" in (config.option.markexpr or ""):
         config.option.warn_unused_snapshots = True
+        if os.environ.get("RNN_TUI_TEST_CLI") != "fresh":
+            cli.FORK = True  # see helpers/cli.py
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if cli.FORK:
+        from helpers import cli_fork
+
+        cli_fork.stop()
+
+
+# Textual's pilot waits for the app to go idle after every key (twice) and every
+# pause(): it sleeps in slices of 1/50 s until a slice passes with under 5 % CPU,
+# so each key costs at least 40 ms of sleep (2300 waits, ~46 s of the quick loop).
+# Slices of 1/200 s keep the same test (a slice with under 5 % of CPU) at a
+# quarter of the sleep. textual is pinned (==8.2.8), so the names are stable.
+IDLE_SLICE = 1 / 200
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    wait = sys.modules.get("textual._wait")  # loaded with textual, never imported here
+    if wait is not None and wait.SLEEP_GRANULARITY != IDLE_SLICE:
+        wait.SLEEP_GRANULARITY = IDLE_SLICE
+        wait.SLEEP_IDLE = IDLE_SLICE / 20
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from rnn_tui.cli import streams
 from rnn_tui.cli.args import (
@@ -26,14 +27,13 @@ from rnn_tui.cli.args import (
     mode_args,
     model_and_epochs,
     positive_float,
+    user_errors,
     write_output,
 )
-from rnn_tui.cli.training import cmd_check, cmd_train
-from rnn_tui.core.files import WriteError
-from rnn_tui.core.model_file import MAX_DIM, ModelFileError, ModelSpec, load
-from rnn_tui.core.params import FILE_ORDER
-from rnn_tui.core.text import printable
-from rnn_tui.core.train_options import MAX_SEQ_LENGTH, OPTIMIZERS
+
+if TYPE_CHECKING:
+    from rnn_tui.core.model_file import ModelSpec
+# NumPy, pydantic and the model classes load when a command needs a model.
 
 # Commands that live in modules of their own (rnn_tui/cli/NAME.py, or a serve
 # module), imported only when used. Each
@@ -114,6 +114,9 @@ def build_command_parser(command: str | None = None) -> Parser:
         module.add_arguments(plugin)
         plugin.set_defaults(handler=module.run)
         return root
+
+    from rnn_tui.core.model_file import MAX_DIM
+    from rnn_tui.core.train_options import MAX_SEQ_LENGTH, OPTIMIZERS
 
     trace = sub.add_parser("trace", help="print every step of N epochs",
                            description="Run N epochs and print every forward step, the "
@@ -216,6 +219,8 @@ def build_command_parser(command: str | None = None) -> Parser:
 
 
 def _load(model: str, mode: str | None = None) -> tuple[ModelSpec, str]:
+    from rnn_tui.core.model_file import load
+
     spec, _ = load(model)
     return spec, mode or spec.bptt.embedding_rows
 
@@ -243,6 +248,7 @@ def default_lr(T: int) -> float:
 def cmd_new(args: argparse.Namespace) -> int:
     from rnn_tui.core.model_file import seeded_params, validate
     from rnn_tui.core.model_writer import model_toml
+    from rnn_tui.core.params import FILE_ORDER
 
     name = args.name or ((args.output.stem[:64] or "model") if args.output else "model")
     doc = {
@@ -283,6 +289,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     from rnn_tui.core import gradcheck
     from rnn_tui.core.stepper import Stepper
+    from rnn_tui.core.text import printable
 
     spec, mode = _load(args.model, args.mode)
     if spec.cell != "rnn":
@@ -343,6 +350,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     presenter = None
     if args.present:
         from rnn_tui.core.follow import FollowError, Presenter, default_room
+        from rnn_tui.core.model_file import load
 
         _, path = load(args.model)
         try:
@@ -366,6 +374,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def cmd_follow(args: argparse.Namespace) -> int:
     from rnn_tui.core.follow import default_room
+    from rnn_tui.core.model_file import load
     from rnn_tui.tui.app import run_app
 
     streams.for_terminal()
@@ -381,8 +390,8 @@ def cmd_follow(args: argparse.Namespace) -> int:
     return run_app(spec, theme=args.theme, follow_room=room, follow_owner=args.owner)
 
 
-HANDLERS = {"trace": cmd_trace, "train": cmd_train, "check": cmd_check, "new": cmd_new,
-            "gradcheck": cmd_gradcheck, "export": cmd_export, "follow": cmd_follow}
+HANDLERS = {"trace": cmd_trace, "new": cmd_new, "gradcheck": cmd_gradcheck,
+            "export": cmd_export, "follow": cmd_follow}  # and cli/training.py: train, check
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -413,11 +422,16 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         if args_in and args_in[0] in COMMANDS:
             args = build_command_parser(args_in[0]).parse_args(args_in)
-            handler = getattr(args, "handler", None) or HANDLERS[args.command]
+            handler = getattr(args, "handler", None) or HANDLERS.get(args.command)
+            if handler is None:  # train, check
+                handler = getattr(importlib.import_module("rnn_tui.cli.training"),
+                                  f"cmd_{args.command}")
             return handler(args)
         args = build_parser().parse_args(args_in)
         return cmd_tui(args)
-    except (ModelFileError, UsageError, WriteError) as err:
+    except user_errors() as err:
+        from rnn_tui.core.text import printable
+
         return _fail(printable(str(err)))
     except BrokenPipeError:
         streams.silence()

@@ -9,15 +9,23 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from rnn_tui.core.files import write_atomic
-from rnn_tui.core.text import printable
-
 PROG = "rnn-tui"
 EXIT_USAGE = 2
 
 
 class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """What a user causes (one line, exit 2): a usage error, and a model file's
+    or a write's error once their module is loaded (it raised none before)."""
+    errors: list[type[Exception]] = [UsageError]
+    for module, name in (("rnn_tui.core.model_errors", "ModelFileError"),
+                         ("rnn_tui.core.files", "WriteError")):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
 
 
 class Parser(argparse.ArgumentParser):
@@ -83,6 +91,9 @@ def write_output(text: str, output: Path | None, force: bool, note: str = "") ->
     if output is None:
         sys.stdout.write(text)
         return 0
+    from rnn_tui.core.files import write_atomic  # NumPy only when a command writes
+    from rnn_tui.core.text import printable
+
     write_atomic(output, text, force=force)
     print(f"wrote {printable(str(output))}{note}", file=sys.stderr)
     return 0

@@ -110,6 +110,7 @@ def test_streamed_trace_of_a_diverging_model_is_strict_json(tmp_path) -> None:
 PEAK = """
 import sys, tracemalloc
 from rnn_tui.cli import main
+import rnn_tui.cli.training, rnn_tui.core.files  # the model code main loads when needed
 tracemalloc.start()
 code = main(["trace", "hello", "--epochs", sys.argv[1], *sys.argv[2:]])
 print(tracemalloc.get_traced_memory()[1], file=sys.stderr)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from rich.console import Group
+from textual.pilot import Pilot
 
 from rnn_tui.tui.app import RnnApp
 from rnn_tui.tui.widgets.panel import Panel
@@ -26,3 +30,13 @@ def screen_rows(app: RnnApp) -> list[str]:
     of the app's size shows), trailing blanks removed."""
     strips = app.screen._compositor.render_strips()
     return ["".join(seg.text for seg in strip).rstrip() for strip in strips]
+
+
+async def pause_until(pilot: Pilot, ready: Callable[[], object], seconds: float = 20) -> None:
+    """Pause until ``ready()`` holds (a worker's result, an update deferred to
+    after the next refresh): waits on the condition, not on a guessed delay;
+    fails after ``seconds`` (a loaded machine)."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, f"not ready after {seconds} s"
+        await pilot.pause(0.01)

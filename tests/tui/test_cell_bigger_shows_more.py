@@ -16,6 +16,7 @@ from rnn_tui.core.model_file import parse_bytes
 from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.tui.cells.app import CellApp
 
+from helpers.marks import slow_after
 from helpers.scenarios import settle
 from helpers.screen import text_of
 
@@ -67,7 +68,7 @@ async def screens(cell: str, optimizer: str, size: tuple[int, int]) -> list[Coun
     return out
 
 
-@pytest.mark.parametrize("cell,optimizer", [("lstm", "sgd"), ("gru", "adam")])
+@pytest.mark.parametrize("cell,optimizer", slow_after(1, [("lstm", "sgd"), ("gru", "adam")]))
 async def test_a_bigger_terminal_never_shows_less_of_the_step(cell: str, optimizer: str) -> None:
     small, mid, big = [await screens(cell, optimizer, size) for size in SIZES]
     stepper = CellStepper.from_spec(spec_for(cell, optimizer))

@@ -12,6 +12,8 @@ from rnn_tui.core.text import sci
 from rnn_tui.tui.screens.cell_compare import CellCompareApp, CellCompareHelp, CellCompareScreen
 from rnn_tui.tui.widgets.cell_triangle import CellTriangle
 
+from helpers.screen import pause_until
+
 TEXT = "hello world, hello rnn"
 
 
@@ -80,7 +82,7 @@ async def test_resizes_do_not_crash_and_narrow_shows_one_at_a_time(comparison) -
                 if tri.display:
                     assert all(cell_len(r) <= tri.content_size.width for r in lines_of(tri))
         await pilot.resize_terminal(50, 16)
-        await pilot.pause()
+        await pause_until(pilot, lambda: shown(app) != ["cells-rnn", "cells-lstm"])  # a refresh
         assert shown(app) == ["cells-rnn"]  # 2 x (5 + 21 + 2) > 50
 
 
@@ -96,6 +98,7 @@ async def test_three_models_and_the_computing_path() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert shown(app) == ["cells-rnn", "cells-gru", "cells-lstm"]
+        await pause_until(pilot, lambda: summary(app))  # filled in after the next refresh
         assert "GRU" in summary(app)
 
 

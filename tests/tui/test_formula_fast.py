@@ -125,6 +125,7 @@ def test_late_rows_of_a_long_sequence() -> None:
             same(s.view(), width, height, scroll=40)
 
 
+@pytest.mark.slow  # ~2.5 s; the quick loop's fixed models and boxes walk the same comparison
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(K=st.integers(2, 40), D=st.integers(1, 40), H=st.integers(1, 40), T=st.integers(1, 5),
        seed=st.integers(0, 2**16), scale=st.sampled_from([0.5, 2.0, 50.0, 1e6]),

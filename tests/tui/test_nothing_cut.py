@@ -16,6 +16,7 @@ from rnn_tui.core.text import padded
 from rnn_tui.tui.app import RnnApp
 from rnn_tui.tui.widgets.panel import Panel
 
+from helpers.marks import slow_after
 from helpers.scenarios import make_app, settle
 from helpers.screen import screen_rows, text_of
 
@@ -63,7 +64,7 @@ def fits(app: RnnApp, selector: str) -> list[str]:
     return cut
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 50)])
+@pytest.mark.parametrize("size", slow_after(1, [(80, 24), (120, 40), (160, 50)], one=True))
 async def test_updates_panel_cuts_nothing(adam: ModelSpec, size: tuple[int, int]) -> None:
     app = make_app(adam)
     async with app.run_test(size=size) as pilot:
@@ -104,7 +105,7 @@ async def test_generation_lines_start_their_primes_in_one_column() -> None:
         assert greedy.index("h│") == drawn.index("h│")
 
 
-@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+@pytest.mark.parametrize("size", slow_after(1, [(80, 24), (160, 50)], one=True))
 async def test_formula_update_breaks_after_punctuation(adam: ModelSpec,
                                                         size: tuple[int, int]) -> None:
     """No row of the optimizer-aware update starts with a dangling ``,``

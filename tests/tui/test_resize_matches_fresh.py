@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.marks import slow_after
 from helpers.scenarios import make_app, settle
 from helpers.screen import screen_rows
 
@@ -35,21 +36,23 @@ async def rows_after(sizes: list[tuple[int, int]], model: str = "hello",
         return screen_rows(app)
 
 
-@pytest.mark.parametrize("sizes", [
+# The quick loop keeps one enlarge and one shrink; the full suite runs all six.
+@pytest.mark.parametrize("sizes", slow_after(2, [
     [(80, 24), (160, 50)],
+    [(160, 50), (80, 24)],
     [(80, 24), (120, 40)],
     [(80, 24), (160, 50), (120, 40)],
-    [(160, 50), (80, 24)],
     [(80, 24), (160, 50), (80, 24)],
     [(160, 50), (120, 34), (160, 50)],
-], ids=lambda sizes: "-".join(f"{w}x{h}" for w, h in sizes))
+], one=True), ids=lambda sizes: "-".join(f"{w}x{h}" for w, h in sizes))
 async def test_resized_screen_is_a_fresh_start(sizes: list[tuple[int, int]]) -> None:
     resized, fresh = await rows_after(sizes), await rows_after(sizes[-1:])
     assert len(resized) == sizes[-1][1]
     assert resized == fresh
 
 
-@pytest.mark.parametrize("modal", ["d", "question_mark", "a"])  # report, help, prompt
+# help, report, prompt
+@pytest.mark.parametrize("modal", slow_after(1, ["question_mark", "d", "a"]))
 async def test_resized_under_a_modal_screen(modal: str) -> None:
     """The layout classes go on the panels' screen, not on the modal on top."""
     sizes = [(80, 24), (160, 50)]
@@ -82,7 +85,7 @@ async def cell_rows_after(sizes: list[tuple[int, int]], modal: str | None = None
         return screen_rows(app)
 
 
-@pytest.mark.parametrize("modal", [None, "question_mark"])
+@pytest.mark.parametrize("modal", slow_after(1, ["question_mark", None]))  # None: modal's subset
 async def test_a_cell_model_resized_is_a_fresh_start(modal: str | None) -> None:
     """The cells' layout classes go on the panels' screen too, not on help."""
     sizes = [(80, 24), (160, 50)]
