@@ -25,7 +25,6 @@ from pathlib import Path
 # The zygote: import, then for each request fork a child that becomes the CLI.
 ZYGOTE = r"""
 import json, os, socket, sys
-sys.path[0] = os.path.dirname(sys.argv[2])  # as for the console script: its bin, not cwd
 import rnn_tui.cli, rnn_tui.cli.training, rnn_tui.core.model_file  # the slow imports
 sock = socket.socket(fileno=int(sys.argv[1]))
 while True:
@@ -54,12 +53,11 @@ while True:
 
 
 class Zygote:
-    def __init__(self, script: str, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str]) -> None:
         self.sock, theirs = socket.socketpair()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE, str(theirs.fileno()), script],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            env=env, cwd="/")
+        self.proc = subprocess.Popen([sys.executable, "-c", ZYGOTE, str(theirs.fileno())],
+                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, env=env)
         theirs.close()
         self.replies = self.sock.makefile("rb")
 
@@ -124,7 +122,7 @@ def run(argv: list[str], cwd: Path | None, env: dict[str, str],
         timeout: float) -> subprocess.CompletedProcess:
     global _zygote
     if _zygote is None or _zygote.proc.poll() is not None:
-        _zygote = Zygote(argv[0], env)
+        _zygote = Zygote(env)
     return _zygote.run(argv, cwd, env, timeout)
 
 
