@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
 
 from rnn_tui.core.model_file import ModelSpec, load
-
-from helpers import cli
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,15 +15,6 @@ def pytest_configure(config: pytest.Config) -> None:
     full suite (the README's command, CI) still fails on an unused snapshot."""
     if "not slow" in (config.option.markexpr or ""):
         config.option.warn_unused_snapshots = True
-        if os.environ.get("RNN_TUI_TEST_CLI") != "fresh":
-            cli.FORK = True  # see helpers/cli.py
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if cli.FORK:
-        from helpers import cli_fork
-
-        cli_fork.stop()
 
 
 # Textual's pilot waits for the app to go idle after every key (twice) and every

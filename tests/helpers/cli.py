@@ -18,20 +18,8 @@ def rnn_tui_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "rnn_tui"]
 
 
-# The quick loop (``pytest -m "not slow"``, set in conftest.py) runs each command
-# in a process forked from one that has imported the CLI (helpers.cli_fork): the
-# same main(), pipes and exit status without ~0.2 s of start-up a run. The full
-# suite (the README's command, CI) starts the installed script every time.
-# RNN_TUI_TEST_CLI=fresh or =fork chooses either way.
-FORK = os.environ.get("RNN_TUI_TEST_CLI") == "fork"
-
-
 def run(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "NO_COLOR": "1"}
-    if FORK:
-        from helpers import cli_fork
-
-        return cli_fork.run([*rnn_tui_command(), *args], cwd, env, timeout)
     return subprocess.run(
         [*rnn_tui_command(), *args], capture_output=True, text=True, cwd=cwd, env=env,
         timeout=timeout, stdin=subprocess.DEVNULL,
