@@ -18,15 +18,11 @@ follow mode and presenting (follow.py), the comparison (comparison.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.app import ComposeResult
 from textual.containers import Grid
-from textual.screen import Screen
 
 from rnn_tui.core.maths import EmbeddingRows
 from rnn_tui.core.model_file import ModelSpec
@@ -194,29 +190,6 @@ class RnnApp(ScreenLayout, Debugger):
         self.screen.toggle_class("-presenter")
         self.size_rows()
         self.repaint_all()
-
-    # ---------------------------------------------------- command palette
-
-    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
-                           time_format: str | None = None) -> str | None:
-        from rnn_tui.tui.screenshot import save_screenshot
-
-        return save_screenshot(self, filename, path, time_format)
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every binding once, then Textual's commands that are not ours
-        already (its Theme and Quit are), without Screenshot when served."""
-        from rnn_tui.tui.screenshot import served
-
-        titles = set()
-        for binding in self.BINDINGS:
-            assert isinstance(binding, Binding)
-            titles.add(binding.description)
-            yield SystemCommand(binding.description, binding.tooltip or binding.description,
-                                partial(self.run_action, binding.action))
-        for command in super().get_system_commands(screen):
-            if command.title not in titles and not (served() and command.title == "Screenshot"):
-                yield command
 
 
 def run_app(spec: ModelSpec, mode: EmbeddingRows | None = None, theme: str | None = None,

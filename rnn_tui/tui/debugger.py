@@ -15,13 +15,15 @@ and ``why()``, and may refine ``laid_out()`` (the RNN sizes its grid).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.reactive import var
 from textual.widgets import Footer, Static
 
@@ -39,6 +41,8 @@ from rnn_tui.tui.watchdog import Stop, Watchdog
 from rnn_tui.tui.widgets.panel import Panel
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from rnn_tui.core.why import Why
     from rnn_tui.tui.user_config import UserConfig
 
@@ -240,6 +244,29 @@ class Debugger(StepKeys):
         self.theme_name = CYCLE[(CYCLE.index(self.theme_name) + 1) % len(CYCLE)]
         self.theme = THEMES[self.theme_name]
         self.notify(f"Theme: {self.theme_name}", timeout=2)
+
+    # ---------------------------------------------------- command palette
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        from rnn_tui.tui.screenshot import save_screenshot
+
+        return save_screenshot(self, filename, path, time_format)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every binding once, then Textual's commands that are not ours
+        already (its Theme and Quit are), without Screenshot when served."""
+        from rnn_tui.tui.screenshot import served
+
+        titles = set()
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            titles.add(binding.description)
+            yield SystemCommand(binding.description, binding.tooltip or binding.description,
+                                partial(self.run_action, binding.action))
+        for command in super().get_system_commands(screen):
+            if command.title not in titles and not (served() and command.title == "Screenshot"):
+                yield command
 
     def notify(self, message: str, *, timeout: float | None = None, **kwargs: object) -> None:
         seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout

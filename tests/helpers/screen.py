@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from rich.console import Group
+from textual.app import App
 from textual.pilot import Pilot
 
 from rnn_tui.tui.app import RnnApp
@@ -40,3 +41,21 @@ async def pause_until(pilot: Pilot, ready: Callable[[], object], seconds: float 
     while not ready():
         assert time.monotonic() < deadline, f"not ready after {seconds} s"
         await pilot.pause(0.01)
+
+
+async def palette_titles(app: App[object], pilot: Pilot, at_least: int = 20) -> list[str]:
+    """What ctrl+p lists once the palette has filled (its providers run async)."""
+    from textual.command import CommandList
+
+    await pilot.press("ctrl+p")
+    listed: list[str] = []
+    for _ in range(100):
+        await pilot.pause(0.05)
+        commands = app.screen.query(CommandList)
+        if commands and commands.first().option_count >= at_least:
+            options = commands.first()
+            listed = [str(options.get_option_at_index(i).prompt).split("\n")[0]
+                      for i in range(options.option_count)]
+            break
+    await pilot.press("escape")
+    return listed

@@ -18,7 +18,7 @@ from rnn_tui.tui.widgets.formula_layout import padded
 from rnn_tui.tui.widgets.numbers import fmt
 
 from helpers.scenarios import make_app, overflow_model, settle
-from helpers.screen import screen_text, text_of
+from helpers.screen import palette_titles, screen_text, text_of
 
 
 async def test_forward_steps_show_the_engine_numbers() -> None:
@@ -246,24 +246,12 @@ async def test_play_and_pause() -> None:
 async def test_the_command_palette_lists_each_command_once() -> None:
     """What ctrl+p lists: every action of the app, and Textual's own
     commands only where they are not ours already (one Theme, one Quit)."""
-    from textual.command import CommandList
-
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("ctrl+p")
-        listed: list[str] = []
-        for _ in range(100):
-            await pilot.pause(0.05)
-            commands = app.screen.query(CommandList)
-            if commands and commands.first().option_count >= 20:
-                options = commands.first()
-                listed = [str(options.get_option_at_index(i).prompt).split("\n")[0]
-                          for i in range(options.option_count)]
-                break
+        listed = await palette_titles(app, pilot)
         assert len(listed) == len(set(listed)), sorted(listed)
         assert {"Next", "Prev", "Go to", "Why", "Theme", "Quit", "Help", "Screenshot",
                 "Keys"} <= set(listed)
-        await pilot.press("escape")
 
 
 def test_numbers_format_like_the_handout() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from rich.console import Group
 from rich.text import Text
+from textual.binding import Binding
 
 from rnn_tui.core.cells import CellParams
 from rnn_tui.core.cells.stepper import CellStepper
@@ -18,6 +19,7 @@ from rnn_tui.tui.widgets.panel import Panel
 
 from helpers.marks import slow_after
 from helpers.models import random_cell
+from helpers.screen import palette_titles
 
 NUMBER = re.compile(r"^-?(\d+\.\d{4}|\d\.\d{3}e[+-]\d+|NaN|inf)$")
 
@@ -259,3 +261,15 @@ async def test_a_bigger_model_with_train_options_fits(size: tuple[int, int]) -> 
         if size[0] >= 80:
             assert "optimizer n = 2" in text or "⋮" in text
         await pilot.press("space", "p", "right_square_bracket", "e")
+
+
+async def test_the_command_palette_lists_the_cells_keys_once() -> None:
+    """ctrl+p in the GRU/LSTM debugger lists its own bindings (as the RNN's
+    does), and Textual's commands only where they are not ours already."""
+    app = app_for("lstm")
+    async with app.run_test(size=(120, 40)) as pilot:
+        listed = await palette_titles(app, pilot)
+    assert len(listed) == len(set(listed)), sorted(listed)
+    assert {"Next", "Prev", "Why", "Theme", "Quit", "Help"} <= set(listed)
+    shown = {b.description for b in app.BINDINGS if isinstance(b, Binding)}
+    assert shown <= set(listed)
