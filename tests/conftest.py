@@ -9,6 +9,20 @@ import pytest
 from rnn_tui.core.model_file import ModelSpec, load
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The quick loop (``-m "not slow"``) runs on every core (pytest-xdist's
+    ``-n auto``) unless ``-n`` or ``-p no:xdist`` says otherwise. The full
+    suite stays in one process: syrupy checks for unused snapshots (and
+    ``--snapshot-update`` removes them) only without xdist, and the quick loop
+    only warns of them anyway (below)."""
+    quick = "not slow" in (config.option.markexpr or "")
+    worker = hasattr(config, "workerinput")  # an xdist worker: never start workers of its own
+    if quick and not worker and config.pluginmanager.hasplugin("xdist") \
+            and config.option.numprocesses is None:
+        config.option.numprocesses = "auto"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The quick loop (``-m "not slow"``) pins only some screens of a snapshot
     matrix, so the others' SVGs look unused: warn there instead of failing. The
