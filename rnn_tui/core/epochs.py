@@ -19,15 +19,16 @@ missing: a cache changes how fast a number appears, never which number.
         about 300 ms (what the first visit there costs) on every key instead
         of 2-12 ms: the latency bench's walk stops at t = 8, so it cannot
         show this; measured directly.
-    _row, _last_start (BaseEpoch's: the cells' CellEpoch has them too)
-        The last row asked and the row-start sums of the last t asked: a row
-        is stepped k by k, and each of its keys shows the row (the formula),
-        the term (term(t, k)) and the partial sums (row_start(t) plus part
-        of row t), which without them rebuild the row's chain three times
-        and, every other row at T = 200, the row before. Late BPTT rows of
-        K64 D32 H128 T200 (t = 150, chains of 150 factors; measured in
-        process, CPU per key, median of 100): 20.9 ms without, 17.9 ms with
-        (the status bar 3.0 -> 1.3 ms, the formula 7.9 -> 6.4 ms).
+    _row, _last_start (BaseEpoch's, so the cells' CellEpoch has them too)
+        The last row asked and the row-start sums of the last t asked: each
+        key of a row shows the row, its term and the partial sums, which
+        without them rebuild the row's chain three times. Late BPTT rows of
+        K64 D32 H128 T200 (t = 150; in process, CPU per key, median of 100):
+        20.9 ms without, 17.9 ms with (status bar 3.0 -> 1.3 ms).
+    _norms
+        The term sizes of the rows the BPTT panel asked last (core/batched.py):
+        it asks the same rows on every key of a row. Late BPTT rows as above:
+        the panel 1.9 -> 0.4 ms, CPU per key 17.9 -> 16.6 ms.
     first_nonfinite
         Where the epoch's numbers stop being finite, found once (see
         :meth:`Epoch.first_nonfinite`): asked on every key once a model
@@ -37,7 +38,7 @@ Removed because ``python -m bench --only latency`` showed no difference on
 K64 D32 H128 T200 (median key to repaint 14.4 ms with them, 11.0 ms and
 24.0 ms in two runs without, where the hello model moved the same way;
 CPU time per key 8.0 ms with, 7.6 and 8.2 ms without): an LRU of 8 BPTT
-rows, the norms of every row drawn by the BPTT panel, and the stepper
+rows, the norms of every row drawn (cf. _norms), and the stepper
 keeping the epoch just left (stepping back over an epoch boundary rebuilds
 that epoch from the checkpoints' recent parameters: one forward and
 backward pass, 25 ms median on that bench run). Measured directly on that
@@ -300,6 +301,7 @@ class Epoch(BaseEpoch):
         self._start_triangle(sum(params.get(n).size for n in BPTT_PARAMS) * 8,
                              BpttSums.zeros(params))
         self._first_nonfinite: object = _UNKNOWN
+        self._norms: tuple[tuple[int, ...], dict[int, Array]] | None = None
 
     n_chunks = 1
 
@@ -319,16 +321,17 @@ class Epoch(BaseEpoch):
             and self.params_after.is_finite()
         )
 
-    def row(self, t: int) -> BpttRow:
-        """Row t of the BPTT triangle (BaseEpoch keeps the last one asked)."""
-        return super().row(t)  # type: ignore[no-any-return]
-
     def _new_row(self, t: int) -> BpttRow:
         return bptt_row(self.params, self.fwd, self.delta, t)
 
     def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
-        """|term(t, k)| for k = 1..t of each row t, the rows computed together."""
-        return bptt_norms(self.params, self.fwd, self.delta, list(rows))
+        """|term(t, k)| for k = 1..t of each row t, the rows computed together
+        (those of the last rows asked are kept: the BPTT panel asks the same
+        rows on every key of a row)."""
+        asked = tuple(rows)
+        if self._norms is None or self._norms[0] != asked:
+            self._norms = (asked, bptt_norms(self.params, self.fwd, self.delta, list(asked)))
+        return dict(self._norms[1])
 
     def _terms(self, row: BpttRow, k_lo: int, k_hi: int) -> BpttSums:
         return row_sums(self.params, self.fwd, row, k_lo, k_hi, self.mode)
