@@ -19,6 +19,16 @@ missing: a cache changes how fast a number appears, never which number.
         about 300 ms (what the first visit there costs) on every key instead
         of 2-12 ms: the latency bench's walk stops at t = 8, so it cannot
         show this; measured directly.
+    _row, _last_start (BaseEpoch's, so the cells' CellEpoch has them too)
+        The last row asked and the row-start sums of the last t asked: each
+        key of a row shows the row, its term and the partial sums, which
+        without them rebuild the row's chain three times. Late BPTT rows of
+        K64 D32 H128 T200 (t = 150; in process, CPU per key, median of 100):
+        20.9 ms without, 17.9 ms with (status bar 3.0 -> 1.3 ms).
+    _norms
+        The term sizes of the rows the BPTT panel asked last (core/batched.py):
+        it asks the same rows on every key of a row. Late BPTT rows as above:
+        the panel 1.9 -> 0.4 ms, CPU per key 17.9 -> 16.6 ms.
     first_nonfinite
         Where the epoch's numbers stop being finite, found once (see
         :meth:`Epoch.first_nonfinite`): asked on every key once a model
@@ -28,7 +38,7 @@ Removed because ``python -m bench --only latency`` showed no difference on
 K64 D32 H128 T200 (median key to repaint 14.4 ms with them, 11.0 ms and
 24.0 ms in two runs without, where the hello model moved the same way;
 CPU time per key 8.0 ms with, 7.6 and 8.2 ms without): an LRU of 8 BPTT
-rows, the norms of every row drawn by the BPTT panel, and the stepper
+rows, the norms of every row drawn (cf. _norms), and the stepper
 keeping the epoch just left (stepping back over an epoch boundary rebuilds
 that epoch from the checkpoints' recent parameters: one forward and
 backward pass, 25 ms median on that bench run). Measured directly on that
@@ -36,10 +46,7 @@ model, the row norms now cost 0.3 ms per BPTT key at t = 20 and 3 ms at
 t = 200.
 
 :class:`~rnn_tui.core.cells.epochs.CellEpoch` (a GRU's or an LSTM's chunk), besides
-the RNN's fwd, delta, grads, params_after and _row_start:
-    _row, _last_start
-        The last row asked and the row-start sums of the last t asked: a row
-        is stepped k by k, and each of its keys shows both.
+the RNN's fwd, delta, grads, params_after, _row_start, _row and _last_start:
     _jnorms
         The norms of the factors d s_{j+1} / d s_j, per j: the same factor
         stands in every row's chain.
@@ -144,9 +151,10 @@ class BaseEpoch:
     core/cells/epochs.py) share: one chunk's numbers as the stepper walks them.
 
     A subclass sets number, j, params, fwd, delta, params_after and
-    update_order, calls :meth:`_start_triangle`, and gives ``row(t)``,
-    ``_sums(t, k_lo, k_hi)`` (terms k_lo..k_hi of row t summed), ``_row_sums(t)``
-    (all of row t) and ``first_nonfinite``; ``_add`` adds two partial sums.
+    update_order, calls :meth:`_start_triangle`, and gives ``_new_row(t)``
+    (row t of the triangle, computed), ``_terms(row, k_lo, k_hi)`` (terms
+    k_lo..k_hi of a row summed) and ``first_nonfinite``; ``_add`` adds two
+    partial sums.
     """
 
     # Memory budget for the row-start sums of the BPTT triangle.
@@ -165,16 +173,33 @@ class BaseEpoch:
         (``sum_bytes``: one set of partial sums; ``zeros``: those before row 1)."""
         self._stride = max(1, math.ceil(self.fwd.T * sum_bytes / self.CHECKPOINT_BYTES))
         self._row_start: dict[int, Any] = {1: zeros}
+        self._row: Any = None  # the last row asked
+        self._last_start: tuple[int, Any] | None = None  # row_start of the last t asked
 
     @staticmethod
     def _add(a: Any, b: Any) -> Any:
         return a + b
 
-    def _sums(self, t: int, k_lo: int, k_hi: int) -> Any:
+    def _new_row(self, t: int) -> Any:
         raise NotImplementedError
 
-    def _row_sums(self, t: int) -> Any:
+    def _terms(self, row: Any, k_lo: int, k_hi: int) -> Any:
         raise NotImplementedError
+
+    def row(self, t: int) -> Any:
+        """Row t of the BPTT triangle (the last one asked is kept: a row is stepped k by k)."""
+        if self._row is None or self._row.t != t:
+            self._row = self._new_row(t)
+        return self._row
+
+    def _sums(self, t: int, k_lo: int, k_hi: int) -> Any:
+        """The terms k_lo..k_hi of row t summed."""
+        return self._terms(self.row(t), k_lo, k_hi)
+
+    def _row_sums(self, t: int) -> Any:
+        """All of row t, without replacing the row kept for stepping."""
+        row = self._row if self._row is not None and self._row.t == t else self._new_row(t)
+        return self._terms(row, 1, t)
 
     def first_nonfinite(self, should_stop: ShouldStop | None = None) -> tuple[str, int] | None:
         raise NotImplementedError
@@ -194,16 +219,20 @@ class BaseEpoch:
         return bool((self.fwd.predictions == self.fwd.targets).all())
 
     def row_start(self, t: int) -> Any:
-        """Sum of all terms of rows 1..t-1, from the nearest checkpoint below.
+        """Sum of all terms of rows 1..t-1, from the nearest checkpoint below
+        (the last t asked is kept: a row is stepped k by k).
 
         Always the same chain of additions from row 1, so the result does
         not depend on how the position was reached."""
+        if self._last_start is not None and self._last_start[0] == t:
+            return self._last_start[1]
         base = max(r for r in self._row_start if r <= t)
         acc = self._row_start[base]
         for r in range(base, t):
             acc = self._add(acc, self._row_sums(r))
             if r % self._stride == 0:
                 self._row_start[r + 1] = acc
+        self._last_start = (t, acc)
         return acc
 
     def bptt_sums(self, t: int, k: int) -> Any:
@@ -272,6 +301,7 @@ class Epoch(BaseEpoch):
         self._start_triangle(sum(params.get(n).size for n in BPTT_PARAMS) * 8,
                              BpttSums.zeros(params))
         self._first_nonfinite: object = _UNKNOWN
+        self._norms: tuple[tuple[int, ...], dict[int, Array]] | None = None
 
     n_chunks = 1
 
@@ -291,19 +321,20 @@ class Epoch(BaseEpoch):
             and self.params_after.is_finite()
         )
 
-    def row(self, t: int) -> BpttRow:
-        """Row t of the BPTT triangle."""
+    def _new_row(self, t: int) -> BpttRow:
         return bptt_row(self.params, self.fwd, self.delta, t)
 
     def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
-        """|term(t, k)| for k = 1..t of each row t, the rows computed together."""
-        return bptt_norms(self.params, self.fwd, self.delta, list(rows))
+        """|term(t, k)| for k = 1..t of each row t, the rows computed together
+        (those of the last rows asked are kept: the BPTT panel asks the same
+        rows on every key of a row)."""
+        asked = tuple(rows)
+        if self._norms is None or self._norms[0] != asked:
+            self._norms = (asked, bptt_norms(self.params, self.fwd, self.delta, list(asked)))
+        return dict(self._norms[1])
 
-    def _sums(self, t: int, k_lo: int, k_hi: int) -> BpttSums:
-        return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
-
-    def _row_sums(self, t: int) -> BpttSums:
-        return self._sums(t, 1, t)
+    def _terms(self, row: BpttRow, k_lo: int, k_hi: int) -> BpttSums:
+        return row_sums(self.params, self.fwd, row, k_lo, k_hi, self.mode)
 
     # ------------------------------------------------ first non-finite step
 

@@ -274,3 +274,22 @@ async def test_panel_shows_a_3_unit_model() -> None:
         assert f"L_6 {fmt(float(view.fwd.loss[5]))}" in text
         assert "h_6" in text and "…" in text
         assert not any(math.isnan(x) for x in view.fwd.loss)
+
+
+def test_kept_label_widths_draw_what_a_fresh_drawing_draws() -> None:
+    """The panel keeps the labels' widths for its epoch (draw's ``widths``):
+    walking every step of an epoch with them, at sizes where the column
+    width is searched at every level, draws exactly what drawing afresh does."""
+    s = Stepper(random_spec(5, 2, 3, 24, seed=5))
+    widths: dict[tuple[str, int, int, bool], int] = {}
+    filled = 0
+    while s.position.epoch == 1:
+        scene = scene_of(s.view())
+        for width, height in ((60, 9), (100, 9), (170, 8), (30, 5)):
+            kept = draw(scene, width, height, widths)
+            fresh = draw(scene, width, height)
+            assert [(t.plain, t.spans) for t in kept] == [(t.plain, t.spans) for t in fresh]
+        filled = max(filled, len(widths))
+        s.next()
+    assert filled > 24  # the widths were kept, computed and not computed
+    assert any(done for *_, done in widths) and not all(done for *_, done in widths)

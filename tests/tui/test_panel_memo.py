@@ -1,10 +1,11 @@
 """A panel with a ``memo`` (widgets/panel.py: the loss chart, the update
-panel) keeps its lines while what they depend on stays the same; after
+panel, the forward panel) keeps its lines while what they depend on stays the same; after
 every key, resize and comparison, show() must give the lines it would
 build afresh."""
 
 from __future__ import annotations
 
+from rnn_tui.tui.widgets.forward import ForwardPanel
 from rnn_tui.tui.widgets.loss_chart import LossChart
 from rnn_tui.tui.widgets.panel import Panel
 from rnn_tui.tui.widgets.update import UpdatePanel
@@ -33,7 +34,8 @@ async def walk(app) -> int:
             else:
                 await pilot.press(step)
             await settle(pilot)
-            for panel in (app.query_one(LossChart), app.query_one(UpdatePanel)):
+            for panel in (app.query_one(LossChart), app.query_one(UpdatePanel),
+                          app.query_one(ForwardPanel)):
                 panel.show(app.stepper.view())  # as the next repaint would: memo and all
                 kept = drawn(panel)
                 panel._shown = None  # forget the memo: build afresh
@@ -44,10 +46,10 @@ async def walk(app) -> int:
 
 
 async def test_memo_panels_equal_a_fresh_build() -> None:
-    assert await walk(make_app(student_model())) == 2 * len(PLAN)
+    assert await walk(make_app(student_model())) == 3 * len(PLAN)
 
 
 async def test_memo_panels_equal_a_fresh_build_with_a_comparison(tmp_path) -> None:
     spec = student_model()
     app = make_app(spec, compare=student_file(spec, "no_dtanh", tmp_path))
-    assert await walk(app) == 2 * len(PLAN)
+    assert await walk(app) == 3 * len(PLAN)

@@ -73,8 +73,6 @@ class CellEpoch(BaseEpoch):
         self.bptt_names = tuple(n for n in self.params.names if n not in ("V", "c"))
         self._start_triangle(sum(self.params[n].nbytes for n in self.bptt_names),
                              {n: np.zeros_like(self.params[n]) for n in self.bptt_names})
-        self._row: CellRow | None = None
-        self._last_start: tuple[int, Sums] | None = None
         self._jnorms: dict[int, float] = {}
         self._outputs: dict[int, tuple[Array, Array]] = {}
 
@@ -97,29 +95,18 @@ class CellEpoch(BaseEpoch):
     # ------------------------------------------------------------- BPTT
 
     def row(self, t: int) -> CellRow:
-        """Row t of the triangle (the last one asked is kept: a row is stepped k by k)."""
-        if self._row is None or self._row.t != t:
-            self._row = bptt_row(self.params, self.fwd, self.delta, t)
-        return self._row
+        """Row t of the triangle (BaseEpoch keeps the last one asked)."""
+        return super().row(t)  # type: ignore[no-any-return]
+
+    def _new_row(self, t: int) -> CellRow:
+        return bptt_row(self.params, self.fwd, self.delta, t)
 
     def row_norms(self, rows: Iterable[int]) -> dict[int, Array]:
         """‖∂L_t/∂s_k‖ for k = 1..t of each row t."""
         return bptt_norms(self.params, self.fwd, self.delta, list(rows))
 
-    def _sums(self, t: int, k_lo: int, k_hi: int) -> Sums:
-        return row_sums(self.params, self.fwd, self.row(t), k_lo, k_hi, self.mode)
-
-    def _row_sums(self, t: int) -> Sums:
-        """All of row t, without replacing the row kept for stepping."""
-        row = self._row if self._row is not None and self._row.t == t else bptt_row(
-            self.params, self.fwd, self.delta, t)
-        return row_sums(self.params, self.fwd, row, 1, t, self.mode)
-
-    def row_start(self, t: int) -> Sums:
-        """BaseEpoch's row-start sums, the last t asked kept (a row is stepped k by k)."""
-        if self._last_start is None or self._last_start[0] != t:
-            self._last_start = (t, super().row_start(t))
-        return self._last_start[1]
+    def _terms(self, row: CellRow, k_lo: int, k_hi: int) -> Sums:
+        return row_sums(self.params, self.fwd, row, k_lo, k_hi, self.mode)
 
     def jacobian_norm(self, j: int) -> float:
         """‖∂s_{j+1}/∂s_j‖_F (kept: the same factor appears in every row's chain)."""

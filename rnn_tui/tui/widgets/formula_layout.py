@@ -246,11 +246,15 @@ def measure(eq: Eq, width: int, level: int, memo: Memo) -> tuple[int, int]:
 
 def _signature(eq: Eq, memo: Memo) -> tuple[object, ...]:
     """What _lay's rows' measures depend on: text by its measures, a vector
-    of short numbers (every cell 7 wide) by its size, others by identity."""
+    of short numbers (every cell 7 wide) by its size, others by identity.
+    Worked out once per equation and fit (it is the same at every level)."""
+    got = memo.signatures.get(id(eq))
+    if got is not None:
+        return got
     out: list[object] = [eq.lead, eq.cont]
     for seg in eq.segments:
         if seg and isinstance(seg[0], str):  # (a continuation row starts it stripped)
-            out.append(Row.of(Text(seg[0].lstrip())).measures)
+            out.append(memo.measures(seg[0].lstrip()))
         for atom in seg:
             if isinstance(atom, Vec):
                 v = atom
@@ -261,13 +265,13 @@ def _signature(eq: Eq, memo: Memo) -> tuple[object, ...]:
             elif isinstance(atom, Mat):
                 out.append(("m", key(atom.m), atom.post, atom.keep))
             else:
-                out.append((memo.atom(("t", atom), lambda t=atom: [Row.of(Text(t))]).rows[0]
-                            if isinstance(atom, str) else Row.of(atom)).measures)  # type: ignore
+                out.append(memo.measures(atom if isinstance(atom, str) else atom.plain))
         out.append(None)  # (segments end)
     if eq.beside is not None:
         b = Row.of(eq.beside)
         out.append(("beside", b.width, b.numbers, b.first))
-    return tuple(out)
+    got = memo.signatures[id(eq)] = tuple(out)
+    return got
 
 
 # ----------------------------------------------------------------- fitting

@@ -52,6 +52,11 @@ def joins(ch: str) -> bool:
     return ch.isalnum() or ch == "."
 
 
+def _joining(ch: str) -> str:
+    """The character's class as far as Row.then looks at it ("" stays "")."""
+    return ("0" if joins(ch) else " ") if ch else ""
+
+
 class Row(NamedTuple):
     """A row as pieces of Text (or an int: that many spaces). A named tuple,
     not a frozen dataclass: a fit makes thousands, and a tuple is made 5x as fast."""
@@ -156,6 +161,8 @@ class Memo:
         self.lstripped: dict[int, list[object]] = {}  # by the segment's id
         self.laid: dict[tuple[int, int], tuple[list[Row], int]] = {}  # by (id(eq), level)
         self.measured: dict[tuple[object, ...] | None, tuple[int, int]] = {}  # equations alike
+        self.signatures: dict[int, tuple[object, ...]] = {}  # by the equation's id
+        self.texts: dict[str, tuple[object, ...]] = {}  # a text's measures, by its text
         self.alike = False  # many equations: look for those alike
 
     def cw(self, m: Array, shown: int, cols: int) -> int:
@@ -167,6 +174,16 @@ class Memo:
                 most = max(most, w)
                 upto.append(most)
         return upto[cols - 1]
+
+    def measures(self, text: str) -> tuple[object, ...]:
+        """What a text atom's layout depends on: its measures, its first and
+        last character only as far as a number could run through them (two
+        labels alike but for their last digit, ``∂L_150/∂h_148``, lay out alike)."""
+        got = self.texts.get(text)
+        if got is None:
+            r = Row.of(Text(text))
+            got = self.texts[text] = (*r[:5], _joining(r.first), _joining(r.last), r.joined)
+        return got
 
     def atom(self, k: tuple[object, ...], make: Callable[[], list[Row]]) -> Block:
         """The atom's rows as a block, its base the middle row."""

@@ -29,6 +29,11 @@ def label(name: str, pad: int = 6) -> Text:
 class ForwardPanel(Panel):
     TITLE = "Forward"
 
+    def memo(self, view: StepView) -> object:
+        # step t of the epoch's forward pass, ΣL so far, the chunk (h_0 carried),
+        # and the comparison's differences (marks with none all mark nothing)
+        return view.epoch, view.focus_t, view.visible_t, view.pos.chunk, self.marks or None
+
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
         t = view.focus_t
         f, vocab = view.fwd, view.spec.alphabet

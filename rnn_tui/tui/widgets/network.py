@@ -72,12 +72,15 @@ class NetworkPanel(Panel):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._steps: tuple[object, tuple[Step, ...]] | None = None
+        self._widths: dict[tuple[str, int, int, bool], int] = {}  # of the steps' labels
 
     def scene(self, view: StepView) -> Scene:
-        """The scene at a view, its per-step labels built once per epoch."""
+        """The scene at a view, its per-step labels (and their widths) built once per epoch."""
         if self._steps is None or self._steps[0] is not view.epoch:
             self._steps = (view.epoch, steps_of(view))
+            self._widths = {}
         return scene_of(view, self._steps[1])
 
     def lines(self, view: StepView, width: int, height: int) -> list[Text]:
-        return draw(self.scene(view), width, height)
+        scene = self.scene(view)
+        return draw(scene, width, height, self._widths)

@@ -98,8 +98,10 @@ def _value(value: str, style: str) -> Piece:
 class _Draw:
     """One drawing: the scene, the rows, and the styles of each column."""
 
-    def __init__(self, scene: Scene, width: int, height: int) -> None:
+    def __init__(self, scene: Scene, width: int, height: int,
+                 widths: dict[tuple[str, int, int, bool], int] | None = None) -> None:
         self.s = scene
+        self.widths = {} if widths is None else widths  # see width_of
         self.width = width
         self.rows = ROWS[max(1, min(height, 9))]
         self.height = height
@@ -198,7 +200,14 @@ class _Draw:
         return CHANGED if self.on_path(t) else LABEL if t == 0 else ""
 
     def width_of(self, kind: str, t: int, level: int) -> int:
-        return sum(cell_len(text) for text, _ in self.label(kind, t, level))
+        """The label's cells: its text (not its style) depends only on the
+        step's strings and on whether the step is computed, so a caller that
+        keeps the scene's steps may keep these too (``widths``)."""
+        key = (kind, t, level, t <= self.s.computed)
+        got = self.widths.get(key)
+        if got is None:
+            got = self.widths[key] = sum(cell_len(text) for text, _ in self.label(kind, t, level))
+        return got
 
     # ----------------------------------------------------------- geometry
 
@@ -348,13 +357,16 @@ def _captions(d: _Draw) -> list[list[Piece]]:
             [("update ", LABEL), (p, CURRENT)]]
 
 
-def draw(scene: Scene, width: int, height: int) -> list[Text]:
+def draw(scene: Scene, width: int, height: int,
+         widths: dict[tuple[str, int, int, bool], int] | None = None) -> list[Text]:
     """The picture of ``scene`` in at most ``height`` lines of at most
-    ``width`` cells. Never raises for a scene with T >= 1."""
+    ``width`` cells. Never raises for a scene with T >= 1. ``widths``: the
+    label widths of earlier drawings of scenes with the same steps (kept by
+    the caller, filled in here)."""
     width, height = max(1, width), max(1, height)
     if scene.T == 0:
         return [Text("no steps", style=MUTED)][:height]
-    d = _Draw(scene, width, height)
+    d = _Draw(scene, width, height, widths)
     level, cw, w0, lo, hi = d.layout(width)
     T = scene.T
     used = w0 + (hi - lo + 1) * cw - 1 + (2 if hi < T else 0)
