@@ -115,7 +115,7 @@ class RnnApp(ScreenLayout, Debugger):
         self._set_phase_class()
         self.follow.publish()
         status = self.query_one(StatusBar)
-        status.follow = self.follow.label()
+        status.set_follow(self.follow.labels())
         status.comparison = self.comparison.status(view.pos)
         marks = self.comparison.marks(view.pos)
         for panel in self.query(Panel):
@@ -131,9 +131,9 @@ class RnnApp(ScreenLayout, Debugger):
         self.query_one(StatusBar).set_activity(text)
         self.query_one(HandoutStrip).set_activity(text)
 
-    def show_follow(self, text: str) -> None:
+    def show_follow(self, forms: tuple[str, ...]) -> None:
         status = self.query_one(StatusBar)
-        status.follow = text
+        status.set_follow(forms)
         status.forget()
 
     def replace_stepper(self, stepper: Stepper) -> None:

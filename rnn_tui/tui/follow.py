@@ -29,6 +29,8 @@ class FollowMode:
         self._read: RoomState | None = None  # last state read from the room
         self._applied: RoomState | None = None  # last state shown here
         self._note = ""
+        self._short = ""  # the note in fewer words, if it has them
+        self._read_ended = False  # the last state read was the presenter's last
 
     def start(self) -> None:
         if self.room is not None:
@@ -36,12 +38,24 @@ class FollowMode:
             self.app.set_interval(POLL, self.poll)
 
     def label(self) -> str:
+        return self.labels()[0]
+
+    def labels(self) -> tuple[str, ...]:
+        """The status bar's follow note, longest first: it shows the longest
+        that fits. The shortest keeps the news (the lecturer stopped, the
+        file is untrustworthy) and drops the state: at 80 columns the long
+        form was cut to "exploring (s syncs…" and a student never saw that
+        the lecturer had stopped presenting."""
         if self.presenter is not None:
-            return f"presenting in {self.presenter.room}"
+            return f"presenting in {self.presenter.room}", "presenting"
         if self.room is None:
-            return ""
-        state = "following" if self.following else "exploring (s syncs)"
-        return f"{state}{': ' + self._note if self._note else ''}"
+            return ("",)
+        state = "following" if self.following else "exploring"
+        hint = "" if self.following else " (s syncs)"
+        if not self._note:
+            return (state + hint, state) if hint else (state,)
+        return (f"{state}{hint}: {self._note}", f"{state}: {self._note}", self._note,
+                *([self._short] if self._short else []))
 
     def publish(self) -> None:
         """The presenter's side: write where this app is to the room."""
@@ -74,12 +88,12 @@ class FollowMode:
         self.following = True
         if self._read is not None and not self._read.ended and not self.app.busy:
             self._apply(self._read)
-        self.app.show_follow(self.label())
+        self.app.show_follow(self.labels())
 
-    def _set_note(self, note: str) -> None:
-        if note != self._note:
-            self._note = note
-            self.app.show_follow(self.label())
+    def _set_note(self, note: str, short: str = "") -> None:
+        if (note, short) != (self._note, self._short):
+            self._note, self._short = note, short
+            self.app.show_follow(self.labels())
 
     def poll(self) -> None:
         """Read the lecturer's state; apply it when following and it moved."""
@@ -93,8 +107,12 @@ class FollowMode:
             return
         self._read = room
         if room.ended:
-            self._set_note(f"{room.presenter} stopped presenting")
+            if not self._read_ended:  # news, once: also where a narrow status bar cuts it
+                self.app.notify(f"{room.presenter} stopped presenting.", timeout=4)
+            self._read_ended = True
+            self._set_note(f"{room.presenter} stopped presenting", "stopped presenting")
             return
+        self._read_ended = False
         self._set_note("")
         if self.following and not self.app.busy and not room.same_place(self._applied):
             self._apply(room)

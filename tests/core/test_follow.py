@@ -91,6 +91,29 @@ async def test_lecturer_quits_and_garbage(tmp_path: Path) -> None:
         assert app.stepper.position == pos(2, Phase.OUTPUT, 2)
 
 
+async def test_a_narrow_student_still_sees_the_lecturer_stop(tmp_path: Path) -> None:
+    """At 80 columns (the least the app runs in) the status bar once cut the
+    note to "exploring (s syncs…": the student never saw the lecturer quit
+    (test_two_real_processes failed whenever COLUMNS=80 reached the apps)."""
+    lecturer = Presenter(tmp_path, HELLO)
+    lecturer.publish("x_k", pos(1, Phase.BPTT, 2))
+    app = follower(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.stepper.position == pos(1, Phase.BPTT, 2))
+        await pilot.press("p")  # break away: the longest note, "exploring (s syncs): ..."
+        await wait_for(pilot, lambda: "exploring" in text_of(app, "#status"))
+        lecturer.close("x_k", pos(1, Phase.BPTT, 2))
+        await wait_for(pilot, lambda: "stopped presenting" in text_of(app, "#status"))
+        assert text_of(app, "#status").rstrip().endswith("│ stopped presenting")
+        # and a toast, once, names who stopped
+        assert [str(n.message) for n in app._notifications].count(
+            f"{lecturer.user} stopped presenting.") == 1
+    wide = follower(tmp_path)  # room for it all: the long form, unchanged
+    async with wide.run_test(size=(160, 34)) as pilot:
+        await wait_for(pilot, lambda: "stopped presenting" in text_of(wide, "#status"))
+        assert f"following: {lecturer.user} stopped presenting" in text_of(wide, "#status")
+
+
 async def test_changed_model_file_is_not_followed(tmp_path: Path) -> None:
     model = tmp_path / "m.toml"
     shutil.copy(HELLO, model)
@@ -142,7 +165,11 @@ def test_two_real_processes(tmp_path: Path) -> None:
         exe = [sys.executable, "-m", "rnn_tui"]
     room = tmp_path / "room"
     sock = str(tmp_path / "tmux.sock")
-    env = {**os.environ, "TERM": "xterm-256color"}
+    # Not COLUMNS or LINES: an xdist worker has COLUMNS=80 LINES=24 in its
+    # environment, and the apps (shutil.get_terminal_size) take them over the
+    # panes' sizes, drawing 80x24 inside 120-column panes.
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TERM"] = "xterm-256color"
 
     def tmux(*args: str) -> str:
         return subprocess.run(["tmux", "-S", sock, *args], capture_output=True, text=True,
@@ -174,10 +201,23 @@ def test_two_real_processes(tmp_path: Path) -> None:
         until("student", "exploring")
         until("student", "BPTT t=2 k=2 (2/10)")
         tmux("send-keys", "-t", "lecture", "q")
+        # the lecturer's side first (its last state, written as it quits), then
+        # the student's: a failure says which of the two did not happen
+        deadline = time.monotonic() + 15
+        while not ended(room) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ended(room), f"the lecturer quit without its last state:\n{screen('lecture')}"
         until("student", "stopped presenting")
         tmux("send-keys", "-t", "student", "q")
     finally:
         tmux("kill-server")
+
+
+def ended(room: Path) -> bool:
+    try:
+        return read_state(room).ended
+    except FollowError:
+        return False
 
 
 # ------------------------------------------------- trust on a shared machine

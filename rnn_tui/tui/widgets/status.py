@@ -30,8 +30,13 @@ class StatusBar(Panel):
         super().__init__(id=id)
         self.activity = ""
         self.follow = ""
+        self.follow_shorter: tuple[str, ...] = ()  # shorter forms of ``follow``, in order
         self.comparison = Count()  # the active comparison's (tui/comparison.py)
         self._finding: Epoch | None = None
+
+    def set_follow(self, forms: tuple[str, ...]) -> None:
+        """The follow note, longest first (tui/follow.py): the longest that fits is shown."""
+        self.follow, self.follow_shorter = forms[0], forms[1:]
 
     def set_activity(self, text: str) -> None:
         self.activity = text
@@ -67,9 +72,13 @@ class StatusBar(Panel):
             elif bad is not None:  # more than a key's work: found in a thread
                 out.append(f" since epoch {bad.number} (finding the step…)", style=WRONG)
                 self._find(bad)
-        # The follow note and a job's progress come first: the comparison's
-        # count takes its long form, else its short one, in what they leave.
-        tail = [printable(t) for t in (self.follow, self.activity) if t]
+        # The follow note (its longest form that fits, else its shortest) and a
+        # job's progress come first: the comparison's count takes its long
+        # form, else its short one, in what they leave.
+        room = width - out.cell_len - (len(printable(self.activity)) + 3 if self.activity else 0)
+        forms = [printable(t) for t in (self.follow, *self.follow_shorter) if t]
+        follow = next((f for f in forms if len(f) + 3 <= room), forms[-1] if forms else "")
+        tail = [t for t in (follow, printable(self.activity)) if t]
         room = width - out.cell_len - sum(len(t) + 3 for t in tail)
         count = self.comparison
         shown = next((c for c in (count.long, count.short) if c and len(c) + 3 <= room), "")
