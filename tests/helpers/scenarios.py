@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +101,19 @@ async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.pause()
+
+
+async def walk_plan(pilot: Pilot, plan: Sequence[str | tuple[int, int]]) -> AsyncIterator[str]:
+    """Press each key of *plan* (a (width, height) resizes the terminal),
+    settle, and yield a label of the step for the caller's checks."""
+    await settle(pilot)
+    for i, step in enumerate(plan):
+        if isinstance(step, tuple):
+            await pilot.resize_terminal(*step)
+        else:
+            await pilot.press(step)
+        await settle(pilot)
+        yield f"step {i + 1} ({step})"
 
 
 def keys(*presses: str) -> Callable[[Pilot], Awaitable[None]]:

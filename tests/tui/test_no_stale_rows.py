@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.scenarios import make_app, settle
+from helpers.scenarios import make_app, settle, walk_plan
 
 pytestmark = pytest.mark.slow  # every screen of an epoch against a full repaint
 
@@ -23,15 +23,9 @@ def screen(app):
 async def test_every_screen_equals_a_full_repaint() -> None:
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        for i, step in enumerate(PLAN):
-            if isinstance(step, tuple):
-                await pilot.resize_terminal(*step)
-            else:
-                await pilot.press(step)
-            await settle(pilot)
+        async for where in walk_plan(pilot, PLAN):
             shown = screen(app)
             for widget in app.screen.walk_children():
                 widget.refresh()
             await settle(pilot)
-            assert screen(app) == shown, f"stale rows after step {i + 1} ({step})"
+            assert screen(app) == shown, f"stale rows after {where}"

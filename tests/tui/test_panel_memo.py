@@ -10,7 +10,7 @@ from rnn_tui.tui.widgets.loss_chart import LossChart
 from rnn_tui.tui.widgets.panel import Panel
 from rnn_tui.tui.widgets.update import UpdatePanel
 
-from helpers.scenarios import make_app, settle, student_file, student_model
+from helpers.scenarios import make_app, student_file, student_model, walk_plan
 
 N = "right_square_bracket"
 # every phase, the updates and the epoch boundary, back again, a resize, presenting,
@@ -27,20 +27,14 @@ def drawn(panel: Panel) -> list[tuple[object, ...]]:
 async def walk(app) -> int:
     checked = 0
     async with app.run_test(size=(160, 50)) as pilot:
-        await settle(pilot)
-        for i, step in enumerate(PLAN):
-            if isinstance(step, tuple):
-                await pilot.resize_terminal(*step)
-            else:
-                await pilot.press(step)
-            await settle(pilot)
+        async for where in walk_plan(pilot, PLAN):
             for panel in (app.query_one(LossChart), app.query_one(UpdatePanel),
                           app.query_one(ForwardPanel)):
                 panel.show(app.stepper.view())  # as the next repaint would: memo and all
                 kept = drawn(panel)
                 panel._shown = None  # forget the memo: build afresh
                 panel.show(app.stepper.view())
-                assert drawn(panel) == kept, f"{type(panel).__name__} after {i + 1} ({step})"
+                assert drawn(panel) == kept, f"{type(panel).__name__} after {where}"
                 checked += 1
     return checked
 
