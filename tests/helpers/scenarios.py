@@ -103,6 +103,13 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def go_to(pilot: Pilot, position: Position) -> None:
+    """Jump the app's stepper to *position* and wait for the repaint."""
+    pilot.app.stepper.goto(position)  # type: ignore[attr-defined]
+    pilot.app.moved()  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
 async def walk_plan(pilot: Pilot, plan: Sequence[str | tuple[int, int]]) -> AsyncIterator[str]:
     """Press each key of *plan* (a (width, height) resizes the terminal),
     settle, and yield a label of the step for the caller's checks."""

@@ -15,7 +15,7 @@ from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.core.text import aligned
 from rnn_tui.tui.widgets.numbers import block
 
-from helpers.scenarios import make_app, settle
+from helpers.scenarios import go_to, make_app, settle
 from helpers.screen import text_of
 
 
@@ -83,9 +83,7 @@ async def test_the_bptt_triangle_names_the_rows_it_has_no_room_for(tmp_path) -> 
     async with app.run_test(size=(120, 40)) as pilot:
         for position in (Position(epoch=1, phase=Phase.FORWARD, index=2),
                          Position(epoch=1, phase=Phase.BPTT, index=30)):
-            app.stepper.goto(position)
-            app.moved()
-            await settle(pilot)
+            await go_to(pilot, position)
             lines = text_of(app, "#bptt").splitlines()
             assert len(lines) <= app.query_one("#bptt").content_size.height
             shown = {int(m.group(1)) for line in lines if (m := re.match(r"t=(\d+) ", line))}

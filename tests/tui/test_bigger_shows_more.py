@@ -18,7 +18,7 @@ from rnn_tui.core.stepper import Phase, Position
 
 from helpers.cli import run
 from helpers.marks import slow_after
-from helpers.scenarios import make_app, settle
+from helpers.scenarios import go_to, make_app
 from helpers.screen import text_of
 
 SIZES = [(80, 24), (120, 40), (160, 50)]
@@ -56,9 +56,7 @@ async def screens(spec: ModelSpec, size: tuple[int, int]) -> list[dict[str, set[
     out = []
     async with app.run_test(size=size) as pilot:
         for position in steps(spec.T):
-            app.stepper.goto(position)
-            app.moved()
-            await settle(pilot)
+            await go_to(pilot, position)
             out.append({p: shown(p, text_of(app, f"#{p}")) for p in PANELS
                         if app.query_one(f"#{p}").region.area})
     return out

@@ -17,7 +17,7 @@ from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.tui.cells.app import CellApp
 
 from helpers.marks import slow_after
-from helpers.scenarios import settle
+from helpers.scenarios import go_to
 from helpers.screen import text_of
 
 SIZES = [(80, 24), (120, 40), (160, 50)]
@@ -61,9 +61,7 @@ async def screens(cell: str, optimizer: str, size: tuple[int, int]) -> list[Coun
     out = []
     async with app.run_test(size=size) as pilot:
         for position in steps(app.stepper):
-            app.stepper.goto(position)
-            app.moved()
-            await settle(pilot)
+            await go_to(pilot, position)
             out.append(Counter(NUMBER.findall(text_of(app, "#cell-step"))))  # type: ignore[arg-type]
     return out
 

@@ -16,7 +16,7 @@ from rnn_tui.core.stepper import Phase, Position
 from rnn_tui.core.text import fmt
 from rnn_tui.tui.cells.app import CellApp
 
-from helpers.scenarios import settle
+from helpers.scenarios import go_to, settle
 from helpers.screen import text_of
 
 MODEL = b"""name = "m"
@@ -36,9 +36,7 @@ async def at(position: Position, size: tuple[int, int] = (80, 24)) -> tuple[Cell
     app = CellApp(CellStepper.from_spec(parse_bytes(MODEL, "m.toml")), cursor_blink=False,
                   theme="dark")
     async with app.run_test(size=size) as pilot:
-        app.stepper.goto(position)
-        app.moved()
-        await settle(pilot)
+        await go_to(pilot, position)
         return app, text_of(app, "#cell-step")  # type: ignore[arg-type]
 
 

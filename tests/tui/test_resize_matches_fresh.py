@@ -6,6 +6,7 @@ the Resize event carries, not the app's old size (a window enlarged from
 from __future__ import annotations
 
 import pytest
+from textual.app import App
 
 from helpers.marks import slow_after
 from helpers.scenarios import make_app, settle
@@ -16,9 +17,13 @@ STEPS = ("right", "right", "right")
 
 async def rows_after(sizes: list[tuple[int, int]], model: str = "hello",
                      modal: str | None = None) -> list[str]:
+    return await resized_rows(make_app(model), sizes, modal)
+
+
+async def resized_rows(app: App[object], sizes: list[tuple[int, int]],
+                       modal: str | None = None) -> list[str]:
     """The screen after starting at sizes[0], resizing through the rest
     (with the screen the key ``modal`` opens on top), then STEPS."""
-    app = make_app(model)
     async with app.run_test(size=sizes[0]) as pilot:
         await settle(pilot)
         if modal is not None:
@@ -68,21 +73,7 @@ async def cell_rows_after(sizes: list[tuple[int, int]], modal: str | None = None
 
     p, x, y = random_cell("lstm", 5, 2, 3, 4, seed=7)
     app = CellApp(CellStepper(p, x, y, 0.1), cursor_blink=False, theme="dark")
-    async with app.run_test(size=sizes[0]) as pilot:
-        await settle(pilot)
-        if modal is not None:
-            await pilot.press(modal)
-            await settle(pilot)
-        for size in sizes[1:]:
-            await pilot.resize_terminal(*size)
-            await settle(pilot)
-        if modal is not None:
-            await pilot.press("escape")
-            await settle(pilot)
-        for key in STEPS:
-            await pilot.press(key)
-        await settle(pilot)
-        return screen_rows(app)
+    return await resized_rows(app, sizes, modal)
 
 
 @pytest.mark.parametrize("modal", slow_after(1, ["question_mark", None]))  # None: modal's subset
