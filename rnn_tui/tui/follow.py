@@ -30,7 +30,6 @@ class FollowMode:
         self._applied: RoomState | None = None  # last state shown here
         self._note = ""
         self._short = ""  # the note in fewer words, if it has them
-        self._read_ended = False  # the last state read was the presenter's last
 
     def start(self) -> None:
         if self.room is not None:
@@ -105,14 +104,13 @@ class FollowMode:
         except FollowError as err:  # the header names the problem, not the long path
             self._set_note(str(err).removeprefix(f"{self.room / STATE_FILE}: "))
             return
+        news = room.ended and not (self._read is not None and self._read.ended)
         self._read = room
         if room.ended:
-            if not self._read_ended:  # news, once: also where a narrow status bar cuts it
+            if news:  # once: also where a narrow status bar cuts the note
                 self.app.notify(f"{room.presenter} stopped presenting.", timeout=4)
-            self._read_ended = True
             self._set_note(f"{room.presenter} stopped presenting", "stopped presenting")
             return
-        self._read_ended = False
         self._set_note("")
         if self.following and not self.app.busy and not room.same_place(self._applied):
             self._apply(room)
